@@ -1,0 +1,1 @@
+"""The ``hegui`` command line: one module per command group; it knows no byte layout."""
