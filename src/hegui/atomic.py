@@ -27,7 +27,9 @@ class PendingFile:
 
 
 @contextlib.contextmanager
-def atomic_output(target: str | os.PathLike[str], *, mode_from: str | os.PathLike[str] | None = None) -> Iterator[PendingFile]:
+def atomic_output(
+    target: str | os.PathLike[str], *, mode_from: str | os.PathLike[str] | None = None
+) -> Iterator[PendingFile]:
     """Yield a :class:`PendingFile`; on success fsync it and rename it over ``target``.
 
     ``mode_from`` copies the permission bits of an existing file (normally the source being labeled), so that

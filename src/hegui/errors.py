@@ -5,7 +5,7 @@ Every message names the file and, where it can, the byte offset or the field, an
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -18,7 +18,9 @@ class HeguiError(Exception):
 
     exit_code = EXIT_INPUT
 
-    def __init__(self, message: str, *, path: str | Path | None = None, offset: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: str | os.PathLike[str] | None = None, offset: int | None = None
+    ) -> None:
         self.path = str(path) if path is not None else None
         self.offset = offset
         self.detail = message

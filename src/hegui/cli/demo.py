@@ -26,7 +26,9 @@ def register(app: typer.Typer) -> None:
 
 
 def demo(
-    out: Path = typer.Option(Path("hegui-demo"), "--out", "-o", help="Folder for the samples and the report."),
+    out: Path = typer.Option(
+        Path("hegui-demo"), "--out", "-o", help="Folder for the samples and the report."
+    ),
 ) -> None:
     """Write sample files, label them, read the labels back, run the other wings, and write a report."""
     console = Console()
@@ -44,8 +46,7 @@ def demo(
         fragment = module.run(out, console)
         elapsed = time.perf_counter() - started
         fragments.append(
-            f"<section><h2>{html.escape(title)}</h2>{fragment}"
-            f"<p class='t'>{elapsed:.2f} s</p></section>"
+            f"<section><h2>{html.escape(title)}</h2>{fragment}<p class='t'>{elapsed:.2f} s</p></section>"
         )
     report = out / "index.html"
     report.write_text(

@@ -1,0 +1,48 @@
+"""Implicit labels of GB 45438-2025 Annex E: read, validate and write them in file metadata.
+
+>>> from hegui.label import Record, read, write
+>>> rec = Record.new("001191440300708461136T1XGW3")           # a fresh ProduceID (UUID4) is drawn
+>>> write("out.png", rec)                                      # atomic; exactly one label; pixels untouched
+>>> read("out.png").label.record == rec
+True
+"""
+
+from __future__ import annotations
+
+import os
+
+from hegui.label.containers import ScanResult, WriteResult, by_name, detect
+from hegui.label.containers.base import Found
+from hegui.label.record import Finding, ProviderCode, Record, Validation, parse_provider_code, parse_value
+
+__all__ = [
+    "Finding",
+    "Found",
+    "ProviderCode",
+    "Record",
+    "ScanResult",
+    "Validation",
+    "WriteResult",
+    "parse_provider_code",
+    "parse_value",
+    "read",
+    "write",
+]
+
+
+def read(path: str | os.PathLike[str], *, container: str | None = None) -> ScanResult:
+    """Every label in the file, where and in which form, with validation findings."""
+    handler = by_name(container) if container else detect(path)
+    return handler.read(path)
+
+
+def write(
+    path: str | os.PathLike[str],
+    record: Record,
+    *,
+    output: str | os.PathLike[str] | None = None,
+    container: str | None = None,
+) -> WriteResult:
+    """Write ``record`` as the file's only label: in place (atomically), or into ``output`` (file or folder)."""
+    handler = by_name(container) if container else detect(path)
+    return handler.write(path, record, output=output)

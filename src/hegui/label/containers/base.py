@@ -1,0 +1,316 @@
+"""The interface every container module implements, and the write flow they all share.
+
+A container module knows bytes and nothing about the CLI. It subclasses :class:`Container` and implements:
+
+* ``sniff(head, name)``: does this file look like my format (first 64 bytes, and the file name for text formats)?
+* ``scan(src, path)``: every AIGC label it holds, as :class:`Found` items (lenient; never raises on a bad value,
+  only on a broken container);
+* ``render(src, dst, record, path)``: write a copy of ``src`` holding ``record`` as its only label into ``dst``,
+  keeping all other metadata and the media data byte for byte; return warnings.
+
+:meth:`Container.write` does the rest, the same way for every format: validate the record, look at the existing
+label, render into a temporary file beside the target, read the label back, compare, fsync and rename.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar
+
+from hegui.atomic import atomic_output
+from hegui.errors import InputError, LimitExceededError, UnsupportedFormatError, WriteVerifyError
+from hegui.label.record import (
+    RULE_C2PA,
+    RULE_ONE_LABEL,
+    Finding,
+    ParsedValue,
+    Record,
+    parse_value,
+)
+
+COPY_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Found:
+    """One label found in a file: where, in which form, what it says, and what is wrong with it."""
+
+    container: str  # handler name, e.g. "jpeg"
+    location: str  # human-readable carrier, e.g. "APP1 XMP TC260:AIGC"
+    form: str  # "bare-json" | "wrapped-json" | "xmp-element" | "xmp-attribute" | "yaml-mapping" | ...
+    raw: str  # the stored value as text (after container-level decoding)
+    record: Record | None
+    findings: tuple[Finding, ...] = ()
+    offset: int | None = None  # byte offset of the carrier in the file, where meaningful
+
+    @property
+    def valid(self) -> bool:
+        return self.record is not None and not any(f.severity == "error" for f in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "container": self.container,
+            "location": self.location,
+            "form": self.form,
+            "offset": self.offset,
+            "valid": self.valid,
+            "record": self.record.to_dict() if self.record is not None else None,
+            "raw": self.raw,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def found_from_value(
+    container: str, location: str, raw: str, *, offset: int | None = None, form: str | None = None
+) -> Found:
+    """Parse a stored JSON value and wrap it as a :class:`Found`; ``form`` overrides the JSON form name."""
+    parsed: ParsedValue = parse_value(raw)
+    return Found(
+        container=container,
+        location=location,
+        form=form if form is not None and parsed.record is not None else parsed.form,
+        raw=raw,
+        record=parsed.record,
+        findings=parsed.findings,
+        offset=offset,
+    )
+
+
+@dataclass
+class ScanResult:
+    """Everything :func:`hegui.label.read` learned about one file."""
+
+    path: str
+    container: str
+    labels: list[Found] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # file-level findings (duplicates, C2PA, ...)
+
+    @property
+    def label(self) -> Found | None:
+        """The label a platform should act on: the first valid one, else the first one found."""
+        for item in self.labels:
+            if item.valid:
+                return item
+        return self.labels[0] if self.labels else None
+
+    @property
+    def valid(self) -> bool:
+        """Exactly one label and it is valid (GB 45438 §6.1 c: one label per file)."""
+        return (
+            len(self.labels) >= 1
+            and all(item.valid for item in self.labels)
+            and not any(f.severity == "error" for f in self.findings)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "container": self.container,
+            "valid": self.valid,
+            "labels": [item.to_dict() for item in self.labels],
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass
+class WriteResult:
+    """What :func:`hegui.label.write` did."""
+
+    path: str  # the source
+    output: str  # where the labeled file is
+    container: str
+    record: Record
+    replaced: Record | None = None  # the label that was there before, if any
+    warnings: list[Finding] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "output": self.output,
+            "container": self.container,
+            "record": self.record.to_dict(),
+            "replaced": self.replaced.to_dict() if self.replaced is not None else None,
+            "warnings": [f.to_dict() for f in self.warnings],
+        }
+
+
+class Source:
+    """A seekable view of the input file with bounds-checked reads that name the offset on failure."""
+
+    def __init__(self, handle: BinaryIO, path: Path, size: int) -> None:
+        self.handle = handle
+        self.path = path
+        self.size = size
+
+    def read_at(self, offset: int, length: int, *, what: str = "data") -> bytes:
+        """Read exactly ``length`` bytes at ``offset`` or raise :class:`InputError` (truncated file)."""
+        if offset < 0 or length < 0 or offset + length > self.size:
+            raise InputError(
+                f"truncated or corrupt file: {what} of {length} bytes runs past the end ({self.size} bytes)",
+                path=self.path,
+                offset=offset,
+            )
+        self.handle.seek(offset)
+        data = self.handle.read(length)
+        if len(data) != length:
+            raise InputError(f"short read of {what}", path=self.path, offset=offset)
+        return data
+
+    def read_all(self, *, limit: int) -> bytes:
+        """The whole file, for formats that must be parsed whole (text, PDF trailer scans); refuses huge files."""
+        if self.size > limit:
+            raise LimitExceededError(
+                f"file of {self.size} bytes is larger than the {limit}-byte limit for this format",
+                path=self.path,
+            )
+        return self.read_at(0, self.size, what="file")
+
+    def copy_to(self, dst: BinaryIO, offset: int, length: int) -> None:
+        """Copy a byte range to ``dst`` in chunks (media data is copied, never decoded)."""
+        if offset < 0 or length < 0 or offset + length > self.size:
+            raise InputError(
+                f"range of {length} bytes runs past the end of the file", path=self.path, offset=offset
+            )
+        self.handle.seek(offset)
+        remaining = length
+        while remaining:
+            chunk = self.handle.read(min(COPY_CHUNK, remaining))
+            if not chunk:
+                raise InputError(
+                    "short read while copying", path=self.path, offset=offset + length - remaining
+                )
+            dst.write(chunk)
+            remaining -= len(chunk)
+
+    def error(self, message: str, offset: int | None = None) -> InputError:
+        return InputError(message, path=self.path, offset=offset)
+
+
+class Container(ABC):
+    """One file format. Subclasses are stateless; one instance per format lives in the registry."""
+
+    name: ClassVar[str]
+    extensions: ClassVar[tuple[str, ...]] = ()
+    media_type: ClassVar[str] = "application/octet-stream"
+    can_write: ClassVar[bool] = True
+    #: why writing is not supported (shown to the user), when ``can_write`` is False
+    write_unsupported_reason: ClassVar[str] = ""
+
+    # ---- to implement --------------------------------------------------------------------------------------
+    @abstractmethod
+    def sniff(self, head: bytes, name: str) -> bool:
+        """True when ``head`` (the first 64 bytes) and the file name say this is my format."""
+
+    @abstractmethod
+    def scan(self, src: Source) -> list[Found]:
+        """Every AIGC label in the file. Raise :class:`InputError` only when the container itself is broken."""
+
+    def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
+        """Write the labeled copy to ``dst``; return warnings (e.g. a C2PA binding that will break)."""
+        raise UnsupportedFormatError(
+            f"writing {self.name} labels is not supported: {self.write_unsupported_reason or 'not implemented'}",
+            path=src.path,
+        )
+
+    def file_findings(self, src: Source, labels: list[Found]) -> list[Finding]:
+        """File-level findings beyond the one-label rule (override to report e.g. a C2PA manifest)."""
+        return []
+
+    # ---- shared behaviour ----------------------------------------------------------------------------------
+    def read(self, path: str | os.PathLike[str]) -> ScanResult:
+        p = Path(path)
+        with open_source(p) as src:
+            labels = self.scan(src)
+            findings = one_label_findings(labels) + self.file_findings(src, labels)
+        return ScanResult(str(p), self.name, labels, findings)
+
+    def write(
+        self, path: str | os.PathLike[str], record: Record, *, output: str | os.PathLike[str] | None = None
+    ) -> WriteResult:
+        """Label ``path`` (in place, atomically) or write the labeled copy to ``output`` (the source is untouched)."""
+        if not self.can_write:
+            raise UnsupportedFormatError(
+                f"writing {self.name} labels is not supported: {self.write_unsupported_reason}", path=path
+            )
+        record.require_valid()
+        source_path = Path(path)
+        target = Path(output) if output is not None else source_path
+        if target.exists() and target.is_dir():
+            target = target / source_path.name
+        before = self.read(source_path)
+        warnings: list[Finding] = []
+        replaced = before.label.record if before.label is not None else None
+        if replaced is not None and replaced != record:
+            warnings.append(
+                Finding(
+                    "warning",
+                    RULE_ONE_LABEL,
+                    f"replaced the existing label {replaced.to_json()} (a file keeps only one label)",
+                )
+            )
+        with open_source(source_path) as src, atomic_output(target, mode_from=source_path) as pending:
+            warnings.extend(self.render(src, pending.file, record))
+            pending.file.flush()
+            check = self.read(pending.path)
+            _verify(check, record, pending.path, self.name)
+        return WriteResult(str(source_path), str(target), self.name, record, replaced, warnings)
+
+
+class open_source:
+    """Context manager: open ``path`` for reading as a :class:`Source`; errors name the file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle: BinaryIO | None = None
+
+    def __enter__(self) -> Source:
+        try:
+            self.handle = open(self.path, "rb")
+            size = os.fstat(self.handle.fileno()).st_size
+        except IsADirectoryError as exc:
+            raise InputError("is a directory, not a file", path=self.path) from exc
+        except OSError as exc:
+            raise InputError(f"cannot open: {exc.strerror or exc}", path=self.path) from exc
+        return Source(self.handle, self.path, size)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+def one_label_findings(labels: list[Found]) -> list[Finding]:
+    """GB 45438 §6.1 c): a file keeps one label. Identical copies warn; differing copies are an error."""
+    if len(labels) <= 1:
+        return []
+    records = {item.record for item in labels}
+    where = ", ".join(item.location for item in labels)
+    if len(records) == 1:
+        return [
+            Finding(
+                "warning", RULE_ONE_LABEL, f"{len(labels)} identical copies of the label ({where}); keep one"
+            )
+        ]
+    return [Finding("error", RULE_ONE_LABEL, f"{len(labels)} different labels in one file ({where})")]
+
+
+def c2pa_warning() -> Finding:
+    return Finding(
+        "warning",
+        RULE_C2PA,
+        "the file carries a C2PA manifest; its hard binding no longer matches the changed bytes, so C2PA "
+        "validators will report the manifest as tampered",
+    )
+
+
+def _verify(check: ScanResult, record: Record, tmp: Path, name: str) -> None:
+    records = [item.record for item in check.labels]
+    if records != [record]:
+        shown = [r.to_json() if r is not None else None for r in records]
+        raise WriteVerifyError(
+            f"read-back after writing the {name} label found {shown}, expected exactly [{record.to_json()}]; "
+            "the original was left untouched",
+            path=tmp,
+        )

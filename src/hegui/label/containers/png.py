@@ -1,0 +1,200 @@
+"""PNG: the label lives in XMP (iTXt ``XML:com.adobe.xmp``); tEXt / zTXt / iTXt chunks keyed ``AIGC`` and a
+``Description`` chunk holding the ``{"AIGC":{...}}`` wrapper are read too (reference §2.7, images).
+
+Written by hand rather than through Pillow because Pillow re-encodes the image data on save; here every chunk other
+than the XMP chunk (and any AIGC text chunk it replaces) is copied byte for byte, IDAT included.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from typing import BinaryIO
+
+from hegui.label import xmp
+from hegui.label.containers.base import Container, Found, Source, c2pa_warning, found_from_value
+from hegui.label.record import Finding, Record
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+XMP_KEYWORD = b"XML:com.adobe.xmp"
+TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
+# Keywords whose text chunk holds the label JSON (bare under AIGC, wrapped in general-purpose fields).
+LABEL_KEYWORDS = (b"AIGC", b"Description", b"Comment")
+MAX_CHUNK = 64 * 1024 * 1024  # a metadata chunk larger than this is refused
+MAX_INFLATED = 16 * 1024 * 1024  # zTXt / compressed iTXt: guard against decompression bombs
+
+
+class Chunk:
+    __slots__ = ("crc_ok", "length", "offset", "type")
+
+    def __init__(self, offset: int, length: int, ctype: bytes, crc_ok: bool) -> None:
+        self.offset = offset  # of the length field
+        self.length = length
+        self.type = ctype
+        self.crc_ok = crc_ok
+
+    @property
+    def data_offset(self) -> int:
+        return self.offset + 8
+
+    @property
+    def end(self) -> int:
+        return self.offset + 12 + self.length
+
+
+def iter_chunks(src: Source, *, check_crc_of: tuple[bytes, ...] = ()) -> list[Chunk]:
+    """Walk the chunk list without reading image data; stops after IEND."""
+    if src.read_at(0, 8, what="PNG signature") != SIGNATURE:
+        raise src.error("not a PNG file (bad signature)", 0)
+    chunks: list[Chunk] = []
+    offset = 8
+    while True:
+        if offset + 12 > src.size:
+            raise src.error("truncated PNG: chunk header runs past the end of the file (no IEND)", offset)
+        length, ctype = struct.unpack(">I4s", src.read_at(offset, 8, what="chunk header"))
+        if length > 0x7FFFFFFF:
+            raise src.error(f"chunk length {length} exceeds the PNG maximum of 2^31-1", offset)
+        if not all(65 <= b <= 90 or 97 <= b <= 122 for b in ctype):
+            raise src.error(f"invalid chunk type {ctype!r}", offset + 4)
+        if offset + 12 + length > src.size:
+            raise src.error(
+                f"truncated PNG: {ctype.decode('latin-1')} chunk of {length} bytes runs past the end", offset
+            )
+        crc_ok = True
+        if ctype in check_crc_of:
+            body = src.read_at(offset + 4, 4 + length, what="chunk")
+            (crc,) = struct.unpack(">I", src.read_at(offset + 8 + length, 4, what="CRC"))
+            crc_ok = zlib.crc32(body) & 0xFFFFFFFF == crc
+        chunks.append(Chunk(offset, length, ctype, crc_ok))
+        offset += 12 + length
+        if ctype == b"IEND":
+            return chunks
+
+
+def _inflate(data: bytes, src: Source, offset: int) -> bytes:
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(data, MAX_INFLATED)
+    except zlib.error as exc:
+        raise src.error(f"corrupt compressed text: {exc}", offset) from exc
+    if inflater.unconsumed_tail:
+        raise src.error(f"compressed text inflates beyond {MAX_INFLATED} bytes; refused", offset)
+    return out
+
+
+def decode_text_chunk(ctype: bytes, data: bytes, src: Source, offset: int) -> tuple[bytes, str]:
+    """(keyword, text) of a tEXt / zTXt / iTXt chunk."""
+    keyword, sep, rest = data.partition(b"\x00")
+    if not sep:
+        raise src.error(f"{ctype.decode()} chunk without a keyword terminator", offset)
+    if ctype == b"tEXt":
+        return keyword, rest.decode("latin-1")
+    if ctype == b"zTXt":
+        if not rest:
+            raise src.error("zTXt chunk without a compression method", offset)
+        return keyword, _inflate(rest[1:], src, offset).decode("latin-1")
+    # iTXt: compression flag, method, language\0, translated keyword\0, text
+    if len(rest) < 2:
+        raise src.error("iTXt chunk too short", offset)
+    flag = rest[0]
+    parts = rest[2:].split(b"\x00", 2)
+    if len(parts) != 3:
+        raise src.error("iTXt chunk without language / translated-keyword terminators", offset)
+    text = parts[2]
+    if flag:
+        text = _inflate(text, src, offset)
+    return keyword, text.decode("utf-8", errors="replace")
+
+
+def itxt_chunk(keyword: bytes, text: bytes) -> bytes:
+    body = keyword + b"\x00\x00\x00\x00\x00" + text
+    return make_chunk(b"iTXt", body)
+
+
+def make_chunk(ctype: bytes, body: bytes) -> bytes:
+    return (
+        struct.pack(">I", len(body)) + ctype + body + struct.pack(">I", zlib.crc32(ctype + body) & 0xFFFFFFFF)
+    )
+
+
+class PngContainer(Container):
+    name = "png"
+    extensions = (".png", ".apng")
+    media_type = "image/png"
+
+    def sniff(self, head: bytes, name: str) -> bool:
+        return head.startswith(SIGNATURE)
+
+    def _text_labels(self, src: Source) -> tuple[list[Found], list[Chunk], bytes | None, Chunk | None]:
+        """Labels, the chunks that hold them, and the XMP packet (with its chunk) if there is one."""
+        labels: list[Found] = []
+        holders: list[Chunk] = []
+        packet: bytes | None = None
+        packet_chunk: Chunk | None = None
+        for chunk in iter_chunks(src):
+            if chunk.type not in TEXT_CHUNKS:
+                continue
+            if chunk.length > MAX_CHUNK:
+                raise src.error(
+                    f"{chunk.type.decode()} chunk of {chunk.length} bytes is over the limit", chunk.offset
+                )
+            data = src.read_at(chunk.data_offset, chunk.length, what="text chunk")
+            keyword, text = decode_text_chunk(chunk.type, data, src, chunk.offset)
+            kind = chunk.type.decode()
+            if keyword == XMP_KEYWORD and chunk.type == b"iTXt":
+                if packet is None:
+                    packet, packet_chunk = text.encode("utf-8"), chunk
+                for hit in xmp.find_aigc(text):
+                    labels.append(
+                        found_from_value(
+                            self.name,
+                            "iTXt XML:com.adobe.xmp TC260:AIGC",
+                            hit.value,
+                            offset=chunk.offset,
+                            form=hit.form,
+                        )
+                    )
+                    holders.append(chunk)
+            elif keyword == b"AIGC" or (keyword in LABEL_KEYWORDS and '"AIGC"' in text):
+                labels.append(
+                    found_from_value(
+                        self.name, f"{kind} {keyword.decode('latin-1')}", text, offset=chunk.offset
+                    )
+                )
+                holders.append(chunk)
+        return labels, holders, packet, packet_chunk
+
+    def scan(self, src: Source) -> list[Found]:
+        return self._text_labels(src)[0]
+
+    def file_findings(self, src: Source, labels: list[Found]) -> list[Finding]:
+        return [c2pa_warning()] if any(c.type == b"caBX" for c in iter_chunks(src)) else []
+
+    def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
+        _, holders, packet, packet_chunk = self._text_labels(src)
+        chunks = iter_chunks(src)
+        new_packet = xmp.set_aigc(packet, record.to_json())
+        new_chunk = itxt_chunk(XMP_KEYWORD, new_packet)
+        drop = {c.offset for c in holders}
+        if packet_chunk is not None:
+            drop.add(packet_chunk.offset)
+        warnings: list[Finding] = []
+        dst.write(SIGNATURE)
+        written = False
+        for chunk in chunks:
+            if packet_chunk is not None and chunk.offset == packet_chunk.offset:
+                dst.write(new_chunk)  # keep the XMP where it was
+                written = True
+                continue
+            if chunk.offset in drop:
+                continue  # an old AIGC text chunk: the label now lives in XMP only
+            if not written and chunk.type in (b"IDAT", b"IEND", b"fdAT"):
+                dst.write(new_chunk)  # before the image data, so streaming readers see it early
+                written = True
+            if chunk.type == b"caBX":
+                warnings.append(c2pa_warning())
+            src.copy_to(dst, chunk.offset, chunk.end - chunk.offset)
+        return warnings
+
+
+CONTAINERS: tuple[Container, ...] = (PngContainer(),)

@@ -1,0 +1,211 @@
+"""XMP packets for the TC260 namespace: find the AIGC property, and merge a new one into an existing packet.
+
+Shared by every container that carries XMP (JPEG, PNG, WebP, GIF, TIFF, HEIF, PDF, SVG). Merging keeps every other
+property and namespace of the packet; only ``TC260:AIGC`` is replaced, in whichever RDF form it was found
+(element, attribute, or rdf:Alt). Parsing refuses DTDs and entity declarations (no billion-laughs, no XXE).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from lxml import etree
+
+from hegui.errors import InputError
+from hegui.label import spec
+
+RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+X_NS = "adobe:ns:meta/"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+TC260_NS = spec.XMP_NAMESPACE
+_AIGC_TAG = f"{{{TC260_NS}}}{spec.XMP_PROPERTY}"
+
+XPACKET_BEGIN = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+XPACKET_END_W = '<?xpacket end="w"?>'
+
+# A packet larger than this is refused (hostile input guard); real packets are a few KB to a few hundred KB.
+MAX_PACKET_BYTES = 16 * 1024 * 1024
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=False
+    )
+
+
+@dataclass(frozen=True)
+class XmpHit:
+    """One AIGC property found in a packet."""
+
+    value: str  # the JSON text, XML-unescaped
+    form: str  # "xmp-element" | "xmp-attribute" | "xmp-alt"
+    namespace: str  # the namespace URI it was found in (normally TC260_NS)
+
+
+def _decode(packet: bytes | str) -> bytes:
+    data = packet.encode("utf-8") if isinstance(packet, str) else packet
+    if len(data) > MAX_PACKET_BYTES:
+        raise InputError(f"XMP packet of {len(data)} bytes is larger than the {MAX_PACKET_BYTES}-byte limit")
+    head = data[:4096].upper()
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in data.upper():
+        raise InputError("XMP packet declares a DTD or entities; refused (possible entity-expansion attack)")
+    return data
+
+
+def parse_packet(packet: bytes | str) -> etree._Element:
+    """Parse an XMP packet (with or without the xpacket wrapper) and return the root element.
+
+    Raises :class:`InputError` when the packet is not well-formed XML.
+    """
+    data = _decode(packet)
+    # Strip anything before the first '<' (BOMs, NULs, padding seen in the wild) and trailing NUL padding.
+    start = data.find(b"<")
+    if start < 0:
+        raise InputError("XMP packet holds no XML")
+    data = data[start:].rstrip(b"\x00 \t\r\n")
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"XMP packet is not well-formed XML: {exc}") from exc
+    if root is None:
+        raise InputError("XMP packet is empty")
+    return root
+
+
+def _is_aigc_name(tag: str) -> tuple[bool, str]:
+    """True for {TC260 ns}AIGC, and leniently for AIGC in a namespace that only differs in a trailing slash."""
+    if not tag.startswith("{"):
+        return False, ""
+    ns, _, local = tag[1:].partition("}")
+    if local != spec.XMP_PROPERTY:
+        return False, ns
+    return ns.rstrip("/") == TC260_NS.rstrip("/") or "tc260" in ns.lower(), ns
+
+
+def _text_of(element: etree._Element) -> tuple[str, str]:
+    """The literal value of a property element, with its form (simple text, or the first rdf:li of an Alt/Seq/Bag)."""
+    for container in element:
+        if isinstance(container.tag, str) and container.tag in (
+            f"{{{RDF_NS}}}Alt",
+            f"{{{RDF_NS}}}Seq",
+            f"{{{RDF_NS}}}Bag",
+        ):
+            for li in container:
+                if li.tag == f"{{{RDF_NS}}}li":
+                    return li.text or "", "xmp-alt"
+    value = element.get(f"{{{RDF_NS}}}resource")
+    if value is not None:
+        return value, "xmp-element"
+    return element.text or "", "xmp-element"
+
+
+def _unescape(value: str) -> str:
+    # Doubly escaped packets (&amp;quot;) arrive here as &quot; after XML parsing.
+    return html.unescape(value) if "&quot;" in value or "&#" in value else value
+
+
+def find_aigc(packet: bytes | str) -> list[XmpHit]:
+    """Every AIGC property in the packet, in document order: elements, attributes and rdf:Alt forms."""
+    root = parse_packet(packet)
+    hits: list[XmpHit] = []
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        matched, ns = _is_aigc_name(element.tag)
+        if matched:
+            text, form = _text_of(element)
+            hits.append(XmpHit(_unescape(text), form, ns))
+        for name, value in element.attrib.items():
+            matched, ns = _is_aigc_name(name)
+            if matched:
+                hits.append(XmpHit(_unescape(value), "xmp-attribute", ns))
+    return hits
+
+
+def _remove_aigc(root: etree._Element) -> etree._Element | None:
+    """Remove every AIGC property; return the rdf:Description that held the first one (to put the new one back)."""
+    holder: etree._Element | None = None
+    for element in list(root.iter()):
+        if not isinstance(element.tag, str):
+            continue
+        for name in list(element.attrib):
+            if _is_aigc_name(name)[0]:
+                del element.attrib[name]
+                if holder is None:
+                    holder = element
+        if _is_aigc_name(element.tag)[0]:
+            parent = element.getparent()
+            if parent is not None:
+                if holder is None:
+                    holder = parent
+                _remove_keeping_tail(element)
+    return holder
+
+
+def _remove_keeping_tail(element: etree._Element) -> None:
+    parent = element.getparent()
+    assert parent is not None
+    tail = element.tail
+    previous = element.getprevious()
+    if tail and tail.strip() == "":
+        tail = None
+    if tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def _find_rdf(root: etree._Element) -> etree._Element:
+    if root.tag == f"{{{RDF_NS}}}RDF":
+        return root
+    found = root.find(f".//{{{RDF_NS}}}RDF")
+    if found is None:
+        raise InputError("XMP packet has no rdf:RDF element")
+    return found
+
+
+def new_packet_root() -> etree._Element:
+    root = etree.Element(f"{{{X_NS}}}xmpmeta", nsmap={"x": X_NS})
+    root.set(f"{{{X_NS}}}xmptk", "hegui")
+    etree.SubElement(root, f"{{{RDF_NS}}}RDF", nsmap={"rdf": RDF_NS})
+    return root
+
+
+def set_aigc(packet: bytes | str | None, value: str, *, padding: int = 0) -> bytes:
+    """Return a packet that holds exactly one ``TC260:AIGC`` with ``value`` and everything else of ``packet``.
+
+    ``packet=None`` builds a new packet. ``padding`` adds whitespace before the closing xpacket (for formats that
+    edit in place). The result is UTF-8 with the xpacket wrapper.
+    """
+    root = new_packet_root() if packet is None else parse_packet(packet)
+    if root.tag == f"{{{RDF_NS}}}RDF":  # a bare rdf:RDF packet: wrap it in x:xmpmeta
+        wrapper = etree.Element(f"{{{X_NS}}}xmpmeta", nsmap={"x": X_NS})
+        wrapper.append(root)
+        root = wrapper
+    rdf = _find_rdf(root)
+    holder = _remove_aigc(root)
+    if holder is not None and holder.tag == f"{{{RDF_NS}}}Description":
+        description = holder
+    else:
+        description = None
+        for candidate in rdf.findall(f"{{{RDF_NS}}}Description"):
+            if TC260_NS in (candidate.nsmap or {}).values():
+                description = candidate
+                break
+    if description is None:
+        description = etree.SubElement(rdf, f"{{{RDF_NS}}}Description", nsmap={spec.XMP_PREFIX: TC260_NS})
+        description.set(f"{{{RDF_NS}}}about", "")
+    prop = etree.SubElement(description, _AIGC_TAG, nsmap={spec.XMP_PREFIX: TC260_NS})
+    prop.text = value
+    body = etree.tostring(root, encoding="unicode")
+    pad = ("\n" + " " * 99) * (padding // 100) if padding else ""
+    text = XPACKET_BEGIN + "\n" + body + "\n" + pad + XPACKET_END_W
+    return text.encode("utf-8")
+
+
+def packet_for(value: str, *, padding: int = 0) -> bytes:
+    """A fresh XMP packet holding only ``TC260:AIGC``."""
+    return set_aigc(None, value, padding=padding)
