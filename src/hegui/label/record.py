@@ -452,7 +452,7 @@ def record_from_mapping(data: Mapping[str, Any], *, form: str = "mapping") -> Pa
     missing = {f.field for f in findings if f.rule == RULE_KEYS}
     findings.extend(f for f in validation.findings if not (f.rule == RULE_REQUIRED and f.field in missing))
     if "Label" not in values:
-        findings = [f for f in findings if not (f.rule == RULE_LABEL)]
+        findings = [f for f in findings if f.rule != RULE_LABEL]
     return ParsedValue(record, form, tuple(findings))
 
 
