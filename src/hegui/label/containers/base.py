@@ -235,20 +235,20 @@ class Container(ABC):
             raise UnsupportedFormatError(
                 f"writing {self.name} labels is not supported: {self.write_unsupported_reason}", path=path
             )
-        record.require_valid()
+        warnings: list[Finding] = list(record.require_valid().validate().warnings)
         source_path = Path(path)
         target = Path(output) if output is not None else source_path
         if target.exists() and target.is_dir():
             target = target / source_path.name
         before = self.read(source_path)
-        warnings: list[Finding] = []
         replaced = before.label.record if before.label is not None else None
         if replaced is not None and replaced != record:
             warnings.append(
                 Finding(
                     "warning",
                     RULE_ONE_LABEL,
-                    f"replaced the existing label {replaced.to_json()} (a file keeps only one label)",
+                    f"replaced the existing label (Label {replaced.Label!r}, ContentProducer "
+                    f"{replaced.ContentProducer!r}, ProduceID {replaced.ProduceID!r}); a file keeps only one label",
                 )
             )
         with open_source(source_path) as src, atomic_output(target, mode_from=source_path) as pending:
