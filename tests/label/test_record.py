@@ -9,8 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hegui.errors import UsageError
-from hegui.label import Record, parse_provider_code, parse_value
-from hegui.label import spec
+from hegui.label import Record, parse_provider_code, parse_value, spec
 from hegui.label.record import uscc_check_character, uscc_is_valid
 
 from .conftest import PRODUCER

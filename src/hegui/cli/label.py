@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hegui.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, HeguiError, UnsupportedFormatError
-from hegui.label import Record, read, write
+from hegui.label import Record, read
 from hegui.label.containers import detect
 from hegui.label.record import parse_provider_code
 
