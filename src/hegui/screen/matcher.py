@@ -1,0 +1,394 @@
+"""Multi-keyword matching over normalised text, with every hit pointing at its span in the original.
+
+The default engine is ahocorasick-rs (Rust ``aho-corasick``, DFA). It scans the normalised text as UTF-16 code
+units in bytes: one unit per original code point, so unit offsets convert to string offsets by halving, and
+the byte DFA runs about twice as fast as the string API (which converts offsets for every match). Matches at odd
+byte offsets straddle two characters and are discarded. hyperscan (optional extra ``hegui[hyperscan]``) scans
+the same bytes with its SIMD literal compiler.
+
+Streaming: :meth:`Matcher.stream` returns a :class:`Stream` whose ``feed(chunk)`` reports the hits that end in
+what it has seen so far, including hits that straddle chunk boundaries, at offsets in the whole stream. It keeps
+only a short tail between chunks, so memory is bounded whatever the length of a line. :meth:`Matcher.find`
+uses the same machinery on long texts.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Literal, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hegui.errors import InputError, LimitExceededError, UsageError
+from hegui.screen.lexicon import Entry, Lexicon
+from hegui.screen.normalize import DEFAULT_OPTIONS, Normalized, NormalizeOptions, normalize
+
+Engine = Literal["auto", "ahocorasick", "hyperscan"]
+CHUNK_CHARS = 1 << 20
+"""Texts longer than this are scanned in chunks of this many characters (bounded memory)."""
+MAX_HITS = 1_000_000
+"""A scan that finds more hits than this raises ``LimitExceededError`` instead of filling memory."""
+READ_BYTES = 1 << 22
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One keyword found: ``[start, end)`` in the original text, the entry's keyword and its risks."""
+
+    start: int
+    end: int
+    keyword: str
+    risks: tuple[str, ...]
+    matched: str
+    mode: str = "normalized"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "keyword": self.keyword,
+            "matched": self.matched,
+            "risks": list(self.risks),
+            "mode": self.mode,
+            "explanation": f"keyword {self.keyword!r} ({self.mode} match) at [{self.start}, {self.end})",
+        }
+
+
+class _Backend(Protocol):
+    def scan(self, data: bytes) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """(pattern ids, start byte offsets, end byte offsets) of every occurrence, overlapping."""
+        ...
+
+
+class _AhoCorasick:
+    def __init__(self, patterns: list[bytes]) -> None:
+        import ahocorasick_rs
+
+        self._ac = ahocorasick_rs.BytesAhoCorasick(patterns, implementation=ahocorasick_rs.Implementation.DFA)
+
+    def scan(self, data: bytes) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        found = self._ac.find_matches_as_indexes(data, overlapping=True)
+        if not found:
+            return _E, _E, _E
+        arr = np.asarray(found, dtype=np.int64)
+        return arr[:, 0], arr[:, 1], arr[:, 2]
+
+
+class _Hyperscan:
+    def __init__(self, patterns: list[bytes]) -> None:
+        try:
+            import hyperscan
+        except ImportError as exc:  # pragma: no cover - depends on the extra
+            raise UsageError("the hyperscan engine needs the extra: pip install 'hegui[hyperscan]'") from exc
+        self._hs = hyperscan
+        self._lengths = np.array([len(p) for p in patterns], dtype=np.int64)
+        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._db.compile(expressions=patterns, ids=list(range(len(patterns))), flags=0, literal=True)
+        self._scratch = hyperscan.Scratch(self._db)
+
+    def scan(self, data: bytes) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        ids: list[int] = []
+        ends: list[int] = []
+
+        def on_match(pid: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            ids.append(pid)
+            ends.append(end)
+
+        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch)
+        if not ids:
+            return _E, _E, _E
+        pid = np.asarray(ids, dtype=np.int64)
+        end = np.asarray(ends, dtype=np.int64)
+        return pid, end - self._lengths[pid], end
+
+
+_E = np.zeros(0, dtype=np.int64)
+
+
+def hyperscan_available() -> bool:
+    try:
+        import hyperscan  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class Matcher:
+    """Compiled keyword automaton over a lexicon. Thread-safe for ``find``; one :class:`Stream` per stream."""
+
+    def __init__(
+        self,
+        lexicon: Lexicon | Iterable[Entry],
+        *,
+        engine: Engine = "auto",
+        options: NormalizeOptions = DEFAULT_OPTIONS,
+    ) -> None:
+        entries = list(lexicon)
+        self.options = options
+        self.entries: list[Entry] = []
+        self.exact: list[Entry] = []
+        patterns: list[bytes] = []
+        for e in entries:
+            if e.mode == "exact":
+                self.exact.append(e)
+                continue
+            key = e.key
+            if not key:
+                continue
+            self.entries.append(e)
+            patterns.append(key.encode("utf-16-le", "surrogatepass"))
+        self.max_units = max((len(p) // 2 for p in patterns), default=1)
+        self.max_exact = max((len(e.keyword) for e in self.exact), default=1)
+        self._lengths = np.array([len(p) // 2 for p in patterns], dtype=np.int64)
+        self._word = np.array([e.mode == "word" for e in self.entries], dtype=bool)
+        self._has_allow = any(e.allow for e in self.entries)
+        if engine == "auto":
+            engine = "ahocorasick"
+        self.engine = engine
+        self._backend: _Backend | None = None
+        if patterns:
+            self._backend = _Hyperscan(patterns) if engine == "hyperscan" else _AhoCorasick(patterns)
+        self._exact_ac: Any = None
+        if self.exact:
+            import ahocorasick_rs
+
+            self._exact_ac = ahocorasick_rs.AhoCorasick([e.keyword for e in self.exact])
+        self._allow_norm = {
+            i: tuple(normalize(a, options).text for a in e.allow) for i, e in enumerate(self.entries)
+        }
+
+    # ------------------------------------------------------------------------------------------- one-shot
+
+    def find(self, text: str, *, max_hits: int = MAX_HITS) -> list[Hit]:
+        """Every hit in ``text`` (overlapping hits included), sorted by start offset."""
+        if len(text) <= CHUNK_CHARS:
+            return self._find_block(text, 0, len(text), 0, max_hits=max_hits)
+        stream = self.stream(max_hits=max_hits)
+        hits: list[Hit] = []
+        for i in range(0, len(text), CHUNK_CHARS):
+            hits += stream.feed(text[i : i + CHUNK_CHARS])
+        hits += stream.close()
+        return hits
+
+    def _find_block(
+        self, text: str, report_from: int, report_to: int, base: int, *, max_hits: int = MAX_HITS
+    ) -> list[Hit]:
+        """Hits in ``text`` ending in ``(report_from, report_to]`` (offsets within ``text``), shifted by ``base``."""
+        hits: list[Hit] = []
+        if self._backend is not None and text:
+            norm = normalize(text, self.options)
+            hits = self._normalized_hits(text, norm, report_from, report_to, base, max_hits)
+        if self._exact_ac is not None and text:
+            for pid, s, e in self._exact_ac.find_matches_as_indexes(text, overlapping=True):
+                if report_from < e <= report_to:
+                    entry = self.exact[pid]
+                    hits.append(Hit(s + base, e + base, entry.keyword, entry.risks, text[s:e], "exact"))
+        if len(hits) > max_hits:
+            raise LimitExceededError(f"more than {max_hits} keyword hits; the input looks degenerate")
+        hits.sort(key=lambda h: (h.start, h.end, h.keyword))
+        return hits
+
+    def _normalized_hits(
+        self, text: str, norm: Normalized, report_from: int, report_to: int, base: int, max_hits: int
+    ) -> list[Hit]:
+        assert self._backend is not None
+        data = norm.units.tobytes()
+        pid, bstart, bend = self._backend.scan(data)
+        if pid.size == 0:
+            return []
+        aligned = (bstart & 1) == 0
+        pid, ustart, uend = pid[aligned], bstart[aligned] // 2, bend[aligned] // 2
+        if pid.size > max_hits:
+            raise LimitExceededError(f"more than {max_hits} keyword hits; the input looks degenerate")
+        if self._word[pid].any():
+            ok = ~self._word[pid] | self._word_boundaries(norm.units, ustart, uend)
+            pid, ustart, uend = pid[ok], ustart[ok], uend[ok]
+        ostart, oend = norm.spans(ustart, uend)
+        keep = (oend > report_from) & (oend <= report_to)
+        hits = []
+        for p, us, ue, s, e in zip(
+            pid[keep].tolist(),
+            ustart[keep].tolist(),
+            uend[keep].tolist(),
+            ostart[keep].tolist(),
+            oend[keep].tolist(),
+            strict=True,
+        ):
+            entry = self.entries[p]
+            if entry.allow and self._allowed(norm, p, us, ue):
+                continue
+            hits.append(Hit(s + base, e + base, entry.keyword, entry.risks, text[s:e], entry.mode))
+        return hits
+
+    @staticmethod
+    def _word_boundaries(
+        units: NDArray[np.uint16], start: NDArray[np.int64], end: NDArray[np.int64]
+    ) -> NDArray[np.bool_]:
+        n = units.size
+
+        def is_latin(idx: NDArray[np.int64]) -> NDArray[np.bool_]:
+            u = units[np.clip(idx, 0, max(n - 1, 0))]
+            return (((u >= 0x61) & (u <= 0x7A)) | ((u >= 0x30) & (u <= 0x39))) & (idx >= 0) & (idx < n)
+
+        return ~is_latin(start - 1) & ~is_latin(end)
+
+    def _allowed(self, norm: Normalized, p: int, us: int, ue: int) -> bool:
+        """True when an allow-list context of entry ``p`` covers the hit ``[us, ue)`` (normalised units)."""
+        for ctx in self._allow_norm[p]:
+            lo = max(0, ue - len(ctx))
+            window = norm.units[lo : us + len(ctx)].tobytes().decode("utf-16-le", "surrogatepass")
+            at = window.find(ctx)
+            while at != -1:
+                if lo + at <= us and lo + at + len(ctx) >= ue:
+                    return True
+                at = window.find(ctx, at + 1)
+        return False
+
+    # ------------------------------------------------------------------------------------------- streaming
+
+    def stream(self, *, max_hits: int = MAX_HITS) -> Stream:
+        return Stream(self, max_hits=max_hits)
+
+    def scan_file(
+        self,
+        path: str | Path,
+        *,
+        errors: Literal["strict", "replace"] = "strict",
+        on_progress: Any = None,
+    ) -> Iterator[Hit]:
+        """Hits in a UTF-8 text file of any size, read in 4 MiB blocks; offsets are in characters."""
+        p = Path(path)
+        try:
+            handle = p.open("rb")
+        except OSError as exc:
+            raise InputError(f"cannot open ({exc.strerror})", path=p) from exc
+        with handle:
+            yield from self.scan_binary(handle, name=str(p), errors=errors, on_progress=on_progress)
+
+    def scan_binary(
+        self,
+        handle: BinaryIO,
+        *,
+        name: str = "<stream>",
+        errors: Literal["strict", "replace"] = "strict",
+        on_progress: Any = None,
+    ) -> Iterator[Hit]:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors=errors)
+        stream = self.stream()
+        offset = 0
+        first = True
+        while True:
+            block = handle.read(READ_BYTES)
+            if first and block:
+                first = False
+                if block.startswith(codecs.BOM_UTF8):
+                    block = block[3:]
+                    offset = 3
+                if errors == "strict" and b"\x00" in block[:65536]:
+                    raise InputError(
+                        "looks like a binary file (NUL bytes in the first 64 KiB); screen text files only, "
+                        "or pass errors='replace' to scan it anyway",
+                        path=name,
+                        offset=block.index(b"\x00") + offset,
+                    )
+            try:
+                text = decoder.decode(block, final=not block)
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"not valid UTF-8 ({exc.reason}); convert the file to UTF-8 or pass errors='replace'",
+                    path=name,
+                    offset=offset + exc.start,
+                ) from exc
+            offset += len(block)
+            if text:
+                yield from stream.feed(text)
+            if on_progress is not None:
+                on_progress(len(block))
+            if not block:
+                break
+        yield from stream.close()
+
+
+TAIL_LIMIT = 1 << 16
+"""Most characters kept between chunks. A keyword spread over more invisibles than this across a chunk boundary
+is missed; the cap keeps memory bounded on hostile input (megabytes of zero-width characters)."""
+
+
+class Stream:
+    """Feed text chunk by chunk; hits come back once complete, at offsets in the whole stream.
+
+    Between chunks it keeps a tail long enough to hold the longest keyword in normalised form, however many
+    separators or invisibles the original spreads it over. A hit touching the very end of what has been fed is
+    held back until the next chunk (or :meth:`close`) shows that it is complete: a ``word`` keyword may turn out to
+    continue, and a repeated Han character may extend its span.
+    """
+
+    def __init__(self, matcher: Matcher, *, max_hits: int = MAX_HITS) -> None:
+        self._m = matcher
+        self._tail = ""
+        self._tail_base = 0  # stream offset of self._tail[0]
+        self._done = 0  # hits ending at or before this stream offset have been reported
+        self._reported: set[tuple[int, str]] = set()
+        self._hits = 0
+        self._max_hits = max_hits
+        self.chars = 0
+
+    def feed(self, chunk: str) -> list[Hit]:
+        if not chunk:
+            return []
+        self.chars += len(chunk)
+        return self._scan(self._tail + chunk, final=False)
+
+    def close(self) -> list[Hit]:
+        """End of stream: report the hits held back at the end."""
+        out = self._scan(self._tail, final=True) if self._tail else []
+        self._tail = ""
+        self._tail_base += 0
+        return out
+
+    def _scan(self, buf: str, *, final: bool) -> list[Hit]:
+        base = self._tail_base
+        limit = base + len(buf) - (0 if final else 1)
+        hits = self._m._find_block(buf, self._done - base, len(buf), base, max_hits=self._max_hits)
+        out = []
+        for h in hits:
+            if h.end <= self._done or h.end > limit or (h.start, h.keyword) in self._reported:
+                continue
+            out.append(h)
+            self._reported.add((h.start, h.keyword))
+        self._hits += len(out)
+        if self._hits > self._max_hits:
+            raise LimitExceededError(f"more than {self._max_hits} keyword hits; the input looks degenerate")
+        self._done = max(self._done, limit)
+        if not final:
+            keep = self._tail_of(buf)
+            self._tail_base = base + len(buf) - len(keep)
+            self._tail = keep
+            self._reported = {k for k in self._reported if k[0] >= self._tail_base}
+        return out
+
+    def _tail_of(self, buf: str) -> str:
+        """The shortest suffix of ``buf`` whose normalised form holds ``max_units + 2`` characters.
+
+        A hit that ends in the next chunk starts at most ``max_units`` normalised characters back (one more for
+        the held-back last character); two more give the separator rule its left context. Exact-mode keywords
+        need ``max_exact`` raw characters.
+        """
+        need = self._m.max_units + 3
+        take = min(max(need * 4, self._m.max_exact + 1), len(buf))
+        while True:
+            suffix = buf[-take:]
+            norm = normalize(suffix, self._m.options)
+            if len(norm) > need or take >= len(buf) or take >= TAIL_LIMIT:
+                break
+            take = min(take * 4, len(buf), TAIL_LIMIT)
+        if len(norm) > need:
+            start = int(norm.original_index(len(norm) - need))
+            suffix = suffix[start:]
+        if len(suffix) < self._m.max_exact + 1:
+            suffix = buf[-(self._m.max_exact + 1) :]
+        return suffix

@@ -1,0 +1,355 @@
+"""Fold the tricks people use to slip keywords past a filter, and keep a map back to the original text.
+
+Every step maps one original character to one normalised character or drops it, so a hit in the normalised text
+always points at an exact span of the original (:meth:`Normalized.span`). The work is vectorised with numpy
+(one table lookup per character and a few masks), because a per-character Python loop would be ten times slower
+than the keyword matcher it feeds.
+
+Steps, in order:
+
+1. **Character folding** (one table, built once): NFKC where it yields one character (full-width letters and
+   digits, circled and mathematical letters, Kangxi radicals), lower-casing, traditional to simplified Chinese
+   (OpenCC ``t2s`` data, character by character), and common Latin look-alikes (Cyrillic and Greek letters).
+2. **Invisible characters** are dropped: zero-width spaces and joiners, bidi controls, soft hyphen, variation
+   selectors, every other ``Cf`` format character.
+3. **Separators inserted between characters** are dropped when they stand between two Han characters
+   (``法 轮-功``) or between two single letters or digits (``f.u.c.k``). Separators are white space, the
+   evasion punctuation in :data:`SEPARATORS`, and symbols such as emoji. Clause punctuation (，。,;:!?) is kept,
+   so that words from two clauses do not run together.
+4. **Repeats**: a run of the same Han character collapses to one (``法法轮轮功``). Latin letters are left alone,
+   because English words have legitimate double letters (``ass`` must not become ``as``).
+
+Keywords go through the same function, so a keyword and the text it should match meet in the same form.
+Limitations (documented in docs/screen.md): one-to-many NFKC expansions (``㈱``, ``ﬁ``) are left as they are;
+OpenCC is applied per character, so phrase-level conversions (``乾隆`` stays ``乾隆`` in OpenCC, but a
+per-character ``乾``→``干`` applies to text and keywords alike) cannot cause a miss, only a rare extra hit;
+pinyin and homophone substitutions (``fa轮功``) are not folded.
+"""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hegui.errors import UsageError
+
+MAX_CODEPOINT = 0x110000
+
+SEPARATORS = " \t\r\n\f\v\u00a0\u3000.·•・‧∙⋅*-_~～|/\\+#@^=`'\"‘’“”()[]{}<>「」『』【】〈〉《》…—–-"
+"""Characters dropped when they stand between two Han characters or two single letters (after folding)."""
+
+# Latin look-alikes that NFKC leaves alone. Cyrillic and Greek letters that render like Latin ones.
+HOMOGLYPHS: dict[str, str] = {
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
+    "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w",
+    "ɑ": "a", "ɡ": "g", "ı": "i", "ȷ": "j",
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",
+    "υ": "u", "χ": "x", "ω": "w", "ϲ": "c",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizeOptions:
+    """Which steps run. The defaults are what the matcher and the evasion suite use."""
+
+    fold: bool = True
+    traditional: bool = True
+    homoglyphs: bool = True
+    drop_invisible: bool = True
+    drop_separators: bool = True
+    collapse_repeats: bool = True
+
+
+DEFAULT_OPTIONS = NormalizeOptions()
+
+
+class Normalized:
+    """Normalised text plus a sparse map back to the original.
+
+    The normalised text is kept as 16-bit units (one per original code point that survives; code points above
+    U+FFFF that do not fold into the BMP are squashed into the private-use area, see :func:`squash`), because
+    that is what the byte automaton scans. ``dropped`` holds the original positions removed (invisibles,
+    separators, repeats), ``repeat_pos``/``repeat_owner`` the repeats and the kept character each was merged
+    into. Both are tiny for ordinary text, so the map costs nothing until a hit asks for its span.
+    """
+
+    __slots__ = ("_text", "base", "dropped", "original_length", "repeat_owner", "repeat_pos", "units")
+
+    def __init__(
+        self,
+        units: NDArray[np.uint16],
+        dropped: NDArray[np.int64],
+        repeat_pos: NDArray[np.int64],
+        repeat_owner: NDArray[np.int64],
+        original_length: int,
+        base: int = 0,
+    ) -> None:
+        self.units = units
+        self.dropped = dropped
+        self.repeat_pos = repeat_pos
+        self.repeat_owner = repeat_owner
+        self.original_length = original_length
+        self.base = base
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The normalised text as a Python string (built on first use)."""
+        if self._text is None:
+            self._text = self.units.tobytes().decode("utf-16-le", "surrogatepass")
+        return self._text
+
+    def __len__(self) -> int:
+        return int(self.units.size)
+
+    def original_index(self, index: int | NDArray[np.int64]) -> NDArray[np.int64]:
+        """Original position(s) of normalised position(s) ``index`` (relative to this text, without ``base``)."""
+        j = np.asarray(index, dtype=np.int64)
+        if self.dropped.size == 0:
+            return j
+        # The k-th dropped position sits after (dropped[k] - k) kept characters.
+        before = self.dropped - np.arange(self.dropped.size, dtype=np.int64)
+        return j + np.searchsorted(before, j, side="right")
+
+    def spans(
+        self, starts: NDArray[np.int64], ends: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Vectorised :meth:`span`: original ``[start, end)`` arrays for normalised ``[start, end)`` arrays."""
+        o_start = self.original_index(starts)
+        last = self.original_index(np.asarray(ends, dtype=np.int64) - 1)
+        o_end = last + 1
+        if self.repeat_owner.size:
+            # Extend the end over the repeats merged into the last character (法轮功功功 -> all of it).
+            hi = np.searchsorted(self.repeat_owner, last, side="right")
+            lo = np.searchsorted(self.repeat_owner, last, side="left")
+            has = hi > lo
+            o_end = np.where(has, self.repeat_pos[np.clip(hi - 1, 0, None)] + 1, o_end)
+        return o_start + self.base, o_end + self.base
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original ``(start, end)`` of the normalised slice ``[start, end)``."""
+        if not 0 <= start < end <= len(self):
+            raise UsageError(f"span [{start}, {end}) is outside the normalised text of length {len(self)}")
+        s, e = self.spans(np.array([start]), np.array([end]))
+        return int(s[0]), int(e[0])
+
+
+class _Tables:
+    """Lookup tables over every code point, built once per option set (about 0.5 s, 6 MB)."""
+
+    def __init__(self, options: NormalizeOptions) -> None:
+        fold = np.arange(MAX_CODEPOINT, dtype=np.uint32)
+        if options.fold:
+            for cp in _assigned():
+                ch = chr(cp)
+                if cp < 0x80:
+                    low = ch.lower()
+                    fold[cp] = ord(low)
+                    continue
+                out = unicodedata.normalize("NFKC", ch).lower()
+                if len(out) == 1 and out != ch:
+                    fold[cp] = ord(out)
+        if options.homoglyphs:
+            for src, dst in HOMOGLYPHS.items():
+                fold[ord(src)] = ord(dst)
+                upper = src.upper()
+                if len(upper) == 1:
+                    fold[ord(upper)] = ord(dst)
+        if options.traditional:
+            self._apply_t2s(fold)
+        # Fold again so that chains (upper-case Cyrillic -> lower-case Cyrillic -> Latin) end at one fixed point.
+        fold = fold[fold]
+        self.fold = fold
+        invisible = np.zeros(MAX_CODEPOINT, dtype=bool)
+        separator = np.zeros(MAX_CODEPOINT, dtype=bool)
+        han = np.zeros(MAX_CODEPOINT, dtype=bool)
+        alnum = np.zeros(MAX_CODEPOINT, dtype=bool)
+        for cp in _assigned():
+            cat = unicodedata.category(chr(cp))
+            if cat == "Cf" or 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF:
+                invisible[cp] = True
+            elif cat in ("So", "Sk", "Sm", "Zs", "Zl", "Zp") or cat == "Cc":
+                separator[cp] = True
+            elif cat == "Lo" and _is_han(cp):
+                han[cp] = True
+            elif cat[0] in "LN":
+                alnum[cp] = True
+        for ch in SEPARATORS:
+            separator[ord(ch)] = True
+        invisible[0xAD] = True  # soft hyphen
+        separator[invisible] = False
+        self.invisible = invisible if options.drop_invisible else np.zeros(MAX_CODEPOINT, dtype=bool)
+        self.separator = separator if options.drop_separators else np.zeros(MAX_CODEPOINT, dtype=bool)
+        self.han = han
+        self.alnum = alnum
+        folded16 = squash(fold).astype(np.uint32)
+        folded16[self.invisible] = 0xFFFF
+        packed = folded16.copy()
+        packed[self.invisible | self.separator | self.separator[fold]] |= _GAP
+        packed[han[fold]] |= _HAN
+        packed[alnum[fold]] |= _LONE_OK
+        self.packed_full = packed
+        self.packed_bmp = np.ascontiguousarray(packed[:0x10000])
+
+    @staticmethod
+    def _apply_t2s(fold: NDArray[np.uint32]) -> None:
+        import opencc
+
+        converter = opencc.OpenCC("t2s")
+        cps = [cp for block in _HAN_BLOCKS for cp in range(block[0], block[1] + 1)]
+        source = "\n".join(chr(cp) for cp in cps)
+        converted = converter.convert(source).split("\n")
+        if len(converted) != len(cps):  # pragma: no cover - OpenCC changed its line handling
+            raise UsageError(
+                "OpenCC returned a different number of lines; traditional folding is unavailable"
+            )
+        for cp, out in zip(cps, converted, strict=True):
+            if len(out) == 1 and ord(out) != cp:
+                fold[cp] = ord(out)
+
+
+def _assigned() -> range | list[int]:
+    """Code points worth a table entry: planes 0-3 and the tag / variation-selector block of plane 14."""
+    return [*range(0xD800), *range(0xE000, 0x32400), *range(0xE0000, 0xE01F0)]
+
+
+_HAN_BLOCKS = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2A6DF))
+
+
+def _is_han(cp: int) -> bool:
+    return (
+        any(lo <= cp <= hi for lo, hi in _HAN_BLOCKS) or 0x2A700 <= cp <= 0x2EBEF or 0x30000 <= cp <= 0x3134F
+    )
+
+
+_TABLES: dict[NormalizeOptions, _Tables] = {}
+_LOCK = threading.Lock()
+
+
+def tables(options: NormalizeOptions = DEFAULT_OPTIONS) -> _Tables:
+    """The shared lookup tables for ``options``; built on first use."""
+    with _LOCK:
+        found = _TABLES.get(options)
+        if found is None:
+            found = _TABLES[options] = _Tables(options)
+        return found
+
+
+PUA_BASE = 0xE000
+PUA_SIZE = 0x1900
+
+
+def squash(cps: NDArray[np.uint32]) -> NDArray[np.uint16]:
+    """Fit code points into 16 bits: above U+FFFF and lone surrogates go to the private-use area.
+
+    The mapping is many-to-one, but it is applied to keywords and text alike, so it can only add a hit on a
+    rare character that collides (Extension B ideographs, emoji are separators anyway), never lose one.
+    """
+    wide = (cps > 0xFFFF) | ((cps >= 0xD800) & (cps <= 0xDFFF))
+    if wide.any():
+        cps = np.where(wide, PUA_BASE + (cps % PUA_SIZE), cps)
+    return cps.astype(np.uint16)
+
+
+def to_units(text: str) -> tuple[NDArray[np.uint16] | NDArray[np.uint32], bool]:
+    """Code units of ``text``: UTF-16 when it has no surrogate pairs (fast path), else code points."""
+    units = np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
+    if units.size == len(text) and not ((units & 0xF800) == 0xD800).any():
+        return units, True
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32), False
+
+
+_GAP = np.uint32(1 << 31)
+_HAN = np.uint32(1 << 30)
+_LONE_OK = np.uint32(1 << 29)  # letter or digit
+_VALUE = np.uint32(0xFFFF)
+
+
+def normalize(text: str, options: NormalizeOptions = DEFAULT_OPTIONS) -> Normalized:
+    """Normalise ``text`` and return it with the offset map; see the module docstring for the steps."""
+    n = len(text)
+    if n == 0:
+        return Normalized(np.zeros(0, dtype=np.uint16), _EMPTY, _EMPTY, _EMPTY, 0)
+    t = tables(options)
+    units, fast = to_units(text)
+    # One lookup gives the folded value (low 16 bits) and the flags (gap, Han, letter/digit) in the high bits.
+    packed = t.packed_bmp[units] if fast else t.packed_full[units]
+    folded = packed.astype(np.uint16)
+    gaps = np.flatnonzero(packed >= _GAP)
+    drop = _droppable(packed, gaps, options) if gaps.size else _EMPTY
+    if drop.size:
+        vals = np.delete(folded, drop)
+        vflags = np.delete(packed, drop)
+    else:
+        vals = folded
+        vflags = packed
+    rep = _EMPTY
+    if options.collapse_repeats and vals.size > 1:
+        same = np.flatnonzero(vals[1:] == vals[:-1]) + 1
+        if same.size:
+            rep = same[(vflags[same] & _HAN) != 0]
+    if rep.size == 0:
+        return Normalized(vals, drop, _EMPTY, _EMPTY, n)
+    # Owner of each repeat: the character just before its run of repeats.
+    run_start = np.ones(rep.size, dtype=bool)
+    run_start[1:] = rep[1:] != rep[:-1] + 1
+    owner = np.maximum.accumulate(np.where(run_start, rep, 0)) - 1
+    to_orig = _position_map(drop)
+    rep_pos = to_orig(rep)
+    all_drop = np.union1d(drop, rep_pos)
+    return Normalized(np.delete(vals, rep), all_drop, rep_pos, to_orig(owner), n)
+
+
+def _position_map(drop: NDArray[np.int64]) -> Callable[[NDArray[np.int64]], NDArray[np.int64]]:
+    """Map positions in the text with ``drop`` removed back to positions in the original."""
+    before = drop - np.arange(drop.size, dtype=np.int64)
+
+    def to_orig(j: NDArray[np.int64]) -> NDArray[np.int64]:
+        return j + np.searchsorted(before, j, side="right")
+
+    return to_orig
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def _droppable(
+    packed: NDArray[np.uint32], gaps: NDArray[np.int64], options: NormalizeOptions
+) -> NDArray[np.int64]:
+    """Positions to drop: invisibles always, separators only between two Han characters or two lone letters."""
+    n = packed.size
+    invisible = (packed[gaps] & _VALUE) == 0xFFFF  # invisibles fold to U+FFFF, see _Tables
+    # Runs of consecutive gap positions; the solid characters around a run decide whether its separators go.
+    new_run = np.ones(gaps.size, dtype=bool)
+    new_run[1:] = gaps[1:] != gaps[:-1] + 1
+    run_id = np.cumsum(new_run) - 1
+    prev_solid = gaps[new_run] - 1
+    next_solid = gaps[np.append(new_run[1:], True)] + 1
+    ok = (prev_solid >= 0) & (next_solid < n)
+    pi = np.clip(prev_solid, 0, n - 1)
+    ni = np.clip(next_solid, 0, n - 1)
+    pf = packed[pi]
+    nf = packed[ni]
+    join = ((pf & _HAN) != 0) & ((nf & _HAN) != 0)
+    # A "lone" letter or digit has no letter or digit right next to it (f.u.c.k, but not "in a word").
+    before_p = np.where(pi > 0, packed[np.clip(pi - 1, 0, n - 1)], 0)
+    after_n = np.where(ni < n - 1, packed[np.clip(ni + 1, 0, n - 1)], 0)
+    lone_p = ((pf & _LONE_OK) != 0) & ((before_p & _LONE_OK) == 0)
+    lone_n = ((nf & _LONE_OK) != 0) & ((after_n & _LONE_OK) == 0)
+    join |= lone_p & lone_n
+    join &= ok
+    if not options.drop_separators:
+        join[:] = False
+    if not options.drop_invisible:
+        invisible[:] = False
+    return gaps[invisible | join[run_id]]
+
+
+def normalize_keyword(keyword: str, options: NormalizeOptions = DEFAULT_OPTIONS) -> str:
+    """The form a keyword takes in the automaton: the same steps as the text, edge separators stripped."""
+    return normalize(keyword.strip(" \t\r\n\u3000"), options).text.strip(SEPARATORS)
