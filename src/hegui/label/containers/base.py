@@ -45,6 +45,9 @@ class Found:
     record: Record | None
     findings: tuple[Finding, ...] = ()
     offset: int | None = None  # byte offset of the carrier in the file, where meaningful
+    # True for a second carrier that the format mirrors by design and that agrees with the first (PDF: the XMP
+    # copy of the Info /AIGC label). It is the same label, not a second one: the one-label rule ignores it.
+    mirror: bool = False
 
     @property
     def valid(self) -> bool:
@@ -283,6 +286,7 @@ class open_source:
 
 def one_label_findings(labels: list[Found]) -> list[Finding]:
     """GB 45438 §6.1 c): a file keeps one label. Identical copies warn; differing copies are an error."""
+    labels = [item for item in labels if not item.mirror]
     if len(labels) <= 1:
         return []
     records = {item.record for item in labels}
@@ -306,7 +310,7 @@ def c2pa_warning() -> Finding:
 
 
 def _verify(check: ScanResult, record: Record, tmp: Path, name: str) -> None:
-    records = [item.record for item in check.labels]
+    records = [item.record for item in check.labels if not item.mirror]
     if records != [record]:
         shown = [r.to_json() if r is not None else None for r in records]
         raise WriteVerifyError(
