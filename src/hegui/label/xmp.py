@@ -107,7 +107,11 @@ def _unescape(value: str) -> str:
 
 def find_aigc(packet: bytes | str) -> list[XmpHit]:
     """Every AIGC property in the packet, in document order: elements, attributes and rdf:Alt forms."""
-    root = parse_packet(packet)
+    return find_aigc_in_tree(parse_packet(packet))
+
+
+def find_aigc_in_tree(root: etree._Element) -> list[XmpHit]:
+    """Every AIGC property under ``root`` (a packet, or a document that embeds XMP such as SVG)."""
     hits: list[XmpHit] = []
     for element in root.iter():
         if not isinstance(element.tag, str):
@@ -174,19 +178,29 @@ def new_packet_root() -> etree._Element:
     return root
 
 
-def set_aigc(packet: bytes | str | None, value: str, *, padding: int = 0) -> bytes:
+def set_aigc(packet: bytes | str | None, value: str, *, padding: int = 0, wrapper: bool = True) -> bytes:
     """Return a packet that holds exactly one ``TC260:AIGC`` with ``value`` and everything else of ``packet``.
 
     ``packet=None`` builds a new packet. ``padding`` adds whitespace before the closing xpacket (for formats that
-    edit in place). The result is UTF-8 with the xpacket wrapper.
+    edit in place). The result is UTF-8 with the xpacket wrapper, or the bare x:xmpmeta element (``wrapper=False``).
     """
     root = new_packet_root() if packet is None else parse_packet(packet)
     if root.tag == f"{{{RDF_NS}}}RDF":  # a bare rdf:RDF packet: wrap it in x:xmpmeta
-        wrapper = etree.Element(f"{{{X_NS}}}xmpmeta", nsmap={"x": X_NS})
-        wrapper.append(root)
-        root = wrapper
-    rdf = _find_rdf(root)
-    holder = _remove_aigc(root)
+        meta = etree.Element(f"{{{X_NS}}}xmpmeta", nsmap={"x": X_NS})
+        meta.append(root)
+        root = meta
+    merge_into(_find_rdf(root), value)
+    body = etree.tostring(root, encoding="unicode")
+    if not wrapper:  # for documents that embed the x:xmpmeta element itself
+        return body.encode("utf-8")
+    pad = ("\n" + " " * 99) * (padding // 100) if padding else ""
+    text = XPACKET_BEGIN + "\n" + body + "\n" + pad + XPACKET_END_W
+    return text.encode("utf-8")
+
+
+def merge_into(rdf: etree._Element, value: str) -> None:
+    """Replace every AIGC property under the ``rdf:RDF`` element ``rdf`` by one holding ``value``, in place."""
+    holder = _remove_aigc(rdf)
     if holder is not None and holder.tag == f"{{{RDF_NS}}}Description":
         description = holder
     else:
@@ -200,10 +214,6 @@ def set_aigc(packet: bytes | str | None, value: str, *, padding: int = 0) -> byt
         description.set(f"{{{RDF_NS}}}about", "")
     prop = etree.SubElement(description, _AIGC_TAG, nsmap={spec.XMP_PREFIX: TC260_NS})
     prop.text = value
-    body = etree.tostring(root, encoding="unicode")
-    pad = ("\n" + " " * 99) * (padding // 100) if padding else ""
-    text = XPACKET_BEGIN + "\n" + body + "\n" + pad + XPACKET_END_W
-    return text.encode("utf-8")
 
 
 def packet_for(value: str, *, padding: int = 0) -> bytes:

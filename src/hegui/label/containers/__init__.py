@@ -44,8 +44,8 @@ MODULES: tuple[str, ...] = (
     "ogg",
     "ooxml",
     "svg",
-    "html",
     "markdown",
+    "html",
 )
 
 SNIFF_BYTES = 64

@@ -1,0 +1,135 @@
+"""HTML: ``<meta name="AIGC" content="{json}">`` in the head (reference §2.7, text and documents: the practice of a
+Kotlin exporter; HTML has no file-metadata container in the TC260 guides).
+
+Edited as bytes, not re-serialised through an HTML library, so the page's own markup stays byte for byte: existing
+AIGC meta elements are cut out at the spans the tokenizer reports, and one new element goes right after ``<head>``.
+The inserted element is pure ASCII (the JSON's quotes are written as ``&quot;``), so the edit is safe in every
+ASCII-compatible encoding (UTF-8, GB 18030, GBK, Big5, Latin-1); UTF-16 pages are refused with a clear error.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+from typing import BinaryIO
+
+from hegui.label import spec
+from hegui.label.containers.base import Container, Found, Source, found_from_value
+from hegui.label.record import Finding, Record
+
+MAX_FILE = 64 * 1024 * 1024
+_SNIFF = re.compile(
+    rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|meta|title|body)\b", re.IGNORECASE | re.DOTALL
+)
+_HEAD_OPEN = re.compile(rb"<head(\s[^>]*)?>", re.IGNORECASE)
+_HTML_OPEN = re.compile(rb"<html(\s[^>]*)?>", re.IGNORECASE)
+_CHARSET_META = re.compile(rb"<meta\s[^>]*charset[^>]*>", re.IGNORECASE)
+
+
+class _MetaFinder(HTMLParser):
+    """Collect AIGC meta elements with their (line, column) start positions."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hits: list[tuple[tuple[int, int], str, str]] = []  # (position, raw tag text, content)
+        self.xhtml = False
+
+    def _meta(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "meta":
+            return
+        values = {k.lower(): (v or "") for k, v in attrs}
+        if values.get("name", "").strip().lower() == spec.FIELD_NAME.lower():
+            raw = self.get_starttag_text() or ""
+            self.hits.append((self.getpos(), raw, values.get("content", "")))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._meta(tag, attrs)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.xhtml = True
+        self._meta(tag, attrs)
+
+
+def _text(src: Source) -> tuple[bytes, str]:
+    data = src.read_all(limit=MAX_FILE)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise src.error("UTF-16 HTML is not supported; convert it to UTF-8")
+    # latin-1 maps every byte to one character, so character offsets equal byte offsets.
+    return data, data.decode("latin-1")
+
+
+def _find(src: Source) -> tuple[bytes, list[tuple[int, int, str]], bool]:
+    """The file bytes, the byte spans and contents of AIGC meta elements, and whether the page is XHTML-style."""
+    data, text = _text(src)
+    finder = _MetaFinder()
+    try:
+        finder.feed(text)
+        finder.close()
+    except (AssertionError, ValueError) as exc:  # html.parser's own failure modes on garbage
+        raise src.error(f"HTML does not tokenize: {exc}") from exc
+    line_starts = [0]
+    for match in re.finditer("\n", text):
+        line_starts.append(match.end())
+    spans: list[tuple[int, int, str]] = []
+    for (line, col), raw, content in finder.hits:
+        start = line_starts[line - 1] + col
+        spans.append((start, start + len(raw), content))
+    return data, spans, finder.xhtml
+
+
+def _decode_content(raw_content: str) -> str:
+    # The tokenizer saw latin-1 characters; the page itself is UTF-8 or another ASCII-compatible encoding.
+    try:
+        return raw_content.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return raw_content
+
+
+class HtmlContainer(Container):
+    name = "html"
+    extensions = (".html", ".htm", ".xhtml")
+    media_type = "text/html"
+
+    def sniff(self, head: bytes, name: str) -> bool:
+        if name.lower().endswith(self.extensions):
+            return True
+        return bool(_SNIFF.match(head.lstrip(b"\xef\xbb\xbf")))
+
+    def scan(self, src: Source) -> list[Found]:
+        _, spans, _ = _find(src)
+        return [
+            found_from_value(self.name, 'meta name="AIGC"', _decode_content(content), offset=start)
+            for start, _, content in spans
+        ]
+
+    def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
+        data, spans, xhtml = _find(src)
+        close = " />" if xhtml else ">"
+        tag = f'<meta name="{spec.FIELD_NAME}" content="{html.escape(record.to_json(), quote=True)}"{close}'
+        element = tag.encode("ascii")
+        # Cut out every old AIGC meta element (one label per file), from the end so offsets stay valid.
+        for start, end, _ in sorted(spans, reverse=True):
+            data = data[:start] + data[end:]
+        insert_at, prefix, suffix = self._insertion_point(data)
+        dst.write(data[:insert_at] + prefix + element + suffix + data[insert_at:])
+        return []
+
+    @staticmethod
+    def _insertion_point(data: bytes) -> tuple[int, bytes, bytes]:
+        """After <meta charset> if the head has one (it must stay within the first 1024 bytes), else after <head>."""
+        head = _HEAD_OPEN.search(data)
+        if head is not None:
+            charset = _CHARSET_META.search(data, head.end())
+            close = data.lower().find(b"</head", head.end())
+            if charset is not None and (close < 0 or charset.start() < close):
+                return charset.end(), b"", b""
+            return head.end(), b"", b""
+        opening = _HTML_OPEN.search(data)
+        if opening is not None:
+            return opening.end(), b"<head>", b"</head>"
+        doctype = re.match(rb"\s*<!doctype[^>]*>", data, re.IGNORECASE)
+        return (doctype.end() if doctype else 0), b"", b"\n"
+
+
+CONTAINERS: tuple[Container, ...] = (HtmlContainer(),)
