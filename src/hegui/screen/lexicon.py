@@ -312,7 +312,9 @@ def read_table(rows: list[list[str]], *, name: str = "imported", where: str = ""
 
 
 def _split(value: str) -> list[str]:
-    for sep in ("；", ";", "，", "、"):
+    if taxonomy.resolve(value) is not None:  # item texts contain 、 and ，
+        return [value.strip()]
+    for sep in ("；", ";"):
         value = value.replace(sep, "|")
     return [v.strip() for v in value.split("|") if v.strip()]
 

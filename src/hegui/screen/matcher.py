@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from hegui.errors import InputError, LimitExceededError, UsageError
 from hegui.screen.lexicon import Entry, Lexicon
-from hegui.screen.normalize import DEFAULT_OPTIONS, Normalized, NormalizeOptions, normalize
+from hegui.screen.normalize import DEFAULT_OPTIONS, SEPARATORS, Normalized, NormalizeOptions, normalize
 
 Engine = Literal["auto", "ahocorasick", "hyperscan"]
 CHUNK_CHARS = 1 << 20
@@ -78,16 +78,30 @@ class _AhoCorasick:
         return arr[:, 0], arr[:, 1], arr[:, 2]
 
 
+def _nul_free(units: NDArray[np.uint16]) -> bytes:
+    """Three bytes per 16-bit unit, none of them NUL: python-hyperscan's literal API stops patterns at NUL."""
+    u = units.astype(np.uint32)
+    out = np.empty((u.size, 3), dtype=np.uint8)
+    out[:, 0] = 1 + (u >> 12)
+    out[:, 1] = 1 + ((u >> 6) & 0x3F)
+    out[:, 2] = 1 + (u & 0x3F)
+    return out.tobytes()
+
+
 class _Hyperscan:
+    """Hyperscan (Vectorscan) literal database; scans the NUL-free 3-byte form of the units."""
+
+    unit_bytes = 3
+
     def __init__(self, patterns: list[bytes]) -> None:
         try:
             import hyperscan
         except ImportError as exc:  # pragma: no cover - depends on the extra
             raise UsageError("the hyperscan engine needs the extra: pip install 'hegui[hyperscan]'") from exc
-        self._hs = hyperscan
-        self._lengths = np.array([len(p) for p in patterns], dtype=np.int64)
+        encoded = [_nul_free(np.frombuffer(p, dtype=np.uint16)) for p in patterns]
+        self._lengths = np.array([len(p) for p in encoded], dtype=np.int64)
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(expressions=patterns, ids=list(range(len(patterns))), flags=0, literal=True)
+        self._db.compile(expressions=encoded, ids=list(range(len(encoded))), flags=0, literal=True)
         self._scratch = hyperscan.Scratch(self._db)
 
     def scan(self, data: bytes) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
@@ -98,15 +112,29 @@ class _Hyperscan:
             ids.append(pid)
             ends.append(end)
 
-        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch)
+        self._db.scan(
+            _nul_free(np.frombuffer(data, dtype=np.uint16)),
+            match_event_handler=on_match,
+            scratch=self._scratch,
+        )
         if not ids:
             return _E, _E, _E
         pid = np.asarray(ids, dtype=np.int64)
         end = np.asarray(ends, dtype=np.int64)
-        return pid, end - self._lengths[pid], end
+        start = end - self._lengths[pid]
+        # Report in UTF-16 byte offsets like the other backend; misaligned starts become odd and are dropped.
+        aligned = start % 3 == 0
+        return pid, np.where(aligned, start // 3 * 2, 1), end // 3 * 2
 
 
 _E = np.zeros(0, dtype=np.int64)
+
+
+def _squeezed(key: str) -> str:
+    """A multi-word keyword without its separators, the form it takes when every letter is spaced out."""
+    if not any(ch in SEPARATORS for ch in key):
+        return key
+    return "".join(ch for ch in key if ch not in SEPARATORS) or key
 
 
 def hyperscan_available() -> bool:
@@ -139,8 +167,9 @@ class Matcher:
             key = e.key
             if not key:
                 continue
-            self.entries.append(e)
-            patterns.append(key.encode("utf-16-le", "surrogatepass"))
+            for variant in dict.fromkeys((key, _squeezed(key))):
+                self.entries.append(e)
+                patterns.append(variant.encode("utf-16-le", "surrogatepass"))
         self.max_units = max((len(p) // 2 for p in patterns), default=1)
         self.max_exact = max((len(e.keyword) for e in self.exact), default=1)
         self._lengths = np.array([len(p) // 2 for p in patterns], dtype=np.int64)
@@ -332,7 +361,7 @@ class Stream:
         self._tail = ""
         self._tail_base = 0  # stream offset of self._tail[0]
         self._done = 0  # hits ending at or before this stream offset have been reported
-        self._reported: set[tuple[int, str]] = set()
+        self._reported: set[tuple[int, str, str]] = set()
         self._hits = 0
         self._max_hits = max_hits
         self.chars = 0
@@ -356,10 +385,10 @@ class Stream:
         hits = self._m._find_block(buf, self._done - base, len(buf), base, max_hits=self._max_hits)
         out = []
         for h in hits:
-            if h.end <= self._done or h.end > limit or (h.start, h.keyword) in self._reported:
+            if h.end <= self._done or h.end > limit or (h.start, h.keyword, h.mode) in self._reported:
                 continue
             out.append(h)
-            self._reported.add((h.start, h.keyword))
+            self._reported.add((h.start, h.keyword, h.mode))
         self._hits += len(out)
         if self._hits > self._max_hits:
             raise LimitExceededError(f"more than {self._max_hits} keyword hits; the input looks degenerate")

@@ -321,15 +321,29 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 def _droppable(
     packed: NDArray[np.uint32], gaps: NDArray[np.int64], options: NormalizeOptions
 ) -> NDArray[np.int64]:
-    """Positions to drop: invisibles always, separators only between two Han characters or two lone letters."""
-    n = packed.size
+    """Positions to drop: invisibles always, separators only between two Han characters or two lone letters.
+
+    Invisibles count as gaps when judging whether a letter is lone, so ``p o r\u200bn`` folds to ``porn``.
+    The price: in ``k\u200bi\u200bl\u200bl y\u200bo\u200bu`` the space goes too; the matcher therefore also
+    registers the separator-free form of multi-word keywords (``killyou``).
+    """
     invisible = (packed[gaps] & _VALUE) == 0xFFFF  # invisibles fold to U+FFFF, see _Tables
-    # Runs of consecutive gap positions; the solid characters around a run decide whether its separators go.
-    new_run = np.ones(gaps.size, dtype=bool)
-    new_run[1:] = gaps[1:] != gaps[:-1] + 1
+    if not options.drop_invisible:
+        invisible[:] = False
+    if not options.drop_separators:
+        return gaps[invisible]
+    return gaps[invisible | _separator_drops(packed, gaps)]
+
+
+def _separator_drops(packed: NDArray[np.uint32], seps: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Which of the gap positions ``seps`` sit between two Han characters or two lone letters."""
+    n = packed.size
+    # Runs of consecutive separators; the solid characters around a run decide whether it goes.
+    new_run = np.ones(seps.size, dtype=bool)
+    new_run[1:] = seps[1:] != seps[:-1] + 1
     run_id = np.cumsum(new_run) - 1
-    prev_solid = gaps[new_run] - 1
-    next_solid = gaps[np.append(new_run[1:], True)] + 1
+    prev_solid = seps[new_run] - 1
+    next_solid = seps[np.append(new_run[1:], True)] + 1
     ok = (prev_solid >= 0) & (next_solid < n)
     pi = np.clip(prev_solid, 0, n - 1)
     ni = np.clip(next_solid, 0, n - 1)
@@ -343,11 +357,7 @@ def _droppable(
     lone_n = ((nf & _LONE_OK) != 0) & ((after_n & _LONE_OK) == 0)
     join |= lone_p & lone_n
     join &= ok
-    if not options.drop_separators:
-        join[:] = False
-    if not options.drop_invisible:
-        invisible[:] = False
-    return gaps[invisible | join[run_id]]
+    return join[run_id]
 
 
 def normalize_keyword(keyword: str, options: NormalizeOptions = DEFAULT_OPTIONS) -> str:

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import io
+import random
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hegui.errors import InputError, LimitExceededError
+from hegui.screen.lexicon import Lexicon, make_entry
+from hegui.screen.matcher import Matcher, hyperscan_available
+
+
+def test_hits_carry_span_keyword_and_risks(demo_matcher: Matcher) -> None:
+    text = "他想 制 造 炸 彈，还说要看色情視頻。"
+    hits = demo_matcher.find(text)
+    by_kw = {h.keyword: h for h in hits}
+    assert text[by_kw["制造炸弹"].start : by_kw["制造炸弹"].end] == "制 造 炸 彈"
+    assert by_kw["制造炸弹"].risks == ("A.1.d",)
+    assert by_kw["色情视频"].matched == "色情視頻"
+
+
+def test_allow_context_and_word_mode(demo_matcher: Matcher) -> None:
+    assert [h.keyword for h in demo_matcher.find("我们要禁止赌博。")] == []
+    assert [h.keyword for h in demo_matcher.find("他沉迷赌博。")] == ["赌博"]
+    assert [h.keyword for h in demo_matcher.find("just KILL YOURSELF now")] == ["kill yourself"]
+    assert demo_matcher.find("skill yourselfish") == []
+
+
+def test_exact_mode_does_not_normalise() -> None:
+    m = Matcher([make_entry("ABC", ["A.1.h"], mode="exact")])
+    assert [(h.start, h.end) for h in m.find("xABCx abc ＡＢＣ")] == [(1, 4)]
+
+
+def test_overlapping_hits_are_all_reported() -> None:
+    m = Matcher([make_entry("网络赌博", ["A.1.h"]), make_entry("赌博", ["A.1.h"])])
+    assert sorted(h.keyword for h in m.find("网络赌博")) == ["网络赌博", "赌博"]
+
+
+@pytest.mark.skipif(not hyperscan_available(), reason="hyperscan extra not installed")
+def test_hyperscan_agrees_with_ahocorasick(demo_lexicon: Lexicon) -> None:
+    text = "制造炸弹 色情視頻 網絡賭博 ｐｏｒｎ 禁止赌博 " * 50
+    a = Matcher(demo_lexicon).find(text)
+    b = Matcher(demo_lexicon, engine="hyperscan").find(text)
+    assert a == b and len(a) > 100
+
+
+_kw = ["甲乙丙", "乙丙丁", "abc", "ab", "bca", "丙丁"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("甲乙丙丁 .\u200babc，")), max_size=80),
+    st.lists(st.integers(min_value=1, max_value=9), min_size=1, max_size=20),
+)
+def test_stream_equals_one_shot(text: str, cuts: list[int]) -> None:
+    m = Matcher([make_entry(k, ["A.1.h"]) for k in _kw] + [make_entry("abc", ["A.1.h"], mode="word")])
+    stream = m.stream()
+    got = []
+    pos = 0
+    for c in cuts * 10:
+        got += stream.feed(text[pos : pos + c])
+        pos += c
+        if pos >= len(text):
+            break
+    got += stream.feed(text[pos:])
+    got += stream.close()
+    key = lambda h: (h.start, h.end, h.keyword, h.mode)  # noqa: E731
+    assert sorted(got, key=key) == sorted(m.find(text), key=key)
+
+
+def test_long_line_is_chunked_in_bounded_memory(demo_matcher: Matcher) -> None:
+    rng = random.Random(3)
+    unit = "".join(
+        rng.choice("的一是了我不人在他有这个上们来到时大地为子中你说生国年着") for _ in range(1000)
+    )
+    text = (unit + "制造炸弹") * 3000  # 3 M characters on one line
+    tracemalloc.start()
+    hits = demo_matcher.find(text)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len([h for h in hits if h.keyword == "制造炸弹"]) == 3000
+    assert hits[-1].end == len(text)
+    assert peak < 200 * 2**20  # the 3 M-character text itself is ~9 MB as UCS-2; chunks keep the rest small
+
+
+def test_file_scan_reports_offsets_and_refuses_garbage(tmp_path: Path, demo_matcher: Matcher) -> None:
+    p = tmp_path / "t.txt"
+    p.write_text("前文" * 10 + "恐怖袭击", encoding="utf-8")
+    hits = list(demo_matcher.scan_file(p))
+    assert [(h.start, h.end) for h in hits] == [(20, 24)]
+    garbage = tmp_path / "g.bin"
+    rng = random.Random(1)
+    garbage.write_bytes(bytes(rng.randrange(256) for _ in range(5000)))
+    with pytest.raises(InputError) as info:
+        list(demo_matcher.scan_file(garbage))
+    assert info.value.offset is not None
+    assert list(demo_matcher.scan_binary(io.BytesIO(b"\xff\xfe\x00abc"), errors="replace")) == []
+    bad_utf8 = io.BytesIO("正文".encode() + b"\xff\xfe" + "恐怖袭击".encode())
+    with pytest.raises(InputError, match="UTF-8") as info:
+        list(demo_matcher.scan_binary(bad_utf8))
+    assert info.value.offset == 6
+    replaced = list(demo_matcher.scan_binary(io.BytesIO(bad_utf8.getvalue()), errors="replace"))
+    assert [h.keyword for h in replaced] == ["恐怖袭击"]
+
+
+def test_degenerate_input_is_refused() -> None:
+    m = Matcher([make_entry("ab", ["A.1.h"])])
+    with pytest.raises(LimitExceededError):
+        m.find("ab " * 2000, max_hits=1000)

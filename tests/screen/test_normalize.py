@@ -1,0 +1,84 @@
+"""Normaliser: each claimed transform, and property tests for the offset map."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hegui.screen.normalize import NormalizeOptions, normalize, normalize_keyword
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("ＦＵＣＫ", "fuck"),  # full width + case
+        ("發財", "发财"),  # traditional
+        ("法\u200b轮\u200d功", "法轮功"),  # zero-width
+        ("法 轮 功", "法轮功"),  # spaces between Han
+        ("法-轮_功", "法轮功"),
+        ("法😀轮功", "法轮功"),  # emoji as separator
+        ("法法法轮轮功", "法轮功"),  # repeats
+        ("f.u.c.k", "fuck"),  # separators between lone letters
+        ("Fаlun", "falun"),  # Cyrillic а
+        ("𝐟𝐮𝐜𝐤", "fuck"),  # mathematical bold (astral plane)
+        ("⼈民", "人民"),  # Kangxi radical
+        ("I am a boy", "i am a boy"),  # ordinary spaces between words stay
+        ("class", "class"),  # Latin doubles stay
+        ("我们，他们", "我们,他们"),  # clause punctuation stays
+    ],
+)
+def test_transforms(raw: str, expected: str) -> None:
+    assert normalize(raw).text == expected
+
+
+def test_span_covers_separators_and_repeats() -> None:
+    n = normalize("说法 法-轮轮功！")
+    assert n.text == "说法轮功!"
+    assert n.span(1, 4) == (1, 8)  # 法 法-轮轮功 -> the whole evasion
+
+
+def test_options_switch_steps_off() -> None:
+    opts = NormalizeOptions(traditional=False, drop_separators=False, collapse_repeats=False)
+    assert normalize("發 發", opts).text == "發 發"
+
+
+def test_keyword_strips_edges() -> None:
+    assert normalize_keyword("  -法轮功- ") == "法轮功"
+
+
+def _reference(text: str) -> tuple[str, list[int]]:
+    n = normalize(text)
+    starts = [n.span(i, i + 1)[0] for i in range(len(n))]
+    return n.text, starts
+
+
+_alphabet = st.sampled_from([*list("法轮功發財abcXY 1.-\u200b\u200d😀，ＡＢ"), "𝐟", "а"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_alphabet, max_size=60))
+def test_offset_map_properties(text: str) -> None:
+    n = normalize(text)
+    assert len(n) <= len(text)
+    if len(n) == 0:
+        return
+    starts, ends = n.spans(np.arange(len(n)), np.arange(1, len(n) + 1))
+    # Monotone, inside the original, non-overlapping, and each kept character folds to the normalised one.
+    assert (np.diff(starts) > 0).all()
+    assert (starts < ends).all()
+    assert ends[-1] <= len(text)
+    assert (starts[1:] >= ends[:-1]).all()
+    for i in range(len(n)):
+        original = text[starts[i] : ends[i]]
+        assert normalize(original).text == n.text[i] or normalize(original[0]).text == n.text[i]
+    # A slice's span is the union of its characters' spans.
+    assert n.span(0, len(n)) == (int(starts[0]), int(ends[-1]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_any_unicode_normalises_without_error(text: str) -> None:
+    n = normalize(text)
+    assert normalize(n.text).text == n.text or len(normalize(n.text)) <= len(n)  # stable or shrinking
