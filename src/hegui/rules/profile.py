@@ -54,8 +54,8 @@ class CrossBorder(_Strict):
 
     is_ciio: bool = False
     important_data_notified: bool = False
-    pi_count_nonsensitive_ytd: int = Field(0, ge=0)
-    pi_count_sensitive_ytd: int = Field(0, ge=0)
+    pi_count_nonsensitive_ytd: int = Field(default=0, ge=0)
+    pi_count_sensitive_ytd: int = Field(default=0, ge=0)
     necessity_exemption: Necessity | None = None
     foreign_origin_only: bool = False
     trade_context_without_pi: bool = False
@@ -106,7 +106,7 @@ class ServiceProfile(_Strict):
     push_or_marketing_via_profiles: bool = False
     major_effect_on_user_rights: bool = False
     has_registered_users: bool = False
-    cross_border: CrossBorder = Field(default_factory=lambda: CrossBorder())
+    cross_border: CrossBorder = Field(default_factory=CrossBorder)
 
     serves_minors: bool = False
     serves_elderly: bool = False

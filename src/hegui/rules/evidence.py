@@ -1,0 +1,172 @@
+"""The evidence register: per duty, evidence items (file or URL, hash, date, owner, review date) and the team's
+status, kept in :mod:`hegui.store`; and the register's view of an assessment (open, overdue, unproven, proven).
+
+A file's SHA-256 is taken when it is registered and checked again when the status is computed, so a report that
+was edited after it was filed as evidence shows up as ``changed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hegui.errors import InputError, UsageError
+from hegui.rules.engine import Assessment
+from hegui.store.models import DutyState, EvidenceItem
+
+EvidenceKind = Literal["file", "url", "hegui_output"]
+TeamStatus = Literal["open", "in_progress", "met", "not_applicable"]
+TEAM_STATUSES: tuple[str, ...] = ("open", "in_progress", "met", "not_applicable")
+
+# Register states, worst first: the order `hegui rules status` sorts by.
+STATES: tuple[str, ...] = (
+    "overdue",
+    "changed",
+    "unproven",
+    "open",
+    "in_progress",
+    "proven",
+    "not_applicable",
+)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError as exc:
+        raise InputError(f"cannot read evidence file: {exc.strerror}", path=path) from None
+    return h.hexdigest()
+
+
+def add_evidence(
+    session: Session,
+    *,
+    service: str,
+    duty_id: str,
+    location: str,
+    owner: str = "",
+    title: str = "",
+    kind: EvidenceKind | None = None,
+    evidence_date: dt.date | None = None,
+    review_due: dt.date | None = None,
+    sha256: str | None = None,
+    known_duties: set[str] | None = None,
+) -> EvidenceItem:
+    """Register one item; files (and hegui outputs) are hashed now, URLs keep the hash the caller supplies."""
+    duty_id = duty_id.upper()
+    if known_duties is not None and duty_id not in known_duties:
+        raise UsageError(f"no duty {duty_id!r} in the catalogue; see `hegui rules explain`")
+    if kind is None:
+        kind = "url" if location.startswith(("http://", "https://")) else "file"
+    if kind in ("file", "hegui_output"):
+        path = Path(location)
+        if not path.is_file():
+            raise InputError("evidence file does not exist", path=path)
+        sha256 = sha256_file(path)
+        location = str(path.resolve())
+    elif sha256 is not None and len(sha256) != 64:
+        raise UsageError(f"sha256 must be 64 hex digits, got {len(sha256)} characters")
+    item = EvidenceItem(
+        service=service,
+        duty_id=duty_id,
+        kind=kind,
+        location=location,
+        sha256=sha256,
+        title=title,
+        owner=owner,
+        evidence_date=evidence_date or dt.date.today(),
+        review_due=review_due,
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def set_status(session: Session, *, service: str, duty_id: str, status: str, note: str = "") -> DutyState:
+    """Record the team's status for a duty (upsert on service + duty)."""
+    if status not in TEAM_STATUSES:
+        raise UsageError(f"status must be one of {', '.join(TEAM_STATUSES)}, got {status!r}")
+    row = session.scalars(
+        select(DutyState).where(DutyState.service == service, DutyState.duty_id == duty_id.upper())
+    ).one_or_none()
+    if row is None:
+        row = DutyState(service=service, duty_id=duty_id.upper(), status=status, note=note)
+        session.add(row)
+    else:
+        row.status = status
+        row.note = note
+    session.flush()
+    return row
+
+
+@dataclass
+class DutyRecord:
+    """One applicable duty as the register sees it."""
+
+    duty_id: str
+    state: str
+    evidence: list[EvidenceItem] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    due: dt.date | None = None
+
+
+def register_view(
+    session: Session, assessment: Assessment, *, today: dt.date | None = None
+) -> list[DutyRecord]:
+    """State of every applicable duty: evidence present and current → proven; review date passed or filing deadline
+    passed without evidence → overdue; file changed since registered → changed; marked met without evidence →
+    unproven; nothing yet → open."""
+    today = today or dt.date.today()
+    service = assessment.profile.name
+    items = session.scalars(select(EvidenceItem).where(EvidenceItem.service == service)).all()
+    states = {
+        s.duty_id: s for s in session.scalars(select(DutyState).where(DutyState.service == service)).all()
+    }
+    by_duty: dict[str, list[EvidenceItem]] = {}
+    for it in items:
+        by_duty.setdefault(it.duty_id, []).append(it)
+    out: list[DutyRecord] = []
+    for finding in assessment.findings:
+        did = finding.duty.id
+        ev = by_duty.get(did, [])
+        team = states.get(did)
+        due = finding.deadline.due if finding.deadline else None
+        rec = DutyRecord(duty_id=did, state="open", evidence=ev, due=due)
+        if team is not None and team.status == "not_applicable":
+            rec.state = "not_applicable"
+            rec.reasons.append(team.note or "marked not applicable by the team")
+        elif ev:
+            rec.state = "proven"
+            for it in ev:
+                if it.review_due is not None and it.review_due < today:
+                    rec.state = "overdue"
+                    rec.reasons.append(f"review of {it.title or it.location} was due {it.review_due}")
+                if it.kind in ("file", "hegui_output") and it.sha256:
+                    path = Path(it.location)
+                    if not path.is_file():
+                        rec.state = "changed" if rec.state == "proven" else rec.state
+                        rec.reasons.append(f"{it.location} no longer exists")
+                    elif sha256_file(path) != it.sha256:
+                        rec.state = "changed" if rec.state == "proven" else rec.state
+                        rec.reasons.append(f"{it.location} changed since it was registered")
+        else:
+            if due is not None and due < today:
+                rec.state = "overdue"
+                rec.reasons.append(f"deadline {due} passed without evidence")
+            elif team is not None and team.status == "met":
+                rec.state = "unproven"
+                rec.reasons.append("marked met, but no evidence is registered")
+            elif team is not None and team.status == "in_progress":
+                rec.state = "in_progress"
+        out.append(rec)
+    out.sort(key=lambda r: (STATES.index(r.state), r.duty_id))
+    return out

@@ -1,0 +1,34 @@
+"""hegui's state: SQLAlchemy 2 models and Alembic migrations; SQLite (``./hegui.db``) by default, PostgreSQL when
+``HEGUI_DATABASE_URL`` says so. Schema changes only through the migrations shipped in this package.
+
+Wings add tables by defining models on :class:`Base` (prefix table names with the wing, e.g. ``rules_``) and a new
+revision under ``hegui/store/migrations/versions/`` whose ``down_revision`` is the current head.
+"""
+
+from __future__ import annotations
+
+from hegui.store.db import (
+    DEFAULT_URL,
+    alembic_config,
+    current_revision,
+    database_url,
+    head_revision,
+    make_engine,
+    open_store,
+    session_scope,
+    upgrade,
+)
+from hegui.store.models import Base
+
+__all__ = [
+    "DEFAULT_URL",
+    "Base",
+    "alembic_config",
+    "current_revision",
+    "database_url",
+    "head_revision",
+    "make_engine",
+    "open_store",
+    "session_scope",
+    "upgrade",
+]

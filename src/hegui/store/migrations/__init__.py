@@ -1,0 +1,1 @@
+"""Alembic migrations of the hegui store (shipped in the package)."""
