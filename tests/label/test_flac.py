@@ -23,7 +23,6 @@ from hegui.label import Record, read, write
 
 from .conftest import PRODUCER, assert_reader_fails_cleanly, exiftool_json, mutated
 
-
 PADDING = 1
 
 
