@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
@@ -17,9 +18,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from hegui.atomic import CommitBatch
 from hegui.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, HeguiError, UnsupportedFormatError
 from hegui.label import Record, read
-from hegui.label.containers import detect
+from hegui.label.containers import Container, WriteResult, detect
 from hegui.label.record import parse_provider_code
 
 app = typer.Typer(
@@ -68,6 +70,18 @@ def _expand(paths: list[Path], recursive: bool) -> Iterator[Item]:
                     yield Item(full, full.relative_to(path))
         else:
             yield Item(path, Path(path.name))
+
+
+def _unique(items: Iterator[Item]) -> list[Item]:
+    """Each file once, even when named twice (a batch must not write one target twice)."""
+    seen: set[Path] = set()
+    out: list[Item] = []
+    for item in items:
+        key = item.path.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
 
 
 def _progress(total: int, enabled: bool) -> Progress:
@@ -143,7 +157,7 @@ def add(
             parse_provider_code(producer)
         except HeguiError as exc:
             raise typer.BadParameter(exc.detail, param_hint="--producer") from exc
-    items = list(_expand(paths, recursive))
+    items = _unique(_expand(paths, recursive))
     fixed_id = produce_id != "auto" and "{" not in produce_id
     if fixed_id and len(items) > 1:
         raise typer.BadParameter(
@@ -156,22 +170,29 @@ def add(
     outcomes: list[Outcome] = []
     with _progress(len(items), enabled=not as_json and len(items) > 1) as progress:
         task = progress.add_task("labeling", total=len(items))
+        batch = CommitBatch()
+        in_batch: list[Outcome] = []
         for index, item in enumerate(items, start=1):
-            outcomes.append(
-                _label_one(
-                    item,
-                    index,
-                    producer=producer,
-                    produce_id=produce_id,
-                    label=label,
-                    propagator=propagator,
-                    propagate_id=propagate_id,
-                    reserved1=reserved1,
-                    reserved2=reserved2,
-                    output=output,
-                    recursive=recursive,
-                )
+            outcome = _label_one(
+                item,
+                index,
+                batch=batch,
+                producer=producer,
+                produce_id=produce_id,
+                label=label,
+                propagator=propagator,
+                propagate_id=propagate_id,
+                reserved1=reserved1,
+                reserved2=reserved2,
+                output=output,
+                recursive=recursive,
             )
+            outcomes.append(outcome)
+            if outcome.status == "labeled":
+                in_batch.append(outcome)
+            if len(in_batch) >= BATCH_SIZE or index == len(items):
+                _commit(batch, in_batch)
+                in_batch = []
             progress.advance(task)
     exit_code = max((o.exit_code for o in outcomes), default=EXIT_OK)
     if as_json:
@@ -181,10 +202,35 @@ def add(
     raise typer.Exit(exit_code)
 
 
+BATCH_SIZE = 64  # files written between two file-system flushes (group commit)
+
+
+def _commit(batch: CommitBatch, outcomes: list[Outcome]) -> None:
+    """Make a group of written files durable and put them in place; on failure, report every one of them."""
+    try:
+        batch.commit()
+    except OSError as exc:
+        batch.discard()
+        for outcome in outcomes:
+            outcome.status = "error"
+            outcome.error = f"{outcome.path}: could not commit the labeled file: {exc.strerror or exc}"
+            outcome.exit_code = EXIT_INPUT
+
+
+def _write(
+    handler: Container, path: Path, record: Record, target: Path | None, batch: CommitBatch
+) -> WriteResult:
+    # A handler that overrides write() without group-commit support writes (and flushes) each file itself.
+    if "batch" in inspect.signature(handler.write).parameters:
+        return handler.write(path, record, output=target, batch=batch)
+    return handler.write(path, record, output=target)
+
+
 def _label_one(
     item: Item,
     index: int,
     *,
+    batch: CommitBatch,
     producer: str | None,
     produce_id: str,
     label: str,
@@ -230,7 +276,7 @@ def _label_one(
         if output is not None:
             target = output / item.relative
             target.parent.mkdir(parents=True, exist_ok=True)
-        result = handler.write(path, record, output=target)
+        result = _write(handler, path, record, target, batch)
     except HeguiError as exc:
         return Outcome(str(path), "error", error=str(exc), exit_code=exc.exit_code)
     except OSError as exc:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 
+from hegui.atomic import CommitBatch
 from hegui.label.containers import ScanResult, WriteResult, by_name, detect
 from hegui.label.containers.base import Found
 from hegui.label.record import Finding, ProviderCode, Record, Validation, parse_provider_code, parse_value
 
 __all__ = [
+    "CommitBatch",
     "Finding",
     "Found",
     "ProviderCode",
@@ -42,7 +44,12 @@ def write(
     *,
     output: str | os.PathLike[str] | None = None,
     container: str | None = None,
+    batch: CommitBatch | None = None,
 ) -> WriteResult:
-    """Write ``record`` as the file's only label: in place (atomically), or into ``output`` (file or folder)."""
+    """Write ``record`` as the file's only label: in place (atomically), or into ``output`` (file or folder).
+
+    With ``batch`` (a :class:`hegui.atomic.CommitBatch`), the new file replaces the target only when the batch
+    commits, and many files share one file-system flush.
+    """
     handler = by_name(container) if container else detect(path)
-    return handler.write(path, record, output=output)
+    return handler.write(path, record, output=output, batch=batch)

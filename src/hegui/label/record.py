@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -233,15 +234,18 @@ def parse_provider_code(value: str) -> ProviderCode:
 # The record
 
 
+def _class(codepoints: frozenset[int]) -> str:
+    return "".join(re.escape(chr(c)) for c in sorted(codepoints))
+
+
+# One regex pass per value finds anything outside the allowed and tolerated sets (the common case finds nothing).
+_OUTSIDE_CHARSET = re.compile(f"[^{_class(spec.ALLOWED_CODEPOINTS | spec.TOLERATED_CODEPOINTS)}]")
+_TOLERATED = re.compile(f"[{_class(spec.TOLERATED_CODEPOINTS)}]")
+
+
 def _charset_findings(key: str, value: str) -> list[Finding]:
     out: list[Finding] = []
-    bad = sorted(
-        {
-            c
-            for c in value
-            if ord(c) not in spec.ALLOWED_CODEPOINTS and ord(c) not in spec.TOLERATED_CODEPOINTS
-        }
-    )
+    bad = sorted(set(_OUTSIDE_CHARSET.findall(value)))
     if bad:
         shown = ", ".join(f"U+{ord(c):04X}" for c in bad[:8])
         out.append(
@@ -252,7 +256,7 @@ def _charset_findings(key: str, value: str) -> list[Finding]:
                 key,
             )
         )
-    if any(ord(c) in spec.TOLERATED_CODEPOINTS for c in value):
+    if _TOLERATED.search(value):
         out.append(Finding("warning", RULE_CHARSET, "contains spaces, which Annex E j) does not list", key))
     if len(value) > spec.VENDOR_VALUE_LENGTH_LIMIT:
         out.append(
@@ -313,6 +317,14 @@ class Record:
 
     # ---- validation -----------------------------------------------------------------------------------------
     def validate(self) -> Validation:
+        """Annex E findings; computed once per record (records are immutable)."""
+        cached: Validation | None = self.__dict__.get("_validation")
+        if cached is None:
+            cached = self._validate()
+            object.__setattr__(self, "_validation", cached)
+        return cached
+
+    def _validate(self) -> Validation:
         out: list[Finding] = []
         if self.Label not in spec.LABEL_MEANINGS:
             out.append(Finding("error", RULE_LABEL, f'{self.Label!r} is not one of "1", "2", "3"', "Label"))

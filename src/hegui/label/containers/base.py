@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
-from hegui.atomic import atomic_output
+from hegui.atomic import CommitBatch, atomic_output
 from hegui.errors import InputError, LimitExceededError, UnsupportedFormatError, WriteVerifyError
 from hegui.label.record import (
     RULE_C2PA,
@@ -147,6 +147,8 @@ class Source:
         self.handle = handle
         self.path = path
         self.size = size
+        #: per-read scratch space, so a handler can parse its structure once per file (scan + file_findings)
+        self.memo: dict[str, Any] = {}
 
     def read_at(self, offset: int, length: int, *, what: str = "data") -> bytes:
         """Read exactly ``length`` bytes at ``offset`` or raise :class:`InputError` (truncated file)."""
@@ -231,7 +233,12 @@ class Container(ABC):
         return ScanResult(str(p), self.name, labels, findings)
 
     def write(
-        self, path: str | os.PathLike[str], record: Record, *, output: str | os.PathLike[str] | None = None
+        self,
+        path: str | os.PathLike[str],
+        record: Record,
+        *,
+        output: str | os.PathLike[str] | None = None,
+        batch: CommitBatch | None = None,
     ) -> WriteResult:
         """Label ``path`` (in place, atomically) or write the labeled copy to ``output`` (the source is untouched)."""
         if not self.can_write:
@@ -254,7 +261,10 @@ class Container(ABC):
                     f"{replaced.ContentProducer!r}, ProduceID {replaced.ProduceID!r}); a file keeps only one label",
                 )
             )
-        with open_source(source_path) as src, atomic_output(target, mode_from=source_path) as pending:
+        with (
+            open_source(source_path) as src,
+            atomic_output(target, mode_from=source_path, batch=batch) as pending,
+        ):
             warnings.extend(self.render(src, pending.file, record))
             pending.file.flush()
             check = self.read(pending.path)

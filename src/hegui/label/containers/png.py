@@ -43,7 +43,15 @@ class Chunk:
 
 
 def iter_chunks(src: Source, *, check_crc_of: tuple[bytes, ...] = ()) -> list[Chunk]:
-    """Walk the chunk list without reading image data; stops after IEND."""
+    """Walk the chunk list without reading image data; stops after IEND. Walked once per read."""
+    key = f"png-chunks-{check_crc_of}"
+    if key not in src.memo:
+        src.memo[key] = _walk_chunks(src, check_crc_of)
+    chunks: list[Chunk] = src.memo[key]
+    return chunks
+
+
+def _walk_chunks(src: Source, check_crc_of: tuple[bytes, ...]) -> list[Chunk]:
     if src.read_at(0, 8, what="PNG signature") != SIGNATURE:
         raise src.error("not a PNG file (bad signature)", 0)
     chunks: list[Chunk] = []
