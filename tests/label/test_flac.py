@@ -110,7 +110,7 @@ def test_write_in_padding_keeps_frames_in_place(tmp_path: Path, record: Record) 
     assert decoded_md5(path) == md5 and decode_errors(path) == ""
     tags = mutagen.flac.FLAC(path)
     assert tags["TITLE"] == ["tone"] and tags["AIGC"] == [record.to_json()]
-    assert tags.tags is not None and tags.tags.vendor.startswith("Lavf")
+    assert isinstance(tags.tags, mutagen.flac.VCFLACDict) and tags.tags.vendor.startswith("Lavf")
 
 
 def test_ffprobe_and_exiftool_read_what_hegui_writes(tmp_path: Path, record: Record) -> None:
@@ -206,7 +206,7 @@ def test_existing_label_any_case_is_replaced_once(
     assert [f.record for f in read(path).labels] == [other_record]
     tags = mutagen.flac.FLAC(path)
     assert tags["TITLE"] == ["x"] and tags["ARTIST"] == ["y"] and "COMMENT" not in tags
-    assert tags.tags is not None and tags.tags.vendor == "vendor v1"
+    assert isinstance(tags.tags, mutagen.flac.VCFLACDict) and tags.tags.vendor == "vendor v1"
 
 
 def test_truncated_file_is_a_clear_error_and_nothing_changes(tmp_path: Path, record: Record) -> None:

@@ -177,8 +177,8 @@ class Stream:
         )
 
 
-def _feed(stream: Stream, page: Page, body: bytes) -> None:
-    """Split a page body into packets by its lacing values."""
+def _feed(stream: Stream, page: Page, body: bytes, full: bool) -> None:
+    """Split a page body into packets by its lacing values; stop at the comment packet unless ``full``."""
     pos = 0
     first = True
     for value in page.lacing:
@@ -198,15 +198,19 @@ def _feed(stream: Stream, page: Page, body: bytes) -> None:
                 stream.codec = identify(stream.packets[0])
                 if stream.codec is not None:
                     stream.needed = header_count(stream.codec, stream.packets[0])
-            if stream.headers_complete():
+            index = len(stream.packets) - 1
+            found_comment = stream.codec is not None and is_comment_packet(
+                stream.codec, index, stream.packets[-1]
+            )
+            if stream.headers_complete() or (found_comment and not full):
                 stream.done = True
                 return
 
 
 def read_headers(src: Source, *, single: bool = False) -> tuple[list[Stream], list[Page]]:
-    """The header packets of every logical stream of the first link, and the pages read (header pages only).
+    """The header packets of every logical stream of the first link (up to the comment packet), and the pages read.
 
-    With ``single`` a page of a second logical stream is an error (the writer handles one stream).
+    With ``single`` (the writer) every header packet is read and a second logical stream is an error.
     """
     streams: dict[int, Stream] = {}
     pages: list[Page] = []
@@ -255,7 +259,7 @@ def read_headers(src: Source, *, single: bool = False) -> tuple[list[Stream], li
                     path=src.path,
                     offset=offset,
                 )
-            _feed(stream, page, src.read_at(page.body_offset, page.body_length, what="Ogg page data"))
+            _feed(stream, page, src.read_at(page.body_offset, page.body_length, what="Ogg page data"), single)
             if stream.codec is None and stream.packets:
                 stream.done = True  # unknown codec: nothing to read
         offset = page.end
