@@ -272,6 +272,8 @@ def parse_riffs(src: Source, forms: tuple[bytes, ...]) -> list[Riff]:
         offset = end + ((end - offset) & 1)
         if form == b"WAVE":
             break
+    if not riffs:
+        raise src.error(f"not a {'/'.join(f.decode() for f in forms)} RIFF file (too short)", 0)
     return riffs
 
 
