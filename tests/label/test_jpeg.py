@@ -350,3 +350,13 @@ def test_fuzz_reader_only_raises_input_errors(tmp_path: Path, data: st.DataObjec
     )
     damaged = data.draw(mutated(seed))
     assert_reader_fails_cleanly(tmp_path / "f.jpg", damaged, "jpeg")
+
+
+def test_empty_xmp_segment_is_replaced_and_fill_bytes_are_bounded(tmp_path: Path, record: Record) -> None:
+    path = put(tmp_path / "a.jpg", with_segments(plain_jpeg(), segment(0xE1, XMP_ID)))
+    assert read(path).labels == []
+    write(path, record)
+    assert [f.record for f in read(path).labels] == [record] and exiftool_aigc(path) == record.to_json()
+    flood = put(tmp_path / "b.jpg", b"\xff\xd8" + b"\xff" * 70000)
+    with pytest.raises(LimitExceededError, match="fill bytes"):
+        read(flood)

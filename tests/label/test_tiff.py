@@ -367,3 +367,10 @@ def test_fuzz_reader_only_raises_input_errors(tmp_path: Path, data: st.DataObjec
             list(Tiff(src, path).walk())
     except InputError:
         pass
+
+
+def test_empty_xml_packet_tag_is_filled(tmp_path: Path, record: Record) -> None:
+    path = _write(tmp_path / "a.tif", build_tiff("MM", {700: (7, b"\0" * 6)}))
+    assert read(path).labels == []
+    write(path, record)
+    assert [f.record for f in read(path).labels] == [record] and exiftool_aigc(path) == record.to_json()

@@ -51,6 +51,8 @@ JUMBF_ID = b"JP"
 MAX_SEGMENT_PAYLOAD = 65533  # a segment length field counts itself: 65535 - 2
 MAX_XMP_PACKET = 65502  # Adobe XMP spec part 3: the standard packet in one APP1 segment
 MAX_SEGMENTS = 8192
+MAX_FILL = 65536
+HEAD = 96  # payload bytes read to tell segments apart (ICC and MPF payloads are never read whole)
 
 
 @dataclass(frozen=True)
@@ -81,12 +83,16 @@ def iter_segments(src: Source) -> tuple[list[Segment], int]:
         raise src.error("not a JPEG file (no SOI marker)", 0)
     segments: list[Segment] = []
     pos = 2
+    fill = 0
     while True:
-        head = src.read_at(pos, 2, what="marker")
+        head = src.read_at(pos, 4 if pos + 4 <= src.size else 2, what="marker")
         if head[0] != 0xFF:
             raise src.error(f"expected a JPEG marker, found byte 0x{head[0]:02X}", pos)
         marker = head[1]
         if marker == 0xFF:  # fill byte
+            fill += 1
+            if fill > MAX_FILL:
+                raise LimitExceededError(f"more than {MAX_FILL} fill bytes in the JPEG header", path=src.path)
             pos += 1
             continue
         if marker in (SOS, EOI):
@@ -101,7 +107,9 @@ def iter_segments(src: Source) -> tuple[list[Segment], int]:
             continue
         if marker in (0x00, SOI):
             raise src.error(f"unexpected marker 0xFF{marker:02X} in the JPEG header", pos)
-        (length,) = struct.unpack(">H", src.read_at(pos + 2, 2, what="segment length"))
+        if len(head) < 4:
+            raise src.error(f"truncated JPEG: segment 0xFF{marker:02X} has no length", pos)
+        (length,) = struct.unpack(">H", head[2:4])
         if length < 2:
             raise src.error(f"segment 0xFF{marker:02X} declares length {length}", pos)
         segment = Segment(marker, pos, length)
@@ -130,6 +138,11 @@ def blob_label(data: bytes) -> str | None:
     if parse_value(text).record is None and not named:
         return None
     return text
+
+
+def is_c2pa(head: bytes) -> bool:
+    """APP11 JPEG-XT box (``JP``) carrying a JUMBF superbox whose description is labelled c2pa."""
+    return head.startswith(JUMBF_ID) and b"jumb" in head and b"c2pa" in head
 
 
 def segment_name(seg: Segment) -> str:
@@ -173,9 +186,11 @@ class JpegContainer(Container):
         for seg in segments:
             if not (APP0 <= seg.marker <= APP15 or seg.marker == COM):
                 continue
-            data = payload(src, seg)
-            if seg.marker == APP1 and data.startswith(XMP_ID):
-                packet = data[len(XMP_ID) :]
+            head = src.read_at(seg.payload_offset, min(seg.payload_size, HEAD), what="segment")
+            if seg.marker == APP1 and head.startswith(XMP_ID):
+                packet = payload(src, seg)[len(XMP_ID) :]
+                if not packet.strip(b"\x00 \t\r\n"):
+                    continue  # an empty XMP segment holds nothing; a new packet goes in its own segment
                 hits = xmp_hits(packet, self.name, "APP1 XMP TC260:AIGC", src.path, seg.offset)
                 if state.xmp_seg is None:
                     state.xmp_seg, state.packet, state.xmp_labels = seg, packet, hits
@@ -185,20 +200,20 @@ class JpegContainer(Container):
                         path=src.path,
                         offset=seg.offset,
                     )
-            elif seg.marker == APP1 and data.startswith(EXIF_ID) and state.exif_seg is None:
+            elif seg.marker == APP1 and head.startswith(EXIF_ID) and state.exif_seg is None:
                 base = seg.payload_offset + 6
-                tiff = Tiff(BytesView(data[6:], src.path, base), src.path, base=base)
+                tiff = Tiff(BytesView(payload(src, seg)[6:], src.path, base), src.path, base=base)
                 state.exif_seg, state.exif = seg, tiff
                 state.comment = find_user_comment(tiff, tiff.read_ifd(tiff.first_ifd), self.name)
-            elif seg.marker == APP1 and data.startswith(XMP_EXT_ID):
-                continue
-            elif seg.marker == APP2 and data.startswith((ICC_ID, MPF_ID)):
-                if data.startswith(MPF_ID) and state.mpf_seg is None:
+            elif seg.marker == APP1 and head.startswith(XMP_EXT_ID):
+                continue  # Extended XMP continues the standard packet; the label is never written there
+            elif seg.marker == APP2 and head.startswith((ICC_ID, MPF_ID)):
+                if head.startswith(MPF_ID) and state.mpf_seg is None:
                     state.mpf_seg = seg
-            elif seg.marker == APP11 and data.startswith(JUMBF_ID):
-                state.c2pa = state.c2pa or b"c2pa" in data
+            elif seg.marker == APP11 and head.startswith(JUMBF_ID):
+                state.c2pa = state.c2pa or is_c2pa(head)
             else:
-                text = blob_label(data)
+                text = blob_label(payload(src, seg))
                 if text is not None:
                     found = found_from_value(self.name, segment_name(seg), text, offset=seg.offset)
                     state.blobs.append((seg, found))
@@ -208,7 +223,13 @@ class JpegContainer(Container):
         return self._state(src).labels
 
     def file_findings(self, src: Source, labels: list[Found]) -> list[Finding]:
-        return [c2pa_warning()] if self._state(src).c2pa else []
+        for seg in iter_segments(src)[0]:
+            head = (
+                b"" if seg.marker != APP11 else src.read_at(seg.payload_offset, min(seg.payload_size, HEAD))
+            )
+            if is_c2pa(head):
+                return [c2pa_warning()]
+        return []
 
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
         state = self._state(src)

@@ -466,9 +466,12 @@ class TiffContainer(Container):
         entry = ifd0.get(TAG_XMP)
         if entry is not None and entry.type in BYTE_TYPES:
             packet = tiff.value(entry, limit=xmp.MAX_PACKET_BYTES)
-            labels = xmp_hits(
-                packet, self.name, "IFD0 XMLPacket TC260:AIGC", src.path, entry.value_offset or 0
-            )
+            if not packet.strip(b"\x00 \t\r\n"):
+                packet = None  # an empty XMLPacket: the new packet replaces it
+            else:
+                labels = xmp_hits(
+                    packet, self.name, "IFD0 XMLPacket TC260:AIGC", src.path, entry.value_offset or 0
+                )
         comment = find_user_comment(tiff, ifd0, self.name)
         return _State(tiff, ifd0, packet, labels, comment)
 
