@@ -248,3 +248,24 @@ def test_fuzz_reader_only_raises_input_errors(tmp_path: Path, data: st.DataObjec
         )
     damaged = data.draw(mutated(seed.read_bytes()))
     assert_reader_fails_cleanly(tmp_path / "f.flac", damaged, "flac")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzz_writer_labels_or_raises_input_errors(tmp_path: Path, data: st.DataObject) -> None:
+    seed = tmp_path / "seed.flac"
+    if not seed.exists():
+        make_flac(seed)
+        write(seed, Record.new(PRODUCER, produce_id="fuzz"))
+        parts, frames_at = blocks(seed.read_bytes())
+        seed.write_bytes(
+            assemble([*parts[:-1], (1, bytes(16))], seed.read_bytes()[frames_at : frames_at + 64])
+        )
+    target = tmp_path / "w.flac"
+    target.write_bytes(data.draw(mutated(seed.read_bytes())))
+    new = Record.new(PRODUCER, produce_id="fuzz-write")
+    try:
+        write(target, new, container="flac")
+    except InputError:
+        return
+    assert [f.record for f in read(target, container="flac").labels] == [new]

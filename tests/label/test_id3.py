@@ -360,3 +360,20 @@ def test_fuzz_reader_only_raises_input_errors(tmp_path: Path, data: st.DataObjec
         seed.write_bytes(tag(4, frames, padding=16) + bare_audio(tmp_path)[:64])
     damaged = data.draw(mutated(seed.read_bytes()))
     assert_reader_fails_cleanly(tmp_path / "f.mp3", damaged, "mp3")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzz_writer_labels_or_raises_input_errors(tmp_path: Path, data: st.DataObject) -> None:
+    seed = tmp_path / "seed.mp3"
+    if not seed.exists():
+        frames = f23(b"TIT2", b"\x00t") + f23(b"TXXX", txxx_latin1("AIGC", "{}"))
+        seed.write_bytes(tag(3, frames, padding=16) + bare_audio(tmp_path)[:64])
+    target = tmp_path / "w.mp3"
+    target.write_bytes(data.draw(mutated(seed.read_bytes())))
+    new = Record.new(PRODUCER, produce_id="fuzz-write")
+    try:
+        write(target, new, container="mp3")
+    except InputError:
+        return
+    assert [f.record for f in read(target, container="mp3").labels] == [new]

@@ -370,3 +370,23 @@ def test_fuzz_reader_only_raises_input_errors(tmp_path: Path, kind: str, data: s
         )
     damaged = data.draw(mutated(seed.read_bytes()))
     assert_reader_fails_cleanly(tmp_path / f"f{ext}", damaged, "ogg")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzz_writer_labels_or_raises_input_errors(tmp_path: Path, data: st.DataObject) -> None:
+    seed = tmp_path / "seed.opus"
+    if not seed.exists():
+        make_ogg(seed, "libopus")
+        write(seed, Record.new(PRODUCER, produce_id="fuzz"))
+        plist = pages(seed.read_bytes())
+        fields = ("flags", "granule", "serial", "seqno", "lacing", "body")
+        seed.write_bytes(b"".join(build_page(*[p[k] for k in fields]) for p in plist[:4]))
+    target = tmp_path / "w.opus"
+    target.write_bytes(data.draw(mutated(seed.read_bytes())))
+    new = Record.new(PRODUCER, produce_id="fuzz-write")
+    try:
+        write(target, new, container="ogg")
+    except InputError:
+        return
+    assert [f.record for f in read(target, container="ogg").labels] == [new]
