@@ -1,13 +1,12 @@
 """ISO BMFF samples made with ffmpeg (``testsrc`` + ``sine``): MP4 with ``moov`` first, MP4 with ``moov`` last,
-fragmented MP4, M4A and MOV. ``size`` pads the last ``mdat`` with that many bytes of opaque data, so large files
-are made in seconds and stay playable (the padding is data no sample table points at).
+fragmented MP4, M4A and MOV. For a ``size``, a 2-second 720p clip is encoded once and stream-copied back to back
+(``-stream_loop``) until the file is about that large: real media that every remux must copy, made in seconds.
 """
 
 from __future__ import annotations
 
-import os
+import math
 import shutil
-import struct
 import subprocess
 from pathlib import Path
 
@@ -48,37 +47,23 @@ def audio(path: Path, *, seconds: float = 1.0) -> Path:
     return path
 
 
-def pad_mdat(path: Path, extra: int) -> None:
-    """Grow the last mdat by ``extra`` bytes of opaque data (nothing points at it, so the file still plays)."""
-    if extra <= 0:
-        return
-    data = path.read_bytes()
-    offset, last = 0, -1
-    while offset + 8 <= len(data):
-        size, kind = struct.unpack(">I4s", data[offset : offset + 8])
-        if size == 1:
-            (size,) = struct.unpack(">Q", data[offset + 8 : offset + 16])
-        elif size == 0:
-            size = len(data) - offset
-        if kind == b"mdat":
-            last = offset
-        offset += size
-    if last < 0:
-        raise ValueError(f"{path}: no mdat box")
-    (size,) = struct.unpack(">I", data[last : last + 4])
-    if size + extra > 0xFFFFFFFF:
-        raise ValueError("padding beyond 4 GiB is not supported by this sample maker")
-    block = os.urandom(1024 * 1024)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as out:
-        out.write(data[:last] + struct.pack(">I", size + extra) + data[last + 4 : last + size])
-        left = extra
-        while left:
-            n = min(left, len(block))
-            out.write(block[:n])
-            left -= n
-        out.write(data[last + size :])
-    os.replace(tmp, path)
+def clip(path: Path) -> Path:
+    """A 2-second 720p clip of about 2.6 MB (MPEG-4 part 2 at top quality: fast to encode, hard to compress)."""
+    _run(
+        [
+            "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25:duration=2",
+            "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
+            "-c:v", "mpeg4", "-q:v", "1", "-g", "25", "-c:a", "aac", "-shortest", str(path),
+        ]
+    )  # fmt: skip
+    return path
+
+
+def looped(source: Path, path: Path, size: int, movflags: list[str]) -> Path:
+    """``source`` played back to back until the file holds about ``size`` bytes (stream copy, no encoding)."""
+    loops = max(0, math.ceil(size / source.stat().st_size) - 1)
+    _run(["-stream_loop", str(loops), "-i", str(source), "-map", "0", "-c", "copy", *movflags, str(path)])
+    return path
 
 
 def make(folder: Path, *, size: int = 0, layouts: tuple[str, ...] | None = None) -> list[Path]:
@@ -87,9 +72,14 @@ def make(folder: Path, *, size: int = 0, layouts: tuple[str, ...] | None = None)
     paths: list[Path] = []
     for layout in layouts or tuple(LAYOUTS):
         name, flags = LAYOUTS[layout]
-        path = video(folder / name, movflags=flags)
-        pad_mdat(path, size - path.stat().st_size)
-        paths.append(path)
+        if size:
+            source = folder / ".clip.mp4"
+            if not source.exists():
+                clip(source)
+            paths.append(looped(source, folder / name, size, flags))
+        else:
+            paths.append(video(folder / name, movflags=flags))
+    (folder / ".clip.mp4").unlink(missing_ok=True)
     if not size and layouts is None:
         paths.append(audio(folder / "sample.m4a"))
         paths.append(video(folder / "sample.mov"))
