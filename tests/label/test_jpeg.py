@@ -214,6 +214,7 @@ def test_exif_user_comment_updated_in_place(
     assert info.get("IFD0:Make") == "HandMade"
     assert exiftool_aigc(path) is None  # one label: no second copy in XMP
     assert walk(path.read_bytes())[1] == before_scan and pixels(path) == before_pixels
+    assert "vec-001".encode(encoding) not in path.read_bytes()  # the old value is not left behind
     if pad:
         assert path.stat().st_size == size
 
@@ -360,3 +361,29 @@ def test_empty_xmp_segment_is_replaced_and_fill_bytes_are_bounded(tmp_path: Path
     flood = put(tmp_path / "b.jpg", b"\xff\xd8" + b"\xff" * 70000)
     with pytest.raises(LimitExceededError, match="fill bytes"):
         read(flood)
+
+
+def test_user_comment_and_blob_end_as_one_xmp_label(tmp_path: Path, record: Record) -> None:
+    uc = exif_segment("MM", b"ASCII\0\0\0" + WRAPPED.encode())
+    path = put(tmp_path / "a.jpg", with_segments(plain_jpeg(), uc, segment(0xFE, WRAPPED.encode())))
+    assert len(read(path).labels) == 2
+    write(path, record)
+    assert [f.location for f in read(path).labels] == ["APP1 XMP TC260:AIGC"]
+    assert b"vec-001" not in path.read_bytes()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzz_writer_labels_or_refuses_cleanly(tmp_path: Path, data: st.DataObject) -> None:
+    seed = with_segments(
+        plain_jpeg(side=8),
+        exif_segment("II", b"ASCII\0\0\0" + WRAPPED.encode()),
+        segment(0xFE, WRAPPED.encode()),
+    )
+    path = put(tmp_path / "w.jpg", data.draw(mutated(seed)))
+    record = Record.new(PRODUCER, produce_id="fuzz")
+    try:
+        write(path, record, container="jpeg")
+    except InputError:
+        return
+    assert [f.record for f in read(path, container="jpeg").labels] == [record]

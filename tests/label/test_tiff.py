@@ -374,3 +374,22 @@ def test_empty_xml_packet_tag_is_filled(tmp_path: Path, record: Record) -> None:
     assert read(path).labels == []
     write(path, record)
     assert [f.record for f in read(path).labels] == [record] and exiftool_aigc(path) == record.to_json()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzz_writer_labels_or_refuses_cleanly(tmp_path: Path, data: st.DataObject) -> None:
+    seed = build_tiff(
+        "II",
+        {700: (7, element_packet(BARE))},
+        exif={0x9286: (7, b'ASCII\0\0\0{"AIGC":' + BARE.encode() + b"}")},
+        width=4,
+        height=3,
+    )
+    path = _write(tmp_path / "w.tif", data.draw(mutated(seed)))
+    record = Record.new(PRODUCER, produce_id="fuzz")
+    try:
+        write(path, record, container="tiff")
+    except InputError:
+        return
+    assert [f.record for f in read(path, container="tiff").labels] == [record]
