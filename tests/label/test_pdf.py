@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import zlib
 from pathlib import Path
 
@@ -68,11 +69,16 @@ PAGE_OBJECTS = [
 ]
 
 
-@pytest.mark.parametrize("object_streams", [False, True], ids=["xref-table", "xref-stream"])
+@pytest.mark.parametrize("style", ["xref-table", "xref-stream", "linearized"])
 def test_incremental_update_keeps_original_bytes_and_media(
-    tmp_path: Path, record: Record, object_streams: bool
+    tmp_path: Path, record: Record, style: str
 ) -> None:
+    object_streams = style == "xref-stream"
     path = sample(tmp_path, object_streams=object_streams)
+    if style == "linearized":  # the last startxref points at the first-page section near the start
+        with pikepdf.open(path) as pdf:
+            path = tmp_path / "linearized.pdf"
+            pdf.save(path, linearize=True)
     original = path.read_bytes()
     before = media(path)
     result = write(path, record)
@@ -96,10 +102,15 @@ def test_incremental_update_keeps_original_bytes_and_media(
     ]
 
 
-def test_pypdf_reads_what_hegui_writes(tmp_path: Path, record: Record) -> None:
-    path = sample(tmp_path, object_streams=True)
+@pytest.mark.parametrize("object_streams", [False, True], ids=["xref-table", "xref-stream"])
+def test_pypdf_reads_what_hegui_writes(
+    tmp_path: Path, record: Record, object_streams: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = sample(tmp_path, object_streams=object_streams)
     write(path, record)
+    caplog.set_level(logging.WARNING, logger="pypdf")
     reader = pypdf.PdfReader(path, strict=True)
+    assert caplog.records == []  # no repairs or renumbering needed
     assert reader.metadata is not None and reader.metadata["/AIGC"] == record.to_json()
     assert reader.metadata["/Title"] == "hegui sample"
     assert "hegui sample" in reader.pages[0].extract_text()

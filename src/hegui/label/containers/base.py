@@ -59,6 +59,7 @@ class Found:
             "location": self.location,
             "form": self.form,
             "offset": self.offset,
+            "mirror": self.mirror,
             "valid": self.valid,
             "record": self.record.to_dict() if self.record is not None else None,
             "raw": self.raw,

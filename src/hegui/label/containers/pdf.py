@@ -296,9 +296,14 @@ class PdfContainer(Container):
         if style == "table":
             xref_at = base_offset + len(out)
             out += b"xref\n"
-            for start, run in _runs(sorted(offsets)):
+            # Object 0 (head of the free list) opens the section, as Acrobat writes it; without it pypdf
+            # thinks the table is wrongly indexed and renumbers objects.
+            for start, run in _runs(sorted([0, *offsets])):
                 out += b"%d %d\n" % (start, len(run))
                 for number in run:
+                    if number == 0:
+                        out += b"0000000000 65535 f\r\n"
+                        continue
                     offset, generation = offsets[number]
                     out += b"%010d %05d n\r\n" % (offset, generation)
             out += b"trailer\n<< /Size %d " % next_number + refs + extra_body + b" >>\n"
@@ -309,9 +314,12 @@ class PdfContainer(Container):
             width = max(4, (xref_at.bit_length() + 7) // 8)
             rows = bytearray()
             index: list[int] = []
-            for start, run in _runs(sorted(offsets)):
+            for start, run in _runs(sorted([0, *offsets])):
                 index += [start, len(run)]
                 for number in run:
+                    if number == 0:
+                        rows += b"\x00" + bytes(width) + b"\xff\xff"
+                        continue
                     offset, generation = offsets[number]
                     rows += b"\x01" + offset.to_bytes(width, "big") + generation.to_bytes(2, "big")
             head = b"<< /Type /XRef /Size %d /W [ 1 %d 2 ] /Index [ %s ] /Length %d " % (
