@@ -44,6 +44,17 @@ def framemd5(path: Path) -> list[str]:
     return lines
 
 
+def packet_md5(path: Path) -> list[str]:
+    """Hashes of the compressed packets (stream copy, no decoding): the media data bytes themselves."""
+    out = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0", "-c", "copy", "-f", "framemd5", "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [line for line in out.splitlines() if line and not line.startswith("#")]
+
+
 def ffprobe_tags(path: Path) -> dict[str, str]:
     out = subprocess.run(
         ["ffprobe", "-v", "error", "-of", "json", "-show_format", str(path)], check=True, capture_output=True
@@ -279,8 +290,9 @@ def movi_of(data: bytes) -> tuple[int, bytes]:
 def test_avi_label_goes_into_the_junk_room(tmp_path: Path, record: Record, other_record: Record) -> None:
     path = make_avi(tmp_path / "a.avi")
     before = path.read_bytes()
-    md5 = framemd5(path)
+    md5, packets = framemd5(path), packet_md5(path)
     write(path, record)
+    assert packet_md5(path) == packets
     data = path.read_bytes()
     assert len(data) == len(before)  # absorbed by the JUNK chunk ffmpeg leaves before movi
     assert movi_of(data) == movi_of(before) and chunk_data(data, b"idx1") == chunk_data(before, b"idx1")
@@ -375,8 +387,9 @@ def test_avi_opendml_absolute_offsets_stay_valid(tmp_path: Path, record: Record,
     path = tmp_path / "a.avi"
     path.write_bytes(data)
     assert decode_errors(path) == ""
-    md5 = framemd5(path)
+    md5, packets = framemd5(path), packet_md5(path)
     write(path, record)
+    assert packet_md5(path) == packets
     new = path.read_bytes()
     check_opendml(new)
     if room:

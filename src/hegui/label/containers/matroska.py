@@ -364,7 +364,13 @@ class MatroskaContainer(Container):
                 position = seg.end
         if position is not None:
             edits += self._seekhead_edits(
-                src, top, main, position - data_start, data_start, required=position > first_cluster
+                src,
+                top,
+                main,
+                position - data_start,
+                data_start,
+                required=position > first_cluster,
+                taken=edits,
             )
         if not layout.segment_unknown:
             grown = seg.size + shift_of([e for e in edits if seg.data_offset <= e[0] <= seg.end])
@@ -398,11 +404,28 @@ class MatroskaContainer(Container):
         data_start: int,
         *,
         required: bool,
+        taken: list[Edit],
     ) -> list[Edit]:
         """Point the SeekHead's Tags entry at ``position`` (relative to the Segment data), in place."""
         heads = [e for e in top if e.eid == SEEKHEAD]
         if not heads:
-            return []  # no SeekHead: readers walk the level-1 elements and find the Tags
+            # No SeekHead: players stop at the first Cluster, so put one into a Void before it when one fits.
+            entry = element(
+                SEEK,
+                element(SEEK_ID, TAGS.to_bytes(4, "big"))
+                + element(SEEK_POSITION, position.to_bytes(8, "big")),
+            )
+            first_cluster = next((e.offset for e in top if e.eid == CLUSTER), None)
+            for item in top:
+                if not required or item.eid != VOID or first_cluster is None or item.offset > first_cluster:
+                    continue
+                start, end = self._room_after(top, item)
+                if any(a < end and start < b for a, b, _ in taken):
+                    continue
+                new = fit(SEEKHEAD, entry, end - start)
+                if new is not None:
+                    return [(start, end, new)]
+            return []  # hegui still finds the Tags by walking the level-1 elements
         head = heads[0]
         stale = None if old is None else old.offset - data_start
         tags_entries = {e[2].offset for e in seek_entries(src, head) if e[0] == TAGS and e[1] == stale}
