@@ -1,8 +1,10 @@
 """HEIF / HEIC / AVIF: the XMP item (iinf + iloc, file offsets and idat), the Exif item's UserComment, files
-written by ExifTool and libavif, hand-built HEIC variants, the write refusal, hostile input."""
+written by ExifTool and libavif, hand-built HEIC variants, writing (in place and with shifted offsets), hostile
+input."""
 
 from __future__ import annotations
 
+import re
 import struct
 import subprocess
 from pathlib import Path
@@ -22,6 +24,7 @@ from .conftest import (
     assert_reader_fails_cleanly,
     exiftool_aigc,
     exiftool_bin,
+    exiftool_json,
     exiftool_write_aigc,
     mutated,
 )
@@ -77,7 +80,7 @@ def heic(
     """
     ftyp = box(b"ftyp", brand + b"\0\0\0\0" + b"mif1" + brand)
     image = b"\x00\x00\x00\x18" + b"\xaa" * 200  # stands in for an hvc1 bitstream
-    exif_data = b"\0\0\0\0" + exif if exif is not None else b""
+    exif_data = struct.pack(">I", 6) + exif if exif is not None else b""  # offset of the TIFF header
     items = [(1, b"hvc1", ""), (2, b"mime", "application/rdf+xml")] + ([(3, b"Exif", "")] if exif else [])
     count_fmt = ">H" if infe_version == 2 else ">I"
     iinf = full(
@@ -224,10 +227,144 @@ def test_c2pa_uuid_box_is_reported(tmp_path: Path) -> None:
     assert any("C2PA" in f.message for f in read(path).findings)
 
 
-def test_write_is_refused_with_the_reason_and_nothing_changes(tmp_path: Path, record: Record) -> None:
+def item_locations(path: Path) -> dict[int, tuple[int, int]]:
+    """Item id -> (file offset, length) as ExifTool's verbose iloc walk reports them (an independent parser)."""
+    out = subprocess.run(
+        [exiftool_bin(), "-v2", str(path)], check=True, capture_output=True, text=True
+    ).stdout
+    found = {}
+    for match in re.finditer(
+        r"Item (\d+): const_meth=(\d*) base=0x([0-9a-f]+) offset=0x([0-9a-f]+) len=0x([0-9a-f]+)", out
+    ):
+        item, method, base, offset, length = match.groups()
+        if method in ("", "0"):
+            found[int(item)] = (int(base, 16) + int(offset, 16), int(length, 16))
+    return found
+
+
+def libavif_xmp(path: Path) -> str:
+    """The XMP packet libavif (through Pillow) finds in the file."""
+    with Image.open(path) as image:
+        image.load()
+        data = image.info.get("xmp", b"")
+    return data.decode() if isinstance(data, bytes) else str(data)
+
+
+def test_write_avif_keeps_the_image_and_is_read_by_exiftool_and_libavif(
+    tmp_path: Path, record: Record
+) -> None:
     path = make_avif(tmp_path)
+    with Image.open(path) as image:
+        pixels = image.tobytes()
+    before = item_locations(path)
+    coded = path.read_bytes()[before[1][0] : sum(before[1])]
+    result = write(path, record)
+    assert result.warnings == [] and result.replaced is None
+    scan = read(path)
+    assert scan.valid and [f.record for f in scan.labels] == [record]
+    assert exiftool_aigc(path) == record.to_json()
+    assert record.to_json() in libavif_xmp(path)
+    with Image.open(path) as image:
+        assert image.tobytes() == pixels
+    after = item_locations(path)
+    assert path.read_bytes()[after[1][0] : sum(after[1])] == coded  # the AV1 item, byte for byte, moved
+    assert after[1][0] != before[1][0]
+
+
+def test_relabel_fits_in_place_and_keeps_one_item(tmp_path: Path, record: Record) -> None:
+    path = make_avif(tmp_path)
+    write(path, record)
+    size, layout = path.stat().st_size, item_locations(path)
+    longer = Record.new(PRODUCER, produce_id="a-much-longer-produce-id-" + "9" * 60, label="2")
+    result = write(path, longer)
+    assert result.replaced == record
+    assert path.stat().st_size == size and item_locations(path) == layout  # XMP padding absorbed it
+    assert [f.record for f in read(path).labels] == [longer]
+    assert exiftool_aigc(path) == longer.to_json()
+
+
+def test_replaces_what_exiftool_wrote(tmp_path: Path, record: Record, other_record: Record) -> None:
+    path = make_avif(tmp_path)
+    with Image.open(path) as image:
+        pixels = image.tobytes()
+    exiftool_write_aigc(path, record.to_json())
+    write(path, other_record)
+    assert [f.record for f in read(path).labels] == [other_record]
+    assert exiftool_aigc(path) == other_record.to_json()
+    assert record.ProduceID.encode() not in path.read_bytes()  # the old packet is gone, not left orphaned
+    with Image.open(path) as image:
+        assert image.tobytes() == pixels
+
+
+def test_exif_user_comment_label_moves_into_xmp_and_exif_is_kept(tmp_path: Path, record: Record) -> None:
+    exif = Image.Exif()
+    exif[0x010E] = "keep this description"
+    exif.get_ifd(0x8769)[0x9286] = (
+        b"ASCII\0\0\0" + b'{"AIGC":{"Label":"1","ContentProducer":"old","ProduceID":"o"}}'
+    )
+    path = tmp_path / "exif.avif"
+    Image.linear_gradient("L").resize((24, 24)).convert("RGB").save(path, exif=exif.tobytes())
+    assert [f.form for f in read(path).labels] == ["wrapped-json"]
+    write(path, record)
+    scan = read(path)
+    assert [(f.form, f.record) for f in scan.labels] == [("xmp-element", record)] and scan.valid
+    data = exiftool_json(path)
+    assert data.get("IFD0:ImageDescription") == "keep this description"
+    assert data.get("XMP-TC260:AIGC") == record.to_json()
+    assert '"old"' not in path.read_bytes().decode("latin-1")
+
+
+@pytest.mark.parametrize(
+    ("iloc_version", "infe_version", "in_idat", "large_meta", "old"),
+    [
+        (0, 2, False, False, "big"),  # the new packet fits in the old extent: written in place
+        (0, 2, False, False, "small"),  # it does not: meta grows, offsets shift
+        (1, 2, True, False, "big"),  # idat item: moved into the new mdat (ExifTool does not read idat XMP)
+        (2, 3, False, True, "small"),  # 32-bit item ids, 64-bit meta header
+        (1, 2, False, False, None),  # no XMP item yet: new infe + iloc entry + iref cdsc
+    ],
+)
+def test_write_hand_built_heic_shifts_offsets(
+    tmp_path: Path,
+    record: Record,
+    iloc_version: int,
+    infe_version: int,
+    in_idat: bool,
+    large_meta: bool,
+    old: str | None,
+) -> None:
+    old_values = {
+        "big": escaped(Record.new(PRODUCER, produce_id="old-id-" + "7" * 40)),
+        "small": '<TC260:AIGC>{"Label":"2","ContentProducer":"x","ProduceID":"old-id-7"}</TC260:AIGC>',
+        None: "",
+    }
+    path = tmp_path / "w.heic"
+    data = heic(
+        xmp_packet(old_values[old]),
+        iloc_version=iloc_version,
+        infe_version=infe_version,
+        in_idat=in_idat,
+        large_meta=large_meta,
+        exif=exif_with_user_comment(b"just a comment"),
+    )
+    path.write_bytes(data)
+    image = b"\x00\x00\x00\x18" + b"\xaa" * 200
+    write(path, record)
+    assert (path.stat().st_size == len(data)) == (old == "big" and not in_idat)
+    scan = read(path)
+    assert [f.record for f in scan.labels] == [record]
+    assert exiftool_aigc(path) == record.to_json()
+    where = item_locations(path)
+    assert path.read_bytes()[where[1][0] : sum(where[1])] == image  # the coded image item, found by ExifTool
+    assert exiftool_json(path).get("ExifIFD:UserComment") == "just a comment"
+    assert b"old-id-7" not in path.read_bytes()
+
+
+def test_image_sequences_are_refused_and_nothing_changes(tmp_path: Path, record: Record) -> None:
+    path = tmp_path / "seq.heic"
+    path.write_bytes(heic(xmp_packet(""), extra_top=box(b"moov", box(b"mvhd", b"\0" * 100))))
     before = path.read_bytes()
-    with pytest.raises(UnsupportedFormatError, match="iloc") as info:
+    with pytest.raises(UnsupportedFormatError, match="moov") as info:
         write(path, record)
     assert str(path) in str(info.value)
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [path.name]
@@ -295,3 +432,23 @@ def test_fuzz_reader_only_raises_input_errors(tmp_path: Path, data: st.DataObjec
             )
     damaged = data.draw(mutated(seed.read_bytes()))
     assert_reader_fails_cleanly(tmp_path / "f.heic", damaged, "heif")
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), in_idat=st.booleans())
+def test_fuzz_writer_fails_cleanly_or_writes_one_label(
+    tmp_path: Path, data: st.DataObject, in_idat: bool
+) -> None:
+    from hegui.errors import HeguiError
+
+    seed = heic(
+        xmp_packet(escaped(Record.new(PRODUCER, produce_id="x"))), in_idat=in_idat, exif=b"Exif\0\0MM\0*"
+    )
+    path = tmp_path / f"w{int(in_idat)}.heic"
+    path.write_bytes(data.draw(mutated(seed)))
+    label = Record.new(PRODUCER, produce_id="fuzz-write-" + "1" * 30)
+    try:
+        write(path, label)
+    except HeguiError:
+        return
+    assert [f.record for f in read(path).labels] == [label]
