@@ -286,6 +286,8 @@ def assess(profile: ServiceProfile, catalogue: Catalogue | None = None) -> Asses
         findings.append(
             Finding(duty=duty, because=_because(expr, facts, cat), deadline=compute_deadline(duty, profile))
         )
+    order = {d: i for i, d in enumerate(cat.duties)}
+    findings.sort(key=lambda f: (cat.instruments[f.duty.instrument].number, order[f.duty.id]))
     return Assessment(
         profile=profile,
         findings=findings,
