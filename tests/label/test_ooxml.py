@@ -312,12 +312,18 @@ def test_hostile_xml_in_the_custom_part_is_refused(tmp_path: Path) -> None:
     expect_error(path, "not well-formed")
 
 
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A labeled docx for fuzzing, built once."""
+    path = samples.make_docx(tmp_path_factory.mktemp("seed") / "seed.docx")
+    write(path, Record.new(PRODUCER, produce_id="fuzz"))
+    return path.read_bytes()
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_fuzz_reader_only_raises_input_errors(tmp_path: Path, data: st.DataObject) -> None:
-    seed = samples.make_docx(tmp_path / "seed.docx")
-    write(seed, Record.new(PRODUCER, produce_id="fuzz"))
-    damaged = data.draw(mutated(seed.read_bytes()))
+def test_fuzz_reader_only_raises_input_errors(tmp_path: Path, seed: bytes, data: st.DataObject) -> None:
+    damaged = data.draw(mutated(seed))
     assert_reader_fails_cleanly(tmp_path / "f.docx", damaged, "ooxml")
 
 
@@ -366,3 +372,16 @@ def test_fuzz_crafted_zips_only_raise_input_errors(
     if at >= 0:
         struct.pack_into("<H", data, at + 8, flags)  # random general-purpose flags on the first entry
     assert_reader_fails_cleanly(path, bytes(data), "ooxml")
+
+
+def test_strict_ooxml_namespaces_are_kept(tmp_path: Path, record: Record) -> None:
+    strict_ns = "http://purl.oclc.org/ooxml/officeDocument/customProperties"
+    strict_vt = "http://purl.oclc.org/ooxml/officeDocument/docPropsVTypes"
+    custom = custom_xml((2, "Client", "ACME")).replace(CUSTOM_NS, strict_ns).replace(VT_NS, strict_vt)
+    path = package(tmp_path / "a.docx", docx_parts(), custom=custom)
+    write(path, record)
+    with zipfile.ZipFile(path) as archive:
+        root = etree.fromstring(archive.read("docProps/custom.xml"))
+    props = list(root.iter(f"{{{strict_ns}}}property"))
+    assert [(p.get("pid"), p.get("name")) for p in props] == [("2", "Client"), ("3", "AIGC")]
+    assert props[1][0].tag == f"{{{strict_vt}}}lpwstr" and props[1][0].text == record.to_json()

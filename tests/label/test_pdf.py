@@ -81,6 +81,8 @@ def test_incremental_update_keeps_original_bytes_and_media(
             pdf.save(path, linearize=True)
     original = path.read_bytes()
     before = media(path)
+    with pikepdf.open(path) as pdf:
+        ids = [bytes(pdf.trailer.ID[0]), bytes(pdf.trailer.ID[1])]
     result = write(path, record)
     assert result.warnings == [] and result.replaced is None
     data = path.read_bytes()
@@ -91,6 +93,7 @@ def test_incremental_update_keeps_original_bytes_and_media(
     assert media(path) == before
     with pikepdf.open(path) as pdf:
         assert pdf.check_pdf_syntax() == []  # qpdf --check
+        assert bytes(pdf.trailer.ID[0]) == ids[0] and bytes(pdf.trailer.ID[1]) != ids[1]
         assert str(pdf.docinfo["/AIGC"]) == record.to_json()
         assert str(pdf.docinfo["/Title"]) == "hegui sample"
         assert str(pdf.docinfo["/Producer"]) == "hegui"
@@ -337,12 +340,32 @@ def test_reference_loop_and_deep_nesting_are_clean_errors_or_reads(tmp_path: Pat
     assert_reader_fails_cleanly(path, path.read_bytes(), "pdf")
 
 
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, bytes]:
+    """Labeled seed files for fuzzing, classic and compressed, built once."""
+    out = {}
+    for object_streams in (False, True):
+        path = sample(tmp_path_factory.mktemp("seed"), object_streams=object_streams)
+        write(path, Record.new(PRODUCER, produce_id="fuzz"))
+        out[object_streams] = path.read_bytes()
+    return out
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data(), object_streams=st.booleans())
 def test_fuzz_reader_only_raises_input_errors(
-    tmp_path: Path, data: st.DataObject, object_streams: bool
+    tmp_path: Path, seeds: dict[bool, bytes], data: st.DataObject, object_streams: bool
 ) -> None:
-    seed = sample(tmp_path, object_streams=object_streams)
-    write(seed, Record.new(PRODUCER, produce_id="fuzz"))
-    damaged = data.draw(mutated(seed.read_bytes()))
+    damaged = data.draw(mutated(seeds[object_streams]))
     assert_reader_fails_cleanly(tmp_path / "f.pdf", damaged, "pdf")
+
+
+def test_huge_declared_stream_length_is_a_clean_error_or_read(tmp_path: Path) -> None:
+    packet = b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /Metadata 5 0 R >>",
+        *PAGE_OBJECTS[1:],
+        b"<< /Type /Metadata /Subtype /XML /Length 99999999999 >>\nstream\n" + packet + b"\nendstream",
+    ]
+    path = tmp_path / "long.pdf"
+    assert_reader_fails_cleanly(path, build_pdf(objects, trailer=b"/Root 1 0 R"), "pdf")

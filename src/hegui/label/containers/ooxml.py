@@ -484,6 +484,9 @@ def _custom_xml(custom: etree._Element | None, value: str) -> bytes:
     """custom.xml with exactly one AIGC property holding ``value``; every other property kept."""
     if custom is None:
         custom = etree.Element(f"{{{CUSTOM_NS}}}Properties", nsmap={None: CUSTOM_NS, "vt": VT_NS})
+    # Keep the package's own namespaces (transitional or ISO 29500 Strict).
+    namespace = etree.QName(custom).namespace or CUSTOM_NS
+    vt_namespace = custom.nsmap.get("vt") or VT_NS
     holder: etree._Element | None = None
     pids: list[int] = []
     for prop in list(custom):
@@ -499,7 +502,7 @@ def _custom_xml(custom: etree._Element | None, value: str) -> bytes:
         if pid.isdigit():
             pids.append(int(pid))
     if holder is None:
-        holder = etree.SubElement(custom, f"{{{CUSTOM_NS}}}property")
+        holder = etree.SubElement(custom, f"{{{namespace}}}property")
         holder.set("fmtid", spec.OOXML_CUSTOM_FMTID)
         holder.set("pid", str(max([1, *pids]) + 1))
     else:
@@ -510,7 +513,7 @@ def _custom_xml(custom: etree._Element | None, value: str) -> bytes:
             holder.set("pid", str(max([1, *pids]) + 1))
         holder.set("fmtid", spec.OOXML_CUSTOM_FMTID)
     holder.set("name", spec.FIELD_NAME)
-    text = etree.SubElement(holder, f"{{{VT_NS}}}lpwstr")
+    text = etree.SubElement(holder, f"{{{vt_namespace}}}lpwstr")
     text.text = value
     return _serialise(custom)
 

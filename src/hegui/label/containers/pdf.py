@@ -19,6 +19,7 @@ write too: an update chained to a broken ``/Prev`` would be broken as well.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zlib
 from collections.abc import Iterator
@@ -282,6 +283,11 @@ class PdfContainer(Container):
         for key in list(trailer.keys()):
             if key not in SECTION_KEYS and key not in ("/Info", "/Root"):
                 extra[key] = trailer[key]
+        ident = trailer.get("/ID")
+        if isinstance(ident, pikepdf.Array) and len(ident) == 2 and isinstance(ident[0], pikepdf.String):
+            # ISO 32000 14.4: the first identifier stays, the second changes with every update.
+            digest = hashlib.md5(bytes(ident[0]) + value.encode() + b"%d" % src.size, usedforsecurity=False)
+            extra["/ID"] = pikepdf.Array([ident[0], pikepdf.String(digest.digest())])
         refs = b"/Root %d %d R /Info %d %d R /Prev %d " % (*root.objgen, *info_id, prev)
         base_offset = src.size
         src.copy_to(dst, 0, src.size)
