@@ -14,7 +14,9 @@ whose trailer points back with ``/Prev``. pikepdf cannot do this: qpdf always re
 numbers, new xref, streams possibly recompressed), which would break signatures over the original byte range and
 change bytes we promise to keep. Encrypted files are refused on write (the new strings would have to be encrypted
 with the document key). Files whose cross-reference data is damaged (qpdf had to reconstruct it) are refused on
-write too: an update chained to a broken ``/Prev`` would be broken as well.
+write too: an update chained to a broken ``/Prev`` would be broken as well. Each relabeling appends one more update
+of about 1-2 KB; earlier revisions stay in the file (as with every incremental save), but readers, and hegui, see only
+the latest one.
 """
 
 from __future__ import annotations
@@ -133,10 +135,9 @@ class PdfContainer(Container):
         if isinstance(info, pikepdf.Dictionary):
             for key in list(info.keys()):
                 value = info[key]
-                text = _text(value, src)
                 if spec.FIELD_NAME in key.upper():
-                    found = found_from_value(self.name, f"Info {key}", text)
-                elif isinstance(value, pikepdf.String) and '"AIGC"' in text:
+                    found = found_from_value(self.name, f"Info {key}", _text(value, src))
+                elif isinstance(value, pikepdf.String) and '"AIGC"' in (text := str(value)):
                     found = found_from_value(self.name, f"Info {key}", text)  # wrapper in a general field
                 else:
                     continue
