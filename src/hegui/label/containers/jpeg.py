@@ -52,6 +52,7 @@ MAX_SEGMENT_PAYLOAD = 65533  # a segment length field counts itself: 65535 - 2
 MAX_XMP_PACKET = 65502  # Adobe XMP spec part 3: the standard packet in one APP1 segment
 MAX_SEGMENTS = 8192
 MAX_FILL = 65536
+WINDOW = 64 * 1024
 HEAD = 96  # payload bytes read to tell segments apart (ICC and MPF payloads are never read whole)
 
 
@@ -72,6 +73,25 @@ class Segment:
     @property
     def end(self) -> int:
         return self.offset + 2 + self.length
+
+
+class Window(Source):
+    """The file seen through a 64 KiB read-ahead block: one system call serves many small header reads."""
+
+    def __init__(self, src: Source) -> None:
+        super().__init__(src.handle, src.path, src.size)
+        self._start = 0
+        self._block = b""
+
+    def read_at(self, offset: int, length: int, *, what: str = "data") -> bytes:
+        skip = offset - self._start
+        if skip >= 0 and length >= 0 and skip + length <= len(self._block):
+            return self._block[skip : skip + length]
+        if length > WINDOW or offset < 0 or length < 0 or offset + length > self.size:
+            return super().read_at(offset, length, what=what)
+        self._start = offset
+        self._block = super().read_at(offset, min(WINDOW, self.size - offset), what=what)
+        return self._block[:length]
 
 
 def iter_segments(src: Source) -> tuple[list[Segment], int]:
@@ -181,6 +201,7 @@ class JpegContainer(Container):
         return head.startswith(b"\xff\xd8\xff")
 
     def _state(self, src: Source) -> _State:
+        src = Window(src)
         segments, sos = iter_segments(src)
         state = _State(segments, sos)
         for seg in segments:
@@ -223,6 +244,7 @@ class JpegContainer(Container):
         return self._state(src).labels
 
     def file_findings(self, src: Source, labels: list[Found]) -> list[Finding]:
+        src = Window(src)
         for seg in iter_segments(src)[0]:
             head = (
                 b"" if seg.marker != APP11 else src.read_at(seg.payload_offset, min(seg.payload_size, HEAD))
