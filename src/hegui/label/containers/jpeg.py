@@ -10,7 +10,9 @@ is copied without being read. Reading stops at SOS, so its cost does not grow wi
 Where the label goes: XMP, merged into the existing packet. When the only existing label sits in the EXIF
 UserComment, that UserComment is updated in place instead (the EXIF segment is rewritten with the TIFF edit helpers:
 nothing in it moves), so the file keeps its one label where it was. When XMP also held one, the UserComment copy
-is emptied. Old label blobs in other APPn / COM segments are dropped (the label moves to XMP).
+is emptied. Old label blobs in other APPn / COM segments are dropped (the label moves to XMP). A new XMP segment
+goes after the leading APP0/APP1 run, before any MPF (multi-picture) segment, whose image offsets count from
+itself; a change after MPF that would shift those offsets is refused.
 """
 
 from __future__ import annotations

@@ -8,7 +8,11 @@ value sizes are limited, so hostile files end in :class:`InputError` / :class:`L
 Written by hand rather than through Pillow or libtiff because those rewrite (and may re-encode) the strips on save.
 Here the file is copied byte for byte and the change goes to the end: the new XMP (or UserComment) data, and a new
 copy of IFD0 when a tag has to be added, with the header repointed to it. Every strip, tile and other tag keeps its
-offset, so the image data stays byte-identical. Classic TIFF and BigTIFF, both byte orders.
+offset, so the image data stays byte-identical. Classic TIFF and BigTIFF, both byte orders. A replaced value is
+rewritten where it was when it fits (else appended) and its old bytes are zeroed, so no stale label stays behind.
+
+A new XMLPacket entry gets field type 7 (UNDEFINED) as TC260-PG-20259A says; an existing one keeps its type (1 BYTE
+or 7; ``exiftool -validate`` prefers BYTE, the XMP spec allows both).
 """
 
 from __future__ import annotations
