@@ -119,11 +119,15 @@ def test_pypdf_reads_what_hegui_writes(
     assert "hegui sample" in reader.pages[0].extract_text()
 
 
-def test_exiftool_reads_what_hegui_writes(tmp_path: Path, record: Record) -> None:
+def test_exiftool_reads_what_hegui_writes(tmp_path: Path, record: Record, other_record: Record) -> None:
     path = sample(tmp_path)
     write(path, record)
     assert exiftool_aigc(path) == record.to_json()
+    assert exiftool_json(path).get("PDF:AIGC") == record.to_json()  # the Info dictionary entry
     assert exiftool_json(path).get("PDF:Title") == "hegui sample"
+    write(path, other_record)  # a second update: ExifTool sees only the latest revision
+    assert exiftool_aigc(path) == other_record.to_json()
+    assert exiftool_json(path).get("PDF:AIGC") == other_record.to_json()
 
 
 def test_hegui_reads_what_exiftool_writes_and_replaces_it(
