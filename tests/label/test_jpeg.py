@@ -387,3 +387,21 @@ def test_fuzz_writer_labels_or_refuses_cleanly(tmp_path: Path, data: st.DataObje
     except InputError:
         return
     assert [f.record for f in read(path, container="jpeg").labels] == [record]
+
+
+def test_change_after_the_mpf_segment_is_refused(tmp_path: Path, record: Record) -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "MPO", save_all=True, append_images=[Image.new("RGB", (8, 8))])
+    data = out.getvalue()
+    segments, _ = walk(data)
+    pos = 2
+    for marker, body in segments:
+        pos += 4 + len(body)
+        if marker == 0xE2 and body.startswith(b"MPF\0"):
+            break
+    else:
+        pytest.fail("Pillow wrote no MPF segment")
+    path = put(tmp_path / "a.jpg", data[:pos] + element_form(BARE) + data[pos:])
+    assert [f.form for f in read(path).labels] == ["xmp-element"]
+    with pytest.raises(UnsupportedFormatError, match="MPF"):
+        write(path, record)
