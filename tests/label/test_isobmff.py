@@ -19,13 +19,15 @@ from hegui.label import Record, ScanResult, WriteResult
 from hegui.label import read as label_read
 from hegui.label import write as label_write
 from hegui.label.containers.base import open_source
-from hegui.label.containers.bmff import Box, parse_tree
+from hegui.label.containers.bmff import Box, Header, parse_tree
 from hegui.label.containers.isobmff import (
     XMP_UUID,
     IsobmffContainer,
+    _patch_sidx,
     journal_path,
     read_box,
     shift_chunk_offsets,
+    shift_iloc,
     top_level,
     walk_tree,
     write_journal,
@@ -128,6 +130,9 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         layout: samples.video(folder / f"{layout}.mp4", movflags=flags)
         for layout, (_, flags) in samples.LAYOUTS.items()
     }
+    made["sidx"] = samples.video(
+        folder / "sidx.mp4", movflags=["-movflags", "frag_keyframe+empty_moov+default_base_moof+global_sidx"]
+    )
     made["m4a"] = samples.audio(folder / "a.m4a")
     made["mov"] = samples.video(folder / "v.mov")
     return made
@@ -142,7 +147,7 @@ def copy(media: dict[str, Path], kind: str, folder: Path) -> Path:
 # ---- write, read back, media untouched, independent readers ----------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["moov-first", "moov-last", "fragmented", "m4a", "mov"])
+@pytest.mark.parametrize("kind", ["moov-first", "moov-last", "fragmented", "sidx", "m4a", "mov"])
 def test_write_keeps_media_and_every_reader_sees_the_label(
     media: dict[str, Path], tmp_path: Path, record: Record, kind: str
 ) -> None:
@@ -430,6 +435,64 @@ def test_stco_is_promoted_to_co64_past_4_gib() -> None:
     assert stco.payload == struct.pack(">IIQQ", 0, 2, 100, 0xFFFFFF00 + 0x200)
 
 
+def test_plan_promotes_stco_when_moving_offsets_past_4_gib(
+    media: dict[str, Path], tmp_path: Path, record: Record
+) -> None:
+    """Sparse file: ftyp, moov, a largesize mdat whose samples sit just below 4 GiB; the growing moov pushes some
+    of them past 4 GiB, so stco must become co64 (only the plan is computed: no 4 GiB copy)."""
+    small = media["moov-first"].read_bytes()
+    with open_source(media["moov-first"]) as src:
+        top = {h.type: h for h in top_level(src)}
+        ftyp, moov_head, mdat = top[b"ftyp"], top[b"moov"], top[b"mdat"]
+        moov = parse_tree(read_box(src, moov_head), moov_head.offset)
+    last = max(
+        max(struct.unpack(f">{struct.unpack('>I', b.payload[4:8])[0]}I", b.payload[8:]))
+        for b, _, _ in walk_tree(moov)
+        if b.type == b"stco"
+    )
+    shift = (1 << 32) - 100 - last  # the last chunk lands 100 bytes below 4 GiB
+    payload_at = ftyp.end + moov_head.size + 16
+    gap = mdat.payload_offset + shift - payload_at
+    shift_chunk_offsets(moov, mdat.offset, shift)
+    assert all(b.type == b"stco" for b, _, _ in walk_tree(moov) if b.type in (b"stco", b"co64"))
+    big = tmp_path / "big.mp4"
+    with open(big, "wb") as out:
+        out.write(small[: ftyp.end] + moov.to_bytes())
+        out.write(struct.pack(">I4sQ", 1, b"mdat", 16 + gap + mdat.payload_size))
+        out.truncate(out.tell() + gap)
+        out.seek(0, os.SEEK_END)
+        out.write(small[mdat.payload_offset : mdat.end])
+    with open_source(big) as src:
+        plan = HANDLER.plan(src, record)
+        old = [b for b, _, _ in walk_tree(moov) if b.type == b"stco"]
+    assert not plan.in_place and plan.moved > 500
+    start, _, data = plan.edits[0]
+    new = parse_tree(data[: struct.unpack(">I", data[:4])[0]], start)
+    tables = [b for b, _, _ in walk_tree(new) if b.type in (b"stco", b"co64")]
+    assert {b.type for b in tables} == {b"co64"}
+    for before, after in zip(old, tables, strict=True):
+        count = struct.unpack(">I", before.payload[4:8])[0]
+        values = struct.unpack(f">{count}I", before.payload[8:])
+        assert struct.unpack(f">{count}Q", after.payload[8:]) == tuple(v + plan.moved for v in values)
+
+
+def test_iloc_and_sidx_offsets_move() -> None:
+    # iloc v1: offset_size 4, length_size 4, no base offset; two items: one before the moved range, one after
+    iloc = bytes([1, 0, 0, 0, 0x44, 0x00]) + struct.pack(">H", 2)
+    iloc += struct.pack(">HHHH", 1, 0, 0, 1) + struct.pack(">II", 100, 10)
+    iloc += struct.pack(">HHHH", 2, 0, 0, 1) + struct.pack(">II", 5000, 10)
+    moved = shift_iloc(iloc, 1000, 64)
+    assert moved == iloc[:-8] + struct.pack(">II", 5064, 10)
+    with pytest.raises(InputError, match="no longer fits"):
+        shift_iloc(iloc[:-8] + struct.pack(">II", 0xFFFFFFF0, 10), 1000, 64)
+    # a sidx in front of moov (version 0): first_offset is relative to its end and grows with the move
+    body = struct.pack(">IIIII", 0, 1, 90000, 0, 2000) + struct.pack(">HH", 0, 0)
+    data = box(b"sidx", body)
+    head = Header(b"sidx", 40, 8, len(data))
+    patched = _patch_sidx(data, head, 1000, 64, None)  # type: ignore[arg-type]
+    assert struct.unpack(">I", patched[8 + 16 : 8 + 20])[0] == 2064
+
+
 def test_file_over_4_gib_with_64_bit_mdat_in_place(
     media: dict[str, Path], tmp_path: Path, record: Record
 ) -> None:
@@ -605,6 +668,24 @@ def test_fuzz_reader_only_raises_input_errors(
         write(seed_path, Record.new(PRODUCER, produce_id="fuzz"))
     damaged = data.draw(mutated(seed_path.read_bytes()))
     assert_reader_fails_cleanly(tmp_path / "f.mp4", damaged, "isobmff")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzz_writer_labels_or_refuses(media: dict[str, Path], tmp_path: Path, data: st.DataObject) -> None:
+    """A damaged file is labeled (and the read-back holds exactly one label) or refused with InputError,
+    leaving it as it was."""
+    damaged = data.draw(mutated(media["moov-last"].read_bytes()))
+    path = tmp_path / "w.mp4"
+    path.write_bytes(damaged)
+    record = Record.new(PRODUCER, produce_id="fuzz-w")
+    try:
+        write(path, record)
+    except InputError:
+        assert path.read_bytes() == damaged
+    else:
+        assert [f.record for f in read(path).labels] == [record]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".w.mp4")) == []
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

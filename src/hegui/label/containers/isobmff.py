@@ -28,6 +28,7 @@ Writing, and why it is cheap (see ``docs`` in :meth:`IsobmffContainer.write`):
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -428,6 +429,9 @@ def _put_label(meta: Box, value: str, src: Source) -> None:
 def shift_chunk_offsets(moov: Box, threshold: int, delta: int) -> None:
     """Add ``delta`` to every stco/co64 chunk offset at or past ``threshold``; stco becomes co64 past 4 GiB."""
     for box, _, _ in walk_tree(moov):
+        if box.type == b"iloc" and box.children is None:
+            box.payload = shift_iloc(box.payload, threshold, delta)
+            continue
         if box.type not in (b"stco", b"co64") or box.children is not None:
             continue
         wide = box.type == b"co64"
@@ -447,6 +451,59 @@ def shift_chunk_offsets(moov: Box, threshold: int, delta: int) -> None:
             box.type, wide = b"co64", True
         fmt = f">{count}{'Q' if wide else 'I'}"
         box.payload = box.payload[:8] + struct.pack(fmt, *offsets) + box.payload[8 + count * width :]
+
+
+def shift_iloc(payload: bytes, threshold: int, delta: int) -> bytes:
+    """An ``iloc`` payload whose file offsets (construction method 0, this file) at or past ``threshold`` moved by
+    ``delta``; field widths are kept, so a value that no longer fits is an error."""
+    if len(payload) < 8:
+        raise InputError("iloc box too short")
+    version = payload[0]
+    if version > 2:
+        raise InputError(f"iloc version {version} is not known")
+    out = bytearray(payload)
+    offset_size, length_size = payload[4] >> 4, payload[4] & 15
+    base_size, index_size = payload[5] >> 4, (payload[5] & 15) if version else 0
+    pos = 6
+    count_width = 4 if version == 2 else 2
+    count = int.from_bytes(payload[pos : pos + count_width], "big")
+    pos += count_width
+
+    def take(width: int) -> int:
+        nonlocal pos
+        if pos + width > len(payload):
+            raise InputError("iloc box declares more items than it holds")
+        value = int.from_bytes(payload[pos : pos + width], "big")
+        pos += width
+        return value
+
+    def put(at: int, width: int, value: int) -> None:
+        if value < 0 or value >= 1 << (8 * width):
+            raise InputError(f"an iloc offset no longer fits its {width}-byte field")
+        out[at : at + width] = value.to_bytes(width, "big")
+
+    for _ in range(count):
+        take(4 if version == 2 else 2)  # item_ID
+        method = take(2) & 15 if version else 0
+        reference = take(2)
+        base_at = pos
+        base = take(base_size) if base_size else 0
+        extents = take(2)
+        moves = method == 0 and reference == 0
+        shifted_base = False
+        if moves and base_size and base >= threshold:
+            put(base_at, base_size, base + delta)
+            shifted_base = True
+        for _ in range(extents):
+            if index_size:
+                take(index_size)
+            offset_at = pos
+            offset = take(offset_size) if offset_size else 0
+            if length_size:
+                take(length_size)
+            if moves and offset_size and not shifted_base and base + offset >= threshold:
+                put(offset_at, offset_size, offset + delta)
+    return bytes(out)
 
 
 # ---- writing: the file layout ----------------------------------------------------------------------------------
@@ -618,7 +675,10 @@ class IsobmffContainer(Container):
             4
         ):  # promotion to co64 grows moov, which changes the shift: iterate to the fixed point
             trial = parse_tree(original, moov_head.offset, path=src.path)
-            shift_chunk_offsets(trial, span_end, delta)
+            try:
+                shift_chunk_offsets(trial, span_end, delta)
+            except InputError as exc:
+                raise src.error(f"moov: {exc.detail}", exc.offset) from exc
             new_moov = trial.to_bytes()
             new_delta = len(new_moov) + PADDING - span
             if new_delta == delta:
@@ -636,6 +696,18 @@ class IsobmffContainer(Container):
             elif head.type == b"mfra" and head.offset >= span_end:
                 data = read_box(src, head, limit=MAX_META_BOX)
                 edits[head.offset] = (head.end, _patch_mfra(data, head.offset, span_end, delta, src))
+            elif head.type == b"meta":  # item locations of a top-level meta (HEIF-style items in an MP4)
+                data = read_box(src, head, limit=MAX_META_BOX)
+                tree = parse_tree(data, head.offset, path=src.path)
+                for found_box, _, _ in walk_tree(tree):
+                    if found_box.type == b"iloc" and found_box.children is None:
+                        try:
+                            found_box.payload = shift_iloc(found_box.payload, span_end, delta)
+                        except InputError as exc:
+                            raise src.error(exc.detail, found_box.offset) from exc
+                patched = tree.to_bytes()
+                if patched != data:
+                    edits[head.offset] = (head.end, patched)
             elif head.type == b"sidx" and head.end <= moov_head.offset:
                 data = read_box(src, head, limit=MAX_META_BOX)
                 edits[head.offset] = (head.end, _patch_sidx(data, head, span_end, delta, src))
@@ -700,6 +772,10 @@ class IsobmffContainer(Container):
         journal = journal_path(path)
         regions = [(start, min(end, plan.size) - start) for start, end, _ in plan.edits]
         with open(path, "r+b") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                raise InputError("another process is labeling this file in place", path=path) from exc
             write_journal(journal, handle, plan.size, regions)
             try:
                 for start, _, data in plan.edits:
@@ -752,10 +828,10 @@ def _copy_range(src: Source, dst: BinaryIO, offset: int, length: int) -> None:
         return
     if offset + length > src.size:
         raise src.error("range runs past the end of the file", offset)
+    dst.flush()
+    out_pos = dst.tell()
+    done = 0
     try:
-        dst.flush()
-        out_pos = dst.tell()
-        done = 0
         while done < length:
             n = os.copy_file_range(
                 src.handle.fileno(), dst.fileno(), length - done, offset + done, out_pos + done
@@ -763,20 +839,15 @@ def _copy_range(src: Source, dst: BinaryIO, offset: int, length: int) -> None:
             if n == 0:
                 break
             done += n
-        dst.seek(out_pos + done)
-        if done < length:
-            src.copy_to(dst, offset + done, length - done)
-    except (OSError, AttributeError) as exc:
-        if isinstance(exc, OSError) and exc.errno not in (
-            18,
-            22,
-            38,
-            95,
-            1,
-        ):  # EXDEV EINVAL ENOSYS EOPNOTSUPP EPERM
+    except OSError as exc:
+        if exc.errno not in _NO_COPY_FILE_RANGE:
             raise
-        dst.seek(out_pos)
-        src.copy_to(dst, offset, length)
+    dst.seek(out_pos + done)
+    if done < length:
+        src.copy_to(dst, offset + done, length - done)
+
+
+_NO_COPY_FILE_RANGE = (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM, errno.EBADF)
 
 
 # ---- the undo journal of in-place writes ---------------------------------------------------------------------
@@ -833,7 +904,14 @@ def recover(path: Path) -> bool:
     journal = journal_path(path)
     if not journal.is_file() or not path.is_file():
         return False
-    rollback(path, journal)
+    try:
+        rollback(path, journal)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            f"an interrupted in-place label write left {journal.name}, and restoring the original failed ({exc}); "
+            "restore it with write access, or from a backup",
+            path=path,
+        ) from exc
     return True
 
 
