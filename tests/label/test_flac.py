@@ -269,3 +269,29 @@ def test_fuzz_writer_labels_or_raises_input_errors(tmp_path: Path, data: st.Data
     except InputError:
         return
     assert [f.record for f in read(target, container="flac").labels] == [new]
+
+
+def test_reading_never_touches_the_audio_frames(tmp_path: Path, record: Record) -> None:
+    # The frames are replaced by a 1 GiB sparse hole of zeros: only the metadata blocks are read, so this still works.
+    path = make_flac(tmp_path / "a.flac")
+    write(path, record)
+    _, frames_at = blocks(path.read_bytes())
+    with open(path, "r+b") as handle:
+        handle.truncate(frames_at)
+        handle.truncate(1 << 30)
+    assert [f.record for f in read(path).labels] == [record]
+
+
+def test_id3v2_tag_in_front_of_flac_is_kept(tmp_path: Path, record: Record) -> None:
+    # Some taggers put an ID3v2 tag before fLaC; it is skipped when reading and copied unchanged when writing.
+    path = make_flac(tmp_path / "a.flac")
+    body = b"TIT2" + (6).to_bytes(4, "big") + b"\x00\x00" + b"\x00title"
+    prefix = b"ID3\x03\x00\x00" + bytes([0, 0, 0, len(body)]) + body
+    original = path.read_bytes()
+    path.write_bytes(prefix + original)
+    md5 = decoded_md5(path)
+    write(path, record)
+    after = path.read_bytes()
+    assert after.startswith(prefix + b"fLaC") and after[-1000:] == original[-1000:]
+    assert [f.record for f in read(path).labels] == [record]
+    assert decoded_md5(path) == md5

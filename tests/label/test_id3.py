@@ -377,3 +377,13 @@ def test_fuzz_writer_labels_or_raises_input_errors(tmp_path: Path, data: st.Data
     except InputError:
         return
     assert [f.record for f in read(target, container="mp3").labels] == [new]
+
+
+def test_reading_never_touches_the_audio_frames(tmp_path: Path, record: Record) -> None:
+    # The audio becomes a 1 GiB sparse hole of zeros: only the tag at the start is read.
+    path = make_mp3(tmp_path / "a.mp3")
+    write(path, record)
+    with open(path, "r+b") as handle:
+        handle.truncate(tag_total(path.read_bytes()))
+        handle.truncate(1 << 30)
+    assert [f.record for f in read(path).labels] == [record]

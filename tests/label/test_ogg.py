@@ -390,3 +390,16 @@ def test_fuzz_writer_labels_or_raises_input_errors(tmp_path: Path, data: st.Data
     except InputError:
         return
     assert [f.record for f in read(target, container="ogg").labels] == [new]
+
+
+def test_reading_never_touches_the_audio_pages(tmp_path: Path, record: Record) -> None:
+    # Everything after the header pages becomes a 1 GiB sparse hole of zeros (no Ogg page at all): reading stops at
+    # the comment header, so it still finds the label.
+    path = make_ogg(tmp_path / "a.ogg", "libvorbis")
+    write(path, record)
+    plist = pages(path.read_bytes())
+    header_end = sum(27 + len(p["lacing"]) + len(p["body"]) for p in plist[:2])
+    with open(path, "r+b") as handle:
+        handle.truncate(header_end)
+        handle.truncate(1 << 30)
+    assert [f.record for f in read(path).labels] == [record]
