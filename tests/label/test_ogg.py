@@ -349,6 +349,11 @@ def test_hostile_input(tmp_path: Path) -> None:
     path.write_bytes(b"OggS\x01" + bytes(40))
     with pytest.raises(InputError, match="version"):
         read(path)
+    # An identification page, then endless empty pages that never bring the comment header.
+    empty = struct.pack("<4sBBQIIIB", b"OggS", 0, 0, 0, plist[0]["serial"], 1, 0, 0)
+    path.write_bytes(data[:first_len] + empty * 100_001)
+    with pytest.raises(LimitExceededError, match="pages"):
+        read(path)
 
 
 @pytest.mark.parametrize("kind", ["vorbis", "opus"])

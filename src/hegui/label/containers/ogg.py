@@ -217,8 +217,10 @@ def read_headers(src: Source, *, single: bool = False) -> tuple[list[Stream], li
     offset = 0
     total = 0
     seen_data = False
+    visited = 0
     while True:
-        if len(pages) >= MAX_HEADER_PAGES:
+        visited += 1
+        if visited > MAX_HEADER_PAGES:
             raise LimitExceededError(
                 f"Ogg headers span more than {MAX_HEADER_PAGES} pages; refused", path=src.path, offset=offset
             )
