@@ -73,6 +73,7 @@ def heic(
     exif: bytes | None = None,
     extra_top: bytes = b"",
     brand: bytes = b"heic",
+    meta_last: bool = False,
 ) -> bytes:
     """A HEIC file built byte by byte from ISO/IEC 23008-12: ftyp, meta (hdlr, pitm, iinf, iloc[, idat]), mdat.
 
@@ -108,6 +109,8 @@ def heic(
         if large_meta:
             inner = b"\0\0\0\0" + hdlr + pitm + iinf + iloc(offsets) + idat
             meta = box(b"meta", inner, large=True)
+        if meta_last:  # ftyp, mdat, meta: the media data sits before meta
+            return meta + extra_top, len(ftyp) + 8
         head = ftyp + meta + extra_top
         return head, len(head) + 8  # mdat payload offset
 
@@ -121,7 +124,8 @@ def heic(
         layout[3] = (0, mdat_at + len(image) + (0 if in_idat else len(xmp)), len(exif_data))
     head, mdat_at2 = assemble(layout)
     assert mdat_at2 == mdat_at
-    return head + box(b"mdat", image + (b"" if in_idat else xmp) + exif_data)
+    mdat = box(b"mdat", image + (b"" if in_idat else xmp) + exif_data)
+    return ftyp + mdat + head if meta_last else head + mdat
 
 
 def exif_with_user_comment(comment: bytes) -> bytes:
@@ -358,6 +362,17 @@ def test_write_hand_built_heic_shifts_offsets(
     assert path.read_bytes()[where[1][0] : sum(where[1])] == image  # the coded image item, found by ExifTool
     assert exiftool_json(path).get("ExifIFD:UserComment") == "just a comment"
     assert b"old-id-7" not in path.read_bytes()
+
+
+def test_write_when_meta_follows_mdat_keeps_offsets_before_it(tmp_path: Path, record: Record) -> None:
+    path = tmp_path / "last.heic"
+    data = heic(xmp_packet(""), meta_last=True, exif=exif_with_user_comment(b"c"))
+    path.write_bytes(data)
+    before = item_locations(path)
+    write(path, record)
+    assert item_locations(path)[1] == before[1]  # the image item before meta did not move
+    assert path.read_bytes()[: before[1][0] + before[1][1]] == data[: before[1][0] + before[1][1]]
+    assert exiftool_aigc(path) == record.to_json() and [f.record for f in read(path).labels] == [record]
 
 
 def test_image_sequences_are_refused_and_nothing_changes(tmp_path: Path, record: Record) -> None:

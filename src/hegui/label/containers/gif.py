@@ -218,7 +218,12 @@ class GifContainer(Container):
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
         _, holders, packet, blocks = self._labels(src)
         first = iter_blocks(src)[1]
-        new_block = xmp_extension(xmp.set_aigc(packet, record.to_json()))
+        new_packet = xmp.set_aigc(packet, record.to_json())
+        if (
+            b"\x00" in new_packet
+        ):  # the raw-bytes embedding cannot carry NUL (it would end the sub-block walk)
+            raise src.error("the merged XMP packet holds a NUL byte; it cannot be stored in a GIF")
+        new_block = xmp_extension(new_packet)
         drop = {b.offset for b in holders} | {b.offset for b in blocks if _is_xmp(b)}
         # Extensions need GIF89a; the version is header metadata, the screen descriptor and palette stay as they are.
         dst.write(b"GIF89a")
