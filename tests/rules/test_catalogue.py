@@ -155,3 +155,14 @@ def test_explain_lookup_is_case_insensitive_and_suggests_ids() -> None:
     assert cat.duty("alg-12").id == "ALG-12"
     with pytest.raises(InputError, match="ALG-01"):
         cat.duty("ALG-99")
+
+
+def test_ethics_rereview_list_has_seven_items_and_no_generative_models() -> None:
+    from hegui.rules.engine import ethics_review, rereview_list
+    from hegui.rules.profile import ServiceProfile
+
+    listed = rereview_list()
+    assert sorted(listed) == list(range(1, 8))
+    assert not any("generative" in en.lower() or "生成式" in zh for zh, en in listed.values())
+    reasons = ethics_review(ServiceProfile(name="lab", rd_on_expert_review_list={6})).reasons
+    assert any("item 6" in r and "public-opinion" in r for r in reasons)

@@ -141,6 +141,8 @@ def test_evidence_status_and_dossiers(profile: Path, tmp_path: Path) -> None:
     res = runner.invoke(app, ["rules", "status", str(profile), "--db", db, "--today", "2025-11-01", "--json"])
     states = {r["duty"]: r["state"] for r in json.loads(res.stdout)}
     assert states["ALG-20"] == "proven" and states["ALG-01"] == "unproven"
+    res = runner.invoke(app, ["rules", "check", str(profile), "--with-evidence", "--db", db, "--json"])
+    assert {d["id"]: d["evidence_state"] for d in json.loads(res.stdout)["duties"]}["ALG-20"] == "proven"
 
     res = runner.invoke(
         app, ["rules", "evidence", "add", str(profile), "FILING-ATT-4", "https://x/keywords.xlsx", "--db", db]

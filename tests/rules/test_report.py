@@ -49,6 +49,7 @@ def test_html_shows_register_states() -> None:
     reg = [DutyRecord(duty_id="DS-10", state="overdue", reasons=["review was due 2024-12-31"])]
     html = render_html(a, lang="en", register=reg)
     assert "state-overdue" in html and "review was due 2024-12-31" in html
+    assert "逾期" in render_html(a, lang="zh", register=reg)
 
 
 def test_unknown_language_is_a_usage_error() -> None:

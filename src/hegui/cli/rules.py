@@ -202,20 +202,30 @@ def check(
     ),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write PDFs with --report."),
     lang: Lang = typer.Option(Lang.both, "--lang", help="Report language."),
+    with_evidence: bool = typer.Option(False, "--with-evidence", help="Show evidence states from the store."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Which duties apply to the service, the facts that triggered each, deadlines, filing and cross-border."""
     from hegui.rules.engine import assess
     from hegui.rules.profile import load_profile
     from hegui.rules.report import write_report
 
-    assessment = assess(load_profile(profile))
+    register = None
+    if with_evidence:
+        assessment, register = _register(profile, db, None)
+    else:
+        assessment = assess(load_profile(profile))
     written: list[Path] = []
     if report is not None:
         langs = ("zh", "en") if lang == Lang.both else (lang.value,)
-        written = write_report(assessment, report, langs=langs, pdf=pdf)
+        written = write_report(assessment, report, langs=langs, pdf=pdf, register=register)
     if as_json:
         data = assessment.to_json()
         data["report_files"] = [str(p) for p in written]
+        if register is not None:
+            states = {r.duty_id: r.state for r in register}
+            for d in data["duties"]:
+                d["evidence_state"] = states.get(d["id"], "open")
         _out(data)
         return
     console = Console()

@@ -5,7 +5,9 @@ cross-border mechanism and the ethics-review triggers. Pure functions of a profi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 from hegui.rules import calendar
@@ -14,6 +16,7 @@ from hegui.rules.crossborder import Mechanism, mechanism
 from hegui.rules.expr import Expression
 from hegui.rules.parameters import parameter
 from hegui.rules.profile import ServiceProfile
+from hegui.rules.yamlio import loads_yaml
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,16 @@ class EthicsReview:
     rereview_items: list[int]
     entrust_other_committee: bool
     reasons: list[str] = field(default_factory=list)
+
+
+@functools.cache
+def rereview_list() -> dict[int, tuple[str, str]]:
+    """The 7-item expert re-review list (zh, en), from ``data/ethics_rereview_list.yaml`` (†)."""
+    text = (
+        resources.files("hegui.rules").joinpath("data/ethics_rereview_list.yaml").read_text(encoding="utf-8")
+    )
+    raw = loads_yaml(text, source="hegui/rules/data/ethics_rereview_list.yaml")
+    return {int(k): (str(v["zh"]), str(v["en"])) for k, v in raw["items"].items()}
 
 
 @dataclass(frozen=True)
@@ -181,9 +194,10 @@ def ethics_review(profile: ServiceProfile) -> EthicsReview:
         reasons.append("S&T activity within Art. 2 (human participants incl. PI data, or ethical risks)")
     if profile.rd_in_ethics_sensitive_area:
         reasons.append("AI research touching ethics-sensitive areas: committee required (Art. 4)")
-    if items:
+    listed = rereview_list()
+    for item in items:
         reasons.append(
-            f"on the expert re-review list, item(s) {items}: expert re-review after committee approval"
+            f"expert re-review list item {item} † ({listed[item][1]}): expert re-review after approval"
         )
     return EthicsReview(
         review_required=review,

@@ -60,6 +60,38 @@ L: dict[str, dict[str, str]] = {
     },
 }
 
+KIND_LABEL = {
+    "zh": {
+        "duty": "义务",
+        "prohibition": "禁止性规定",
+        "checklist": "检查项",
+        "decision": "判定",
+        "note": "说明",
+    },
+    "en": {
+        "duty": "duty",
+        "prohibition": "prohibition",
+        "checklist": "checklist",
+        "decision": "decision",
+        "note": "note",
+    },
+}
+STATE_LABEL = {
+    "zh": {
+        "overdue": "逾期",
+        "changed": "证据已变更",
+        "unproven": "未证明",
+        "open": "待办",
+        "in_progress": "进行中",
+        "proven": "已证明",
+        "not_applicable": "不适用",
+    },
+    "en": {
+        s: s.replace("_", " ")
+        for s in ("overdue", "changed", "unproven", "open", "in_progress", "proven", "not_applicable")
+    },
+}
+
 FILING_LABEL = {
     "filing": {"zh": "备案（大模型备案）", "en": "filing (备案, large-model filing)"},
     "registration": {"zh": "登记（调用已备案模型）", "en": "registration (登记, app on a filed model)"},
@@ -124,6 +156,8 @@ def render_html(
             params=parameters(),
             today=(today or dt.date.today()).isoformat(),
             algo_zh=ALGO_ZH,
+            kind_label=KIND_LABEL[lang],
+            state_label=STATE_LABEL[lang],
         )
     )
 
