@@ -408,3 +408,31 @@ def test_reading_never_touches_the_audio_pages(tmp_path: Path, record: Record) -
         handle.truncate(header_end)
         handle.truncate(1 << 30)
     assert [f.record for f in read(path).labels] == [record]
+
+
+def test_audio_sharing_the_last_header_page_moves_to_its_own_page(tmp_path: Path, record: Record) -> None:
+    # Non-conforming but seen: the first audio packets share the page that ends the header packets.
+    path = make_ogg(tmp_path / "a.ogg", "libvorbis")
+    plist = pages(path.read_bytes())
+    assert len(plist[1]["lacing"]) + len(plist[2]["lacing"]) <= 255
+    merged = dict(
+        plist[1], lacing=plist[1]["lacing"] + plist[2]["lacing"], body=plist[1]["body"] + plist[2]["body"]
+    )
+    merged["granule"] = plist[2]["granule"]
+    fields = ("flags", "granule", "serial")
+    rebuilt = [plist[0], merged, *plist[3:]]
+    path.write_bytes(
+        b"".join(
+            build_page(*[p[k] for k in fields], n, p["lacing"], p["body"]) for n, p in enumerate(rebuilt)
+        )
+    )
+    before = path.read_bytes()
+    md5 = decoded_md5(path)
+    write(path, record)
+    after = path.read_bytes()
+    assert_well_formed(after)
+    assert packets(pages(after))[3:] == packets(pages(before))[3:]
+    moved = pages(after)[2]
+    assert moved["lacing"] == plist[2]["lacing"] and moved["granule"] == plist[2]["granule"]
+    assert decoded_md5(path) == md5 and decode_errors(path) == ""
+    assert ffprobe_aigc(path) == record.to_json()

@@ -4,7 +4,8 @@ header (``\\x03vorbis`` + comments + framing bit; ``OpusTags`` + comments; refer
 Written by hand, not through ffmpeg or mutagen: ffmpeg re-muxes the whole file and mutagen is GPL. Only the header
 pages are rebuilt. The comment packet is replaced and the header packets after the first page are laid out again
 into pages (lacing values, the 255-segment limit, continued-packet flags, granule 0 on pages that end a header packet,
--1 on pages that end none, each packet that began a page in the original begins one again). When the number of
+-1 on pages that end none, each packet that began a page in the original begins one again; audio segments that
+shared the last header page move, unchanged, to a page of their own with the same granule position). When the number of
 header pages changes, every later page of the stream gets its sequence number shifted and its CRC recomputed; when it
 does not, the rest of the file is copied as is. Audio pages keep their packets, lacing and granule positions byte
 for byte. Reading covers every logical stream of a multiplexed file (first link of a chain); writing handles one
@@ -325,24 +326,34 @@ class OggContainer(Container):
                 offset=0,
             )
         last_page = pages[-1]
-        used = sum(len(p) for p in stream.packets[1:])
-        header_bytes = sum(p.body_length for p in pages[1:])
-        if used != header_bytes:
-            raise UnsupportedFormatError(
-                f"audio data shares an Ogg page with the {codec.name} header packets; not supported",
-                path=src.path,
-                offset=last_page.offset,
-            )
+        # Audio data may share the last header page (non-conforming for Vorbis and Opus, seen in the wild): those
+        # segments move, unchanged, onto a page of their own that keeps the original granule position.
+        ends_before = sum(v < 255 for page in pages[1:-1] for v in page.lacing)
+        ends_needed = len(stream.packets) - 1 - ends_before
+        split = 0
+        while ends_needed > 0:
+            ends_needed -= last_page.lacing[split] < 255
+            split += 1
+        rest_lacing = last_page.lacing[split:]
         old = stream.packets[index]
         block = comment_body(codec, old, stream.packet_pages[index], src)
         packets = list(stream.packets)
         packets[index] = comment_packet(codec, old, vorbiscomment.with_label(block, record.to_json()))
+        eos = bool(last_page.flags & EOS)
         new_pages = paginate(
             [(packets[i], stream.starts_page[i]) for i in range(1, len(packets))],
             serial=stream.serial,
             first_seqno=first_page.seqno + 1,
-            eos=bool(last_page.flags & EOS),
+            eos=eos and not rest_lacing,
         )
+        if rest_lacing:
+            skip = sum(last_page.lacing[:split])
+            body = src.read_at(
+                last_page.body_offset + skip, last_page.body_length - skip, what="Ogg page data"
+            )
+            seqno = first_page.seqno + 1 + len(new_pages)
+            flags = EOS if eos else 0
+            new_pages.append(page_bytes(flags, last_page.granule, stream.serial, seqno, rest_lacing, body))
         src.copy_to(dst, 0, first_page.end)
         for page in new_pages:
             dst.write(page)
