@@ -40,8 +40,8 @@ def test_overlapping_hits_are_all_reported() -> None:
     assert sorted(h.keyword for h in m.find("网络赌博")) == ["网络赌博", "赌博"]
 
 
-@pytest.mark.skipif(not hyperscan_available(), reason="hyperscan extra not installed")
 def test_hyperscan_agrees_with_ahocorasick(demo_lexicon: Lexicon) -> None:
+    assert hyperscan_available()  # part of the test extra
     text = "制造炸弹 色情視頻 網絡賭博 ｐｏｒｎ 禁止赌博 " * 50
     a = Matcher(demo_lexicon).find(text)
     b = Matcher(demo_lexicon, engine="hyperscan").find(text)
