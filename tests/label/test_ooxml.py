@@ -385,3 +385,21 @@ def test_strict_ooxml_namespaces_are_kept(tmp_path: Path, record: Record) -> Non
     props = list(root.iter(f"{{{strict_ns}}}property"))
     assert [(p.get("pid"), p.get("name")) for p in props] == [("2", "Client"), ("3", "AIGC")]
     assert props[1][0].tag == f"{{{strict_vt}}}lpwstr" and props[1][0].text == record.to_json()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzz_writer_labels_or_raises_input_errors(tmp_path: Path, seed: bytes, data: st.DataObject) -> None:
+    """Damaged files that still read must label cleanly (and read back) or fail with an InputError."""
+    damaged = data.draw(mutated(seed))
+    path = tmp_path / "w.docx"
+    path.write_bytes(damaged)
+    out = tmp_path / "out"
+    out.mkdir(exist_ok=True)
+    record = Record.new(PRODUCER, produce_id="fuzz-2")
+    try:
+        write(path, record, output=out, container="ooxml")
+    except InputError:
+        return
+    assert path.read_bytes() == damaged
+    assert [f.record for f in read(out / path.name, container="ooxml").labels if not f.mirror] == [record]

@@ -373,3 +373,23 @@ def test_huge_declared_stream_length_is_a_clean_error_or_read(tmp_path: Path) ->
     ]
     path = tmp_path / "long.pdf"
     assert_reader_fails_cleanly(path, build_pdf(objects, trailer=b"/Root 1 0 R"), "pdf")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzz_writer_labels_or_raises_input_errors(
+    tmp_path: Path, seeds: dict[bool, bytes], data: st.DataObject
+) -> None:
+    """Damaged files that still read must label cleanly (and read back) or fail with an InputError."""
+    damaged = data.draw(mutated(seeds[data.draw(st.booleans())]))
+    path = tmp_path / "w.pdf"
+    path.write_bytes(damaged)
+    out = tmp_path / "out"
+    out.mkdir(exist_ok=True)
+    record = Record.new(PRODUCER, produce_id="fuzz-2")
+    try:
+        write(path, record, output=out, container="pdf")
+    except InputError:
+        return
+    assert path.read_bytes() == damaged
+    assert [f.record for f in read(out / path.name, container="pdf").labels if not f.mirror] == [record]

@@ -394,13 +394,14 @@ class OoxmlContainer(Container):
         if ordered and ordered[0].local_offset:
             src.copy_to(dst, 0, ordered[0].local_offset)  # anything before the first member, kept as is
             writer.position = ordered[0].local_offset
-        for member in ordered:
+        limits = [m.local_offset for m in ordered[1:]] + [archive.cd_offset]
+        for member, limit in zip(ordered, limits, strict=True):
             new = replaced.pop(member.name.casefold(), None)
             if new is None:
                 _, end = member_span(src, member)
-                if end > archive.cd_offset:
+                if end > limit:
                     raise src.error(
-                        f"member {member.name!r} runs into the central directory", member.local_offset
+                        f"member {member.name!r} runs into the next member", member.local_offset
                     )
                 offset = writer.position
                 src.copy_to(dst, member.local_offset, end - member.local_offset)
