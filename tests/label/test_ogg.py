@@ -419,11 +419,11 @@ def test_audio_sharing_the_last_header_page_moves_to_its_own_page(tmp_path: Path
         plist[1], lacing=plist[1]["lacing"] + plist[2]["lacing"], body=plist[1]["body"] + plist[2]["body"]
     )
     merged["granule"] = plist[2]["granule"]
-    fields = ("flags", "granule", "serial")
     rebuilt = [plist[0], merged, *plist[3:]]
     path.write_bytes(
         b"".join(
-            build_page(*[p[k] for k in fields], n, p["lacing"], p["body"]) for n, p in enumerate(rebuilt)
+            build_page(p["flags"], p["granule"], p["serial"], n, p["lacing"], p["body"])
+            for n, p in enumerate(rebuilt)
         )
     )
     before = path.read_bytes()

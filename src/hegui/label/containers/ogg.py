@@ -5,9 +5,9 @@ Written by hand, not through ffmpeg or mutagen: ffmpeg re-muxes the whole file a
 pages are rebuilt. The comment packet is replaced and the header packets after the first page are laid out again
 into pages (lacing values, the 255-segment limit, continued-packet flags, granule 0 on pages that end a header packet,
 -1 on pages that end none, each packet that began a page in the original begins one again; audio segments that
-shared the last header page move, unchanged, to a page of their own with the same granule position). When the number of
-header pages changes, every later page of the stream gets its sequence number shifted and its CRC recomputed; when it
-does not, the rest of the file is copied as is. Audio pages keep their packets, lacing and granule positions byte
+shared the last header page move, unchanged, to a page of their own with the same granule position). When the
+number of header pages changes, every later page of the stream gets its sequence number shifted and its CRC
+recomputed; when it does not, the rest of the file is copied as is. Audio pages keep their packets, lacing and granule positions byte
 for byte. Reading covers every logical stream of a multiplexed file (first link of a chain); writing handles one
 logical stream and refuses multiplexed files with a clear error.
 """
