@@ -549,6 +549,34 @@ def test_in_place_keeps_the_inode_and_falls_back_when_media_must_move(
     assert [f.record for f in read(first_path).labels] == [record] and frame_hashes(first_path) == hashes
 
 
+@pytest.mark.parametrize("in_place", [True, False])
+@pytest.mark.parametrize("size_zero_mdat", [False, True])
+def test_move_moov_to_the_end_instead_of_moving_media(
+    media: dict[str, Path], tmp_path: Path, record: Record, in_place: bool, size_zero_mdat: bool
+) -> None:
+    path = copy(media, "moov-first", tmp_path)
+    if (
+        size_zero_mdat
+    ):  # the last box runs "to the end of the file": it must get its size before moov can follow
+        data = bytearray(path.read_bytes())
+        with open_source(path) as src:
+            mdat = next(h for h in top_level(src) if h.type == b"mdat")
+        data[mdat.offset : mdat.offset + 4] = b"\x00\x00\x00\x00"
+        path.write_bytes(bytes(data))
+    hashes, payload = frame_hashes(path), mdat_payloads(path)
+    with open_source(path) as src:
+        mdat_at = next(h.offset for h in top_level(src) if h.type == b"mdat")
+        assert HANDLER.plan(src, record, move_moov=True).in_place
+    inode = path.stat().st_ino
+    HANDLER.write(path, record, in_place=in_place, move_moov=True)
+    assert (path.stat().st_ino == inode) is in_place
+    assert layout(path)[0] == "ftyp" and layout(path)[1] == "free" and layout(path)[-1] == "moov"
+    with open_source(path) as src:
+        assert next(h.offset for h in top_level(src) if h.type == b"mdat") == mdat_at
+    assert [f.record for f in read(path).labels] == [record]
+    assert frame_hashes(path) == hashes and mdat_payloads(path) == payload and decode_errors(path) == ""
+
+
 def test_crash_during_in_place_write_is_rolled_back(
     media: dict[str, Path], tmp_path: Path, record: Record
 ) -> None:

@@ -28,6 +28,7 @@ Writing, and why it is cheap (see ``docs`` in :meth:`IsobmffContainer.write`):
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import fcntl
 import hashlib
@@ -96,7 +97,10 @@ HEIF_BRANDS = (
 MAX_META_BOX = 64 * 1024 * 1024  # top-level uuid XMP / moof / mfra / sidx read into memory
 DATA_UTF8 = 1
 DATA_UTF16 = 2
-FICLONE = 0x40049409  # linux/fs.h _IOW(0x94, 9, int)
+FICLONE = 0x40049409
+_MOVE_MOOV: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "hegui_isobmff_move_moov", default=False
+)  # linux/fs.h _IOW(0x94, 9, int)
 
 
 # ---- reading -----------------------------------------------------------------------------------------------------
@@ -104,7 +108,15 @@ FICLONE = 0x40049409  # linux/fs.h _IOW(0x94, 9, int)
 
 def top_level(src: Source) -> list[Header]:
     """Every top-level box header (seeks past payloads, so the cost does not grow with mdat)."""
-    boxes = list(walk(src.read_at, 0, src.size, path=src.path))
+    fd = src.handle.fileno()
+
+    def pread(offset: int, length: int) -> bytes:  # no read-ahead buffer: a header costs one 16-byte read
+        data = os.pread(fd, length, offset)
+        if len(data) != length:
+            raise src.error("short read of a box header", offset)
+        return data
+
+    boxes = list(walk(pread, 0, src.size, path=src.path))
     if not boxes:
         raise src.error("empty ISO BMFF file", 0)
     return boxes
@@ -643,8 +655,9 @@ class IsobmffContainer(Container):
         return super().read(path)
 
     # ---- writing
-    def plan(self, src: Source, record: Record) -> Plan:
-        """The edits that turn ``src`` into its labeled copy."""
+    def plan(self, src: Source, record: Record, *, move_moov: bool = False) -> Plan:
+        """The edits that turn ``src`` into its labeled copy. ``move_moov``: when moov sits before the media and
+        has no room, move it to the end (its old place becomes a ``free`` box) instead of moving the media."""
         top, moov_head, moov = self._load(src)
         warnings: list[Finding] = []
         if any(h.type == b"uuid" and h.uuid == C2PA_UUID for h in top):
@@ -668,6 +681,16 @@ class IsobmffContainer(Container):
             return Plan(self._ordered(edits), src.size, warnings)
         if span_end == src.size:  # moov (and padding) ends the file: it may grow freely
             edits[moov_head.offset] = (span_end, new_moov)
+            return Plan(self._ordered(edits), src.size, warnings)
+        fragmented = any(h.type in (b"moof", b"mfra") for h in top) or any(
+            b.type == b"mvex" for b, _, _ in walk_tree(moov)
+        )
+        last = top[-1]
+        if move_moov and not fragmented and not (last.to_end and last.size > U32):
+            if last.to_end:  # a final box "to the end of the file" gets its size, so moov can follow it
+                edits[last.offset] = (last.offset + 4, struct.pack(">I", last.size))
+            edits[moov_head.offset + 4] = (moov_head.offset + 8, b"free")  # same size: nothing moves
+            edits[src.size] = (src.size, new_moov)
             return Plan(self._ordered(edits), src.size, warnings)
         original = moov.to_bytes()
         delta = 0
@@ -718,7 +741,7 @@ class IsobmffContainer(Container):
         return [(start, end, data) for start, (end, data) in sorted(edits.items())]
 
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
-        plan = self.plan(src, record)
+        plan = self.plan(src, record, move_moov=_MOVE_MOOV.get())
         if plan.in_place and _clone(src, dst):
             for start, _, data in plan.edits:
                 dst.seek(start)
@@ -742,20 +765,29 @@ class IsobmffContainer(Container):
         output: str | os.PathLike[str] | None = None,
         batch: CommitBatch | None = None,
         in_place: bool = False,
+        move_moov: bool = False,
     ) -> WriteResult:
         """Label ``path``. Default: the shared atomic flow (temporary file + rename), made cheap by reflink clones
         or in-kernel copies. ``in_place=True`` (with no ``output``) writes the changed bytes into the file itself
-        under an undo journal when no media has to move, and falls back to the atomic flow otherwise."""
+        under an undo journal when no media has to move, and falls back to the atomic flow otherwise.
+        ``move_moov=True``: a moov in front of the media that has no room moves to the end of the file instead of
+        the media moving (constant time, but the file is no longer "fast start" for progressive download)."""
         recover(Path(path))
-        if not in_place or output is not None:
-            return super().write(path, record, output=output, batch=batch)
-        return self._write_in_place(Path(path), record, batch)
+        token = _MOVE_MOOV.set(
+            move_moov
+        )  # render() has the shared signature: the option travels in a ContextVar
+        try:
+            if not in_place or output is not None:
+                return super().write(path, record, output=output, batch=batch)
+            return self._write_in_place(Path(path), record, batch)
+        finally:
+            _MOVE_MOOV.reset(token)
 
     def _write_in_place(self, path: Path, record: Record, batch: CommitBatch | None) -> WriteResult:
         warnings: list[Finding] = list(record.require_valid().validate().warnings)
         before = self.read(path)
         with open_source(path) as src:
-            plan = self.plan(src, record)
+            plan = self.plan(src, record, move_moov=_MOVE_MOOV.get())
         if not plan.in_place:
             return super().write(path, record, batch=batch)
         replaced = before.label.record if before.label is not None else None
