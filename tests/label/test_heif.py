@@ -300,6 +300,18 @@ def test_replaces_what_exiftool_wrote(tmp_path: Path, record: Record, other_reco
         assert image.tobytes() == pixels
 
 
+def test_other_xmp_properties_are_kept(tmp_path: Path, record: Record) -> None:
+    path = make_avif(tmp_path)
+    subprocess.run(
+        [exiftool_bin(), "-overwrite_original", "-XMP-dc:Title=keep me", str(path)],
+        check=True,
+        capture_output=True,
+    )
+    write(path, record)
+    data = exiftool_json(path)
+    assert data.get("XMP-dc:Title") == "keep me" and data.get("XMP-TC260:AIGC") == record.to_json()
+
+
 def test_exif_user_comment_label_moves_into_xmp_and_exif_is_kept(tmp_path: Path, record: Record) -> None:
     exif = Image.Exif()
     exif[0x010E] = "keep this description"

@@ -24,7 +24,7 @@ def make(folder: Path, *, size: int = 0) -> list[Path]:
         folder / "sample-lossless.webp",
         folder / "sample-anim.webp",
     )
-    _image(side, size, "RGB").save(lossy, quality=80)
+    _image(side, size, "RGB").save(lossy, quality=95 if size else 80)
     _image(side, size, "RGBA").save(lossless, lossless=True)
     frames = [_image(side, size, "RGB", turn) for turn in range(2)]
     frames[0].save(animated, save_all=True, append_images=frames[1:], duration=100, loop=0, lossless=True)
