@@ -19,7 +19,7 @@ from hegui.errors import InputError, LimitExceededError
 from hegui.label import Record, read, write
 from hegui.label.samples import ooxml as samples
 
-from .conftest import PRODUCER, assert_reader_fails_cleanly, mutated
+from .conftest import PRODUCER, assert_reader_fails_cleanly, exiftool_json, mutated
 
 CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
@@ -133,6 +133,14 @@ def test_python_docx_opens_the_labeled_file(tmp_path: Path, record: Record) -> N
     part = document.part.package.part_related_by(CUSTOM_REL)
     assert part.partname == "/docProps/custom.xml" and part.content_type == CUSTOM_CT
     assert record.to_json().encode() in part.blob
+
+
+def test_exiftool_reads_the_custom_property(tmp_path: Path, record: Record) -> None:
+    path = samples.make_docx(tmp_path / "a.docx")
+    write(path, record)
+    data = exiftool_json(path)
+    assert data.get("XML:AIGC") == record.to_json()
+    assert "hegui sample" in data.values()  # the core properties are still read
 
 
 def test_openpyxl_reads_what_hegui_writes_and_hegui_reads_what_openpyxl_writes(
