@@ -166,3 +166,16 @@ def test_ethics_rereview_list_has_seven_items_and_no_generative_models() -> None
     assert not any("generative" in en.lower() or "生成式" in zh for zh, en in listed.values())
     reasons = ethics_review(ServiceProfile(name="lab", rd_on_expert_review_list={6})).reasons
     assert any("item 6" in r and "public-opinion" in r for r in reasons)
+
+
+def test_because_includes_the_facts_under_not() -> None:
+    from hegui.rules.engine import assess
+    from hegui.rules.profile import ServiceProfile
+
+    a = assess(ServiceProfile(name="lab", roles={"research_unit"}, rd_activity_in_ethics_scope=True))  # type: ignore[arg-type]
+    eth03 = next(f for f in a.findings if f.duty.id == "ETH-03")
+    assert eth03.because == {
+        "ethics_review_required": True,
+        "has_ethics_committee": False,
+        "rd_activity_in_ethics_scope": True,
+    }

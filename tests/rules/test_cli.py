@@ -98,10 +98,24 @@ def test_init_from_answers_then_check(tmp_path: Path) -> None:
 def test_init_interactive(tmp_path: Path) -> None:
     out = tmp_path / "p.yaml"
     # name, organisation, form, domain, launch, roles, public?, algos, modalities, public opinion?, then all "no"
-    answers = ["feed", "Org", "app", "news", "2025-03-03", "provider", "y", "personalised_push", "", "y"]
+    # a wrong date and a wrong algorithm type are explained and asked again
+    answers = [
+        "feed",
+        "Org",
+        "app",
+        "news",
+        "03/03/2025",
+        "2025-03-03",
+        "provider",
+        "y",
+        "push",
+        "personalised_push",
+    ]
+    answers += ["", "y"]
     answers += ["n", "n", "n", ""] + ["n"] * 9  # ... edits_biometrics is a list question
     res = runner.invoke(app, ["rules", "init", "--out", str(out)], input="\n".join(answers) + "\n")
     assert res.exit_code == 0, res.output
+    assert "'03/03/2025' is not a date" in res.stderr and "push not allowed" in res.stderr
     res = runner.invoke(app, ["rules", "check", str(out), "--json"])
     data = json.loads(res.stdout)
     assert data["algorithm_filing"] is True

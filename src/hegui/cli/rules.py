@@ -111,23 +111,38 @@ QUESTIONS: list[tuple[str, str, str]] = [
 ]
 
 
-def _ask(kind: str, question: str) -> Any:
-    if kind == "bool":
-        return typer.confirm(question, default=False)
+def _parse_answer(kind: str, raw: str) -> Any:
+    """Turn a typed answer into a fact value; raise UsageError with what is allowed."""
+    raw = raw.strip()
     if kind == "date":
-        raw = typer.prompt(question, default="", show_default=False).strip()
-        return raw or None
+        if not raw:
+            return None
+        try:
+            return dt.date.fromisoformat(raw).isoformat()
+        except ValueError:
+            raise UsageError(f"{raw!r} is not a date; write YYYY-MM-DD or leave it empty") from None
     if kind.startswith("set:"):
         allowed = kind[4:].split(",")
-        raw = typer.prompt(
-            f"{question} [{', '.join(allowed)}] (comma-separated)", default="", show_default=False
-        )
         values = [v.strip() for v in raw.split(",") if v.strip()]
         bad = [v for v in values if v not in allowed]
         if bad:
             raise UsageError(f"{', '.join(bad)} not allowed; choose from {', '.join(allowed)}")
         return values
-    return typer.prompt(question, default="", show_default=False) if kind == "str" else None
+    return raw
+
+
+def _ask(kind: str, question: str) -> Any:
+    """Ask until the answer is valid (a wrong answer is explained, not fatal)."""
+    if kind == "bool":
+        return typer.confirm(question, default=False)
+    if kind.startswith("set:"):
+        question = f"{question} [{', '.join(kind[4:].split(','))}] (comma-separated)"
+    while True:
+        raw = typer.prompt(question, default="", show_default=False)
+        try:
+            return _parse_answer(kind, raw)
+        except UsageError as exc:
+            typer.echo(f"  {exc.detail}", err=True)
 
 
 @app.command()
@@ -157,7 +172,7 @@ def init(
         source = "answers"
     profile = profile_from_mapping(data, source=source)
     out.write_text(dump_profile(profile), encoding="utf-8")
-    typer.echo(f"wrote {out}")
+    typer.echo(f"wrote {out}; next: hegui rules check {out}")
 
 
 # ---------------------------------------------------------------------------------------------------- check

@@ -231,25 +231,27 @@ def effective_roles(profile: ServiceProfile, facts: dict[str, Any]) -> list[str]
     return sorted(roles)
 
 
-def _leaves(expr: Expression, catalogue: Catalogue, seen: set[str] | None = None) -> list[str]:
+def _leaves(expr: Expression, catalogue: Catalogue, seen: set[str] | None = None) -> list[tuple[str, bool]]:
+    """Names a trigger reads, bases expanded, each with whether it sits under a ``not``."""
     seen = seen if seen is not None else set()
-    out: list[str] = []
+    out: list[tuple[str, bool]] = []
     for name in sorted(expr.names):
         if name in seen:
             continue
         seen.add(name)
-        out.append(name)
+        out.append((name, name in expr.negated))
         if name in catalogue.bases:
             out.extend(_leaves(catalogue.bases[name], catalogue, seen))
     return out
 
 
 def _because(expr: Expression, facts: dict[str, Any], catalogue: Catalogue) -> dict[str, Any]:
-    """The facts a trigger read (bases expanded), keeping those that are set: the explanation of the result."""
+    """The facts a trigger read (bases expanded) that made it hold: those that are set, and those under a
+    ``not`` (whose being unset is the reason). Unset facts that played no part are left out."""
     out: dict[str, Any] = {}
-    for name in _leaves(expr, catalogue):
+    for name, negated in _leaves(expr, catalogue):
         value = facts.get(name)
-        if value in (False, None, 0, "", frozenset(), "none", "no_transfer"):
+        if not negated and value in (False, None, 0, "", frozenset(), "none", "no_transfer"):
             continue
         out[name] = value
     return out

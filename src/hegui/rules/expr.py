@@ -33,6 +33,7 @@ class Expression:
     source: str
     tree: ast.expr
     names: frozenset[str]
+    negated: frozenset[str] = frozenset()
 
     def evaluate(self, facts: Mapping[str, Any]) -> bool:
         """True when the trigger holds for these facts (non-empty sets count as true)."""
@@ -55,33 +56,36 @@ def parse(source: str, *, where: str = "trigger") -> Expression:
     except SyntaxError as exc:
         raise InputError(f"{where}: cannot parse {source!r}: {exc.msg}") from None
     names: set[str] = set()
+    negated: set[str] = set()
 
-    def check(node: ast.expr) -> None:
+    def check(node: ast.expr, under_not: bool = False) -> None:
         dotted = _dotted(node)
         if dotted is not None:
             names.add(dotted)
+            if under_not:
+                negated.add(dotted)
             return
         if isinstance(node, ast.BoolOp):
             for v in node.values:
-                check(v)
+                check(v, under_not)
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            check(node.operand)
+            check(node.operand, True)
         elif isinstance(node, ast.Compare):
             if not all(type(op) in _CMP for op in node.ops):
                 raise InputError(f"{where}: unsupported comparison in {source!r}")
-            check(node.left)
+            check(node.left, under_not)
             for c in node.comparators:
-                check(c)
+                check(c, under_not)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str | int | bool | type(None)):
             return
         elif isinstance(node, ast.Set | ast.Tuple | ast.List):
             for e in node.elts:
-                check(e)
+                check(e, under_not)
         else:
             raise InputError(f"{where}: {type(node).__name__} is not allowed in a trigger ({source!r})")
 
     check(tree)
-    return Expression(source=source.strip(), tree=tree, names=frozenset(names))
+    return Expression(source=source.strip(), tree=tree, names=frozenset(names), negated=frozenset(negated))
 
 
 def _eval(node: ast.expr, facts: Mapping[str, Any], source: str) -> Any:
