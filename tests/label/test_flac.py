@@ -295,3 +295,14 @@ def test_id3v2_tag_in_front_of_flac_is_kept(tmp_path: Path, record: Record) -> N
     assert after.startswith(prefix + b"fLaC") and after[-1000:] == original[-1000:]
     assert [f.record for f in read(path).labels] == [record]
     assert decoded_md5(path) == md5
+
+
+def test_c2pa_manifest_in_leading_id3_tag_warns(tmp_path: Path, record: Record) -> None:
+    path = make_flac(tmp_path / "a.flac")
+    body = b"\x00application/c2pa\x00c2pa\x00c2pa manifest store\x00" + b"jumbf bytes"
+    frame = b"GEOB" + len(body).to_bytes(4, "big") + b"\x00\x00" + body
+    prefix = b"ID3\x03\x00\x00" + bytes([0, 0, 0, len(frame)]) + frame
+    path.write_bytes(prefix + path.read_bytes())
+    assert any(f.rule == "c2pa-binding" for f in read(path).findings)
+    assert any(f.rule == "c2pa-binding" for f in write(path, record).warnings)
+    assert path.read_bytes().startswith(prefix)

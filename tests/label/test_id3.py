@@ -387,3 +387,14 @@ def test_reading_never_touches_the_audio_frames(tmp_path: Path, record: Record) 
         handle.truncate(tag_total(path.read_bytes()))
         handle.truncate(1 << 30)
     assert [f.record for f in read(path).labels] == [record]
+
+
+def test_c2pa_manifest_in_geob_frame_warns(tmp_path: Path, record: Record) -> None:
+    # C2PA embeds its manifest store in an ID3 GEOB frame of MIME type application/c2pa.
+    geob = f23(b"GEOB", b"\x00application/c2pa\x00c2pa\x00c2pa manifest store\x00" + b"jumbf bytes")
+    path = tmp_path / "a.mp3"
+    path.write_bytes(tag(3, geob, padding=300) + bare_audio(tmp_path))
+    assert any(f.rule == "c2pa-binding" for f in read(path).findings)
+    result = write(path, record)
+    assert any(f.rule == "c2pa-binding" for f in result.warnings)
+    assert geob in path.read_bytes()[:400]  # kept: hegui never removes another party's provenance data

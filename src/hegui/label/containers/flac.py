@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from hegui.errors import LimitExceededError
-from hegui.label.containers import vorbiscomment
-from hegui.label.containers.base import Container, Found, Source
+from hegui.label.containers import id3, vorbiscomment
+from hegui.label.containers.base import Container, Found, Source, c2pa_warning
 from hegui.label.record import Finding, Record
 
 MAGIC = b"fLaC"
@@ -105,6 +105,16 @@ class FlacContainer(Container):
             found.extend(vorbiscomment.find_labels(self.name, "VORBIS_COMMENT", comments, block.offset))
         return found
 
+    def file_findings(self, src: Source, labels: list[Found]) -> list[Finding]:
+        return self._c2pa(src)
+
+    def _c2pa(self, src: Source) -> list[Finding]:
+        """C2PA embeds its manifest in FLAC through a leading ID3v2 tag (GEOB frame), which a rewrite invalidates."""
+        if id3_prefix_length(src) == 0:
+            return []
+        tag = id3.read_leading_tag(src)
+        return [c2pa_warning()] if tag is not None and id3.has_c2pa(tag, src.path) else []
+
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
         start, blocks = iter_blocks(src)
         comment_blocks = dict((b.offset, c) for b, c in self._comments(src, blocks))
@@ -166,7 +176,7 @@ class FlacContainer(Container):
             dst.write(block_header(PADDING, length, index == total) + bytes(length))
         frames = blocks[-1].end
         src.copy_to(dst, frames, src.size - frames)  # the audio frames, byte for byte
-        return []
+        return self._c2pa(src)
 
 
 CONTAINERS: tuple[Container, ...] = (FlacContainer(),)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from hegui.errors import InputError, LimitExceededError, UnsupportedFormatError
-from hegui.label.containers.base import Container, Found, Source, found_from_value
+from hegui.label.containers.base import Container, Found, Source, c2pa_warning, found_from_value
 from hegui.label.record import Finding, Record
 
 MAGIC = b"ID3"
@@ -297,6 +297,19 @@ def label_in_frame(tag: Tag, frame: Frame, path: Path | None = None) -> tuple[st
     return None
 
 
+C2PA_MIMES = (b"application/c2pa", b"application/x-c2pa-manifest-store")
+
+
+def has_c2pa(tag: Tag, path: Path | None = None) -> bool:
+    """A C2PA manifest store: a GEOB frame of MIME type application/c2pa (C2PA spec, ID3 embedding)."""
+    for frame in tag.frames:
+        if frame.id == b"GEOB":
+            payload = frame_payload(tag, frame, path)
+            if payload and any(payload[1:].startswith(mime + b"\x00") for mime in C2PA_MIMES):
+                return True
+    return False
+
+
 def find_labels(tag: Tag, container: str, path: Path | None = None) -> list[Found]:
     found: list[Found] = []
     for frame in tag.frames:
@@ -455,6 +468,10 @@ class Mp3Container(Container):
             return []
         return find_labels(tag, self.name, src.path)
 
+    def file_findings(self, src: Source, labels: list[Found]) -> list[Finding]:
+        tag = read_leading_tag(src)
+        return [c2pa_warning()] if tag is not None and has_c2pa(tag, src.path) else []
+
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
         tag = read_leading_tag(src)
         if tag is None:
@@ -462,7 +479,7 @@ class Mp3Container(Container):
         dst.write(build_tag(tag, record.to_json(), path=src.path))
         start = tag.total if tag is not None else 0
         src.copy_to(dst, start, src.size - start)  # audio frames, ID3v1 and APE tags: byte for byte
-        return []
+        return [c2pa_warning()] if tag is not None and has_c2pa(tag, src.path) else []
 
 
 CONTAINERS: tuple[Container, ...] = (Mp3Container(),)
