@@ -321,6 +321,23 @@ def test_quicktime_meta_without_version_and_reverse_dns_key(media: dict[str, Pat
     assert scan.labels[0].record is not None and scan.labels[0].record.ContentProducer == "doubao"
 
 
+def test_quicktime_udta_text_atom_and_zero_terminator_are_kept(
+    media: dict[str, Path], tmp_path: Path, record: Record
+) -> None:
+    path = copy(media, "mov", tmp_path)
+    text = box(b"\xa9cmt", struct.pack(">HH", 5, 0) + b"hello")
+    label = box(b"AIGC", struct.pack(">HH", len(VALUE), 0) + VALUE)  # a QuickTime user-data text atom AIGC
+    _with_moov_children(path, box(b"udta", text + label + b"\x00" * 4))
+    scan = read(path)
+    assert [f.location for f in scan.labels] == ["moov/udta/AIGC"]
+    assert scan.labels[0].record is not None and scan.labels[0].record.ProduceID == "d-1"
+    write(path, record)
+    assert [f.record for f in read(path).labels] == [record]
+    udtas = moov_tree(path).find_all(b"udta")
+    assert udtas[-1].trailer == b"\x00" * 4 and udtas[-1].find(b"\xa9cmt") is not None
+    assert ffprobe_tags(path)["comment"] == "hello" and decode_errors(path) == ""
+
+
 def test_xmp_uuid_box_at_top_level_and_in_udta(
     media: dict[str, Path], tmp_path: Path, record: Record
 ) -> None:
@@ -390,6 +407,27 @@ def test_moov_first_moves_offsets_then_relabels_in_place(
     with open_source(path) as src:
         assert next(h.offset for h in top_level(src) if h.type == b"mdat") == mdat_at
     assert frame_hashes(path) == hashes and mdat_payloads(path) == payload
+
+
+def test_free_box_before_moov_is_room_too(media: dict[str, Path], tmp_path: Path, record: Record) -> None:
+    source = media["moov-first"]
+    with open_source(source) as src:
+        top = {h.type: h for h in top_level(src)}
+        moov = parse_tree(read_box(src, top[b"moov"]), top[b"moov"].offset)
+    assert [h for h in top] == [b"ftyp", b"moov", b"free", b"mdat"]
+    room = 4096
+    shift_chunk_offsets(moov, top[b"mdat"].offset, room - top[b"free"].size)
+    data = source.read_bytes()
+    path = tmp_path / "room.mp4"
+    free = struct.pack(">I4s", room, b"free") + b"\x00" * (room - 8)
+    path.write_bytes(data[: top[b"ftyp"].end] + free + moov.to_bytes() + data[top[b"mdat"].offset :])
+    hashes = frame_hashes(path)
+    size = path.stat().st_size
+    with open_source(path) as src:
+        assert HANDLER.plan(src, record).in_place
+    write(path, record)
+    assert path.stat().st_size == size and layout(path) == ["ftyp", "moov", "free", "mdat"]
+    assert frame_hashes(path) == hashes and [f.record for f in read(path).labels] == [record]
 
 
 def test_moov_last_grows_at_the_end(media: dict[str, Path], tmp_path: Path, record: Record) -> None:

@@ -674,13 +674,18 @@ class IsobmffContainer(Container):
             if head.type not in FREE_TYPES:
                 break
             span_end = head.end
-        span = span_end - moov_head.offset
+        span_start = moov_head.offset  # free boxes right before moov are room too
+        for head in reversed(top[:index]):
+            if head.type not in FREE_TYPES:
+                break
+            span_start = head.offset
+        span = span_end - span_start
         new_moov = moov.to_bytes()
         if len(new_moov) == span or len(new_moov) + 8 <= span:  # room in place
-            edits[moov_head.offset] = (span_end, new_moov + _free(span - len(new_moov)))
+            edits[span_start] = (span_end, new_moov + _free(span - len(new_moov)))
             return Plan(self._ordered(edits), src.size, warnings)
         if span_end == src.size:  # moov (and padding) ends the file: it may grow freely
-            edits[moov_head.offset] = (span_end, new_moov)
+            edits[span_start] = (span_end, new_moov)
             return Plan(self._ordered(edits), src.size, warnings)
         fragmented = any(h.type in (b"moof", b"mfra") for h in top) or any(
             b.type == b"mvex" for b, _, _ in walk_tree(moov)
@@ -709,7 +714,7 @@ class IsobmffContainer(Container):
             delta = new_delta
         else:
             raise src.error("moov size does not settle while moving chunk offsets", moov_head.offset)
-        edits[moov_head.offset] = (span_end, new_moov + _free(PADDING))
+        edits[span_start] = (span_end, new_moov + _free(PADDING))
         for head in top:
             if head.type == b"moof" and head.offset >= span_end:
                 data = read_box(src, head, limit=MAX_META_BOX)
@@ -731,7 +736,7 @@ class IsobmffContainer(Container):
                 patched = tree.to_bytes()
                 if patched != data:
                     edits[head.offset] = (head.end, patched)
-            elif head.type == b"sidx" and head.end <= moov_head.offset:
+            elif head.type == b"sidx" and head.end <= span_start:
                 data = read_box(src, head, limit=MAX_META_BOX)
                 edits[head.offset] = (head.end, _patch_sidx(data, head, span_end, delta, src))
         return Plan(self._ordered(edits), src.size, warnings, moved=delta)
