@@ -1,8 +1,9 @@
 """hegui's state: SQLAlchemy 2 models and Alembic migrations; SQLite (``./hegui.db``) by default, PostgreSQL when
 ``HEGUI_DATABASE_URL`` says so. Schema changes only through the migrations shipped in this package.
 
-Wings add tables by defining models on :class:`Base` (prefix table names with the wing, e.g. ``rules_``) and a new
-revision under ``hegui/store/migrations/versions/`` whose ``down_revision`` is the current head.
+Wings add tables by defining models on :class:`Base` (prefix table names with the wing, e.g. ``rules_``), listing
+the models module in :data:`MODEL_MODULES`, and adding a revision under ``hegui/store/migrations/versions/`` whose
+``down_revision`` is the current head.
 """
 
 from __future__ import annotations
@@ -20,8 +21,12 @@ from hegui.store.db import (
 )
 from hegui.store.models import Base
 
+# Modules that define tables on Base; the Alembic environment imports them all before autogenerate.
+MODEL_MODULES: tuple[str, ...] = ("hegui.store.models",)
+
 __all__ = [
     "DEFAULT_URL",
+    "MODEL_MODULES",
     "Base",
     "alembic_config",
     "current_revision",

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+
 from alembic import context
 from sqlalchemy import create_engine
 
+from hegui.store import MODEL_MODULES
 from hegui.store.models import Base
+
+for _module in MODEL_MODULES:  # every wing's models, so autogenerate sees all tables
+    importlib.import_module(_module)
 
 config = context.config
 target_metadata = Base.metadata
