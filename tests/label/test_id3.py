@@ -398,3 +398,17 @@ def test_c2pa_manifest_in_geob_frame_warns(tmp_path: Path, record: Record) -> No
     result = write(path, record)
     assert any(f.rule == "c2pa-binding" for f in result.warnings)
     assert geob in path.read_bytes()[:400]  # kept: hegui never removes another party's provenance data
+
+
+def test_v24_tag_level_unsynchronisation_flag_is_kept_consistent(tmp_path: Path, record: Record) -> None:
+    # ID3v2.4: the tag-level flag says every frame is unsynchronised; frames are kept as stored, the new one needs
+    # no escaping (UTF-8 JSON never holds 0xFF), so readers decode all of them right.
+    raw_title = b"\x00" + "ÿàÿ".encode("latin-1")
+    title = f24(b"TIT2", unsync(raw_title), 0x0002)
+    path = tmp_path / "a.mp3"
+    path.write_bytes(tag(4, title, flags=0x80, padding=400) + bare_audio(tmp_path))
+    assert mutagen.id3.ID3(path)["TIT2"].text == ["ÿàÿ"]
+    write(path, record)
+    tags = mutagen.id3.ID3(path)
+    assert tags["TIT2"].text == ["ÿàÿ"] and tags["TXXX:AIGC"].text == [record.to_json()]
+    assert path.read_bytes()[5] == 0x80 and title in path.read_bytes()[:500]

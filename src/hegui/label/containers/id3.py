@@ -429,8 +429,8 @@ def _ext_header(tag: Tag, frames: bytes, padding: int) -> bytes:
 
 
 def is_mpeg_audio_sync(head: bytes) -> bool:
-    """An MPEG audio frame header (layer I-III), not ADTS AAC (layer bits 00)."""
-    if len(head) < 4 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
+    """An MPEG audio frame header (layer I-III), not ADTS AAC (layer bits 00) nor a UTF-16LE byte-order mark."""
+    if len(head) < 4 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0 or head[1] == 0xFE:
         return False
     version, layer = (head[1] >> 3) & 3, (head[1] >> 1) & 3
     bitrate, rate = head[2] >> 4, (head[2] >> 2) & 3
