@@ -79,8 +79,8 @@ def read_element(src: Source, offset: int, limit: int) -> Element:
     return element
 
 
-def children(src: Source, start: int, end: int, *, stop_unknown: bool = True) -> list[Element]:
-    """Child elements in ``[start, end)``; an unknown-size child ends the walk (it runs to the parent's end)."""
+def children(src: Source, start: int, end: int) -> list[Element]:
+    """Child elements in ``[start, end)`` (inside metadata masters, where unknown sizes are not allowed)."""
     out: list[Element] = []
     pos = start
     while pos < end:
@@ -88,8 +88,7 @@ def children(src: Source, start: int, end: int, *, stop_unknown: bool = True) ->
             raise LimitExceededError(f"more than {MAX_CHILDREN} EBML elements", path=src.path, offset=pos)
         element = read_element(src, pos, end)
         if element.size == UNKNOWN:
-            out.append(Element(element.eid, element.offset, element.header, end - element.data_offset))
-            break
+            raise src.error(f"unknown-size element 0x{element.eid:X} where only known sizes are allowed", pos)
         out.append(element)
         pos = element.end
     return out
@@ -362,6 +361,15 @@ class MatroskaContainer(Container):
                 new_tags = element(TAGS, payload)
                 edits.append((seg.end, seg.end, new_tags))
                 position = seg.end
+        if position is None and main is not None and main.offset > first_cluster:
+            listed = any(
+                eid == TAGS and data_start + pos == main.offset
+                for head in top
+                if head.eid == SEEKHEAD
+                for eid, pos, _ in seek_entries(src, head)
+            )
+            if not listed:  # a Tags element players cannot find: point the SeekHead at it
+                position = main.offset
         if position is not None:
             edits += self._seekhead_edits(
                 src,
@@ -428,7 +436,9 @@ class MatroskaContainer(Container):
             return []  # hegui still finds the Tags by walking the level-1 elements
         head = heads[0]
         stale = None if old is None else old.offset - data_start
-        tags_entries = {e[2].offset for e in seek_entries(src, head) if e[0] == TAGS and e[1] == stale}
+        entries = seek_entries(src, head)
+        tags_entries = {e[2].offset for e in entries if e[0] == TAGS and (e[1] == stale or old is None)}
+        valid = {e[2].offset for e in entries}
         parts = children(src, head.data_offset, head.end)
         had_crc = bool(parts) and parts[0].eid == CRC32
         new_entry = element(
@@ -443,7 +453,8 @@ class MatroskaContainer(Container):
                 body += new_entry
                 new_entry = b""  # one entry is enough
                 continue
-            body += src.read_at(part.offset, part.end - part.offset)
+            if part.offset in valid:  # damaged or unknown children are not carried over
+                body += src.read_at(part.offset, part.end - part.offset)
         body += new_entry
         start, end = self._room_after(top, head)
         new = fit(SEEKHEAD, with_crc(had_crc, body), end - start)
