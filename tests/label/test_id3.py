@@ -412,3 +412,13 @@ def test_v24_tag_level_unsynchronisation_flag_is_kept_consistent(tmp_path: Path,
     tags = mutagen.id3.ID3(path)
     assert tags["TIT2"].text == ["ÿàÿ"] and tags["TXXX:AIGC"].text == [record.to_json()]
     assert path.read_bytes()[5] == 0x80 and title in path.read_bytes()[:500]
+
+
+def test_v23_frame_falls_back_to_utf16_for_text_latin1_cannot_hold(tmp_path: Path) -> None:
+    from hegui.label.containers.id3 import build_tag, parse_tag
+
+    old = parse_tag(tag(3, f23(b"TIT2", b"\x00t"), padding=200))
+    path = tmp_path / "a.mp3"
+    path.write_bytes(build_tag(old, '{"Label":"1","ContentProducer":"生成"}') + bare_audio(tmp_path))
+    frame = mutagen.id3.ID3(path)["TXXX:AIGC"]
+    assert frame.encoding == 1 and frame.text == ['{"Label":"1","ContentProducer":"生成"}']
