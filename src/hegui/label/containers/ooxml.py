@@ -400,9 +400,7 @@ class OoxmlContainer(Container):
             if new is None:
                 _, end = member_span(src, member)
                 if end > limit:
-                    raise src.error(
-                        f"member {member.name!r} runs into the next member", member.local_offset
-                    )
+                    raise src.error(f"member {member.name!r} runs into the next member", member.local_offset)
                 offset = writer.position
                 src.copy_to(dst, member.local_offset, end - member.local_offset)
                 writer.position += end - member.local_offset
