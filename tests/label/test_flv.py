@@ -168,14 +168,14 @@ def seed_file(tmp_path: Path) -> bytes:
     return seed.read_bytes()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_fuzz_reader(tmp_path: Path, data: st.DataObject) -> None:
     damaged = data.draw(mutated(seed_file(tmp_path)))
     assert_reader_fails_cleanly(tmp_path / "f.flv", damaged, "flv")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_fuzz_writer_only_raises_input_errors(tmp_path: Path, data: st.DataObject) -> None:
     path = tmp_path / "f.flv"

@@ -242,6 +242,15 @@ def test_riff_wav_growing_past_4_gib_is_refused(tmp_path: Path, record: Record) 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.wav"]
 
 
+def test_c2pa_manifest_is_warned_about(tmp_path: Path, record: Record) -> None:
+    path = make_wav(tmp_path / "a.wav")
+    data = path.read_bytes()
+    path.write_bytes(riff(b"WAVE", data[12:] + chunk(b"C2PA", b"\x00" * 32)))
+    assert any(f.rule == "c2pa-binding" for f in read(path).findings)
+    assert any(f.rule == "c2pa-binding" for f in write(path, record).warnings)
+    assert chunk_data(path.read_bytes(), b"C2PA") == b"\x00" * 32
+
+
 def test_webp_is_not_claimed(tmp_path: Path) -> None:
     head = riff(b"WEBP", chunk(b"VP8L", b"\x2f" + b"\x00" * 8))
     assert not WavContainer().sniff(head, "a.webp") and not AviContainer().sniff(head, "a.webp")
@@ -262,7 +271,7 @@ def test_hostile_wav(tmp_path: Path) -> None:
         read(path)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_fuzz_wav_reader(tmp_path: Path, data: st.DataObject) -> None:
     seed = tmp_path / "seed.wav"
@@ -303,6 +312,16 @@ def test_avi_label_goes_into_the_junk_room(tmp_path: Path, record: Record, other
     write(path, other_record)
     assert [f.record for f in read(path).labels] == [other_record]
     assert ffprobe_tags(path)["AIGC"] == other_record.to_json()
+
+
+def test_avi_without_info_uses_the_junk_before_movi(tmp_path: Path, record: Record) -> None:
+    path = make_avi(tmp_path / "a.avi", "-fflags", "+bitexact")  # no INFO list, only JUNK before movi
+    before = path.read_bytes()
+    assert b"INFO" not in before
+    write(path, record)
+    data = path.read_bytes()
+    assert len(data) == len(before) and movi_of(data) == movi_of(before)
+    assert ffprobe_tags(path)["AIGC"] == record.to_json() and decode_errors(path) == ""
 
 
 def strip_room(data: bytes) -> bytes:
@@ -415,7 +434,7 @@ def test_avi_info_written_by_other_code_is_read(tmp_path: Path, record: Record) 
     assert ffprobe_tags(path)["AIGC"] == record.to_json() and decode_errors(path) == ""
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_fuzz_avi_reader(tmp_path: Path, data: st.DataObject) -> None:
     seed = tmp_path / "seed.avi"
@@ -427,7 +446,7 @@ def test_fuzz_avi_reader(tmp_path: Path, data: st.DataObject) -> None:
     assert_reader_fails_cleanly(tmp_path / "f.avi", damaged, "avi")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_fuzz_avi_writer_only_raises_input_errors(tmp_path: Path, data: st.DataObject) -> None:
     seed = tmp_path / "seed.avi"

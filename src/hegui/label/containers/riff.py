@@ -1,4 +1,4 @@
-"""RIFF: WAV (top-level ``AIGC`` chunk, RF64 included) and AVI (``LIST/INFO`` sub-chunk ``AIGC``), reference §2.7.
+"""RIFF: WAV (top-level ``AIGC`` chunk, RF64 / BW64 included) and AVI (``LIST/INFO`` sub-chunk ``AIGC``), reference §2.7.
 
 WAV labels are written as a top-level chunk ``AIGC`` holding the bare JSON (TC260-PG-202510A); copies in
 ``LIST/INFO/AIGC`` (gtkit writes one "to reduce risk") and ``TXXX:AIGC`` in an ``id3 `` chunk are read too, and
@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from hegui.errors import LimitExceededError
-from hegui.label.containers.base import Container, Found, Source, found_from_value
+from hegui.label.containers.base import Container, Found, Source, c2pa_warning, found_from_value
 from hegui.label.record import Finding, Record
 
 LABEL_ID = b"AIGC"
-MAX_CHUNKS = 200_000  # per list; a hostile file of millions of empty chunks is refused
+MAX_CHUNKS = 100_000  # per list; a hostile file of millions of empty chunks is refused
 MAX_META = 16 * 1024 * 1024  # a metadata chunk (INFO, id3, AIGC, indx) larger than this is refused
 MAX_DEPTH = 8
 FILLER_SLACK = (
@@ -248,14 +248,14 @@ def parse_riffs(src: Source, forms: tuple[bytes, ...]) -> list[Riff]:
     offset = 0
     while offset + 12 <= src.size:
         magic, declared, form = struct.unpack("<4sI4s", src.read_at(offset, 12, what="RIFF header"))
-        if magic not in (b"RIFF", b"RF64") or (not riffs and form not in forms):
+        if magic not in (b"RIFF", b"RF64", b"BW64") or (not riffs and form not in forms):
             if riffs:
                 break  # trailing bytes after the last RIFF are copied as they are
             raise src.error(f"not a {'/'.join(f.decode() for f in forms)} RIFF file", offset)
         size = declared
         ds64: Chunk | None = None
         sizes: dict[bytes, int] = {}
-        if magic == b"RF64":
+        if magic in (b"RF64", b"BW64"):
             cid, dsize = struct.unpack("<4sI", src.read_at(offset + 12, 8, what="ds64 header"))
             if cid != b"ds64" or dsize < 28:
                 raise src.error("RF64 file without a ds64 chunk", offset + 12)
@@ -282,7 +282,7 @@ class RiffContainer(Container):
     forms: tuple[bytes, ...] = ()
 
     def sniff(self, head: bytes, name: str) -> bool:
-        return head[:4] in (b"RIFF", b"RF64") and head[8:12] in self.forms
+        return head[:4] in (b"RIFF", b"RF64", b"BW64") and head[8:12] in self.forms
 
     def labels(self, src: Source, riffs: list[Riff]) -> list[tuple[Found, Chunk, Chunk | None]]:
         """(label, carrier chunk, sub-chunk) for every label in the file."""
@@ -320,6 +320,14 @@ class RiffContainer(Container):
 
     def scan(self, src: Source) -> list[Found]:
         return [item[0] for item in self.labels(src, parse_riffs(src, self.forms))]
+
+    def file_findings(self, src: Source, labels: list[Found]) -> list[Finding]:
+        return self.c2pa(src, parse_riffs(src, self.forms))
+
+    @staticmethod
+    def c2pa(src: Source, riffs: list[Riff]) -> list[Finding]:
+        """A C2PA manifest (RIFF chunk ``C2PA``) whose hard binding the new label breaks."""
+        return [c2pa_warning()] if any(c.cid == b"C2PA" for r in riffs for c in r.children) else []
 
     def removal_edits(self, src: Source, riffs: list[Riff], keep: Chunk | None) -> list[Edit]:
         """Edits that take every existing label out (except from ``keep``, which the caller rewrites)."""
@@ -377,7 +385,7 @@ class WavContainer(RiffContainer):
             if chunk.cid == b"data" and riff.magic == b"RIFF" and chunk.declared != chunk.size:
                 edits.append((chunk.offset + 4, chunk.offset + 8, struct.pack("<I", chunk.size)))
         new_size = riff.end - riff.offset - 8 + shift_of(edits)
-        if riff.magic == b"RF64" and riff.ds64 is not None:
+        if riff.ds64 is not None:
             edits.append((riff.offset + 4, riff.offset + 8, b"\xff\xff\xff\xff"))
             edits.append((riff.ds64.data_offset, riff.ds64.data_offset + 8, struct.pack("<Q", new_size)))
         elif new_size > 0xFFFFFFFF:
@@ -388,7 +396,7 @@ class WavContainer(RiffContainer):
         else:
             edits.append((riff.offset + 4, riff.offset + 8, struct.pack("<I", new_size)))
         apply_edits(src, dst, edits)
-        return []
+        return self.c2pa(src, [riff])
 
 
 class AviContainer(RiffContainer):
@@ -438,7 +446,7 @@ class AviContainer(RiffContainer):
             raise LimitExceededError("the first RIFF of the AVI would exceed 4 GiB", path=src.path)
         edits.append((first.offset + 4, first.offset + 8, struct.pack("<I", new_size)))
         apply_edits(src, dst, edits)
-        return []
+        return self.c2pa(src, riffs)
 
     def offset_fixes(self, src: Source, riffs: list[Riff], at: int, delta: int) -> list[Edit]:
         """Patches for the absolute offsets that point past ``at``: OpenDML indexes and an absolute idx1."""
