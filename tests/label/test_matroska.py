@@ -251,3 +251,22 @@ def test_file_without_tags_gets_a_global_tag(tmp_path: Path, record: Record) -> 
     assert b"\x68\xca\x81\x32" in out  # Targets/TargetTypeValue 50 in the new Tag
     assert ffprobe_tags(path)["AIGC"] == record.to_json()
     assert framemd5(path) == md5 and decode_errors(path) == ""
+
+
+def test_nested_simple_tag_label_is_read_and_removed(tmp_path: Path, record: Record) -> None:
+    # Built byte by byte: an AIGC SimpleTag nested inside another SimpleTag, in a Tags element before the clusters.
+    path = make_mkv(tmp_path / "a.mkv")
+    data = bytearray(path.read_bytes())
+    _, items, _ = level1(bytes(data))
+    start, end = next((a, b) for e, a, b in items if e == 0x1254C367)
+    nested = el(0x67C8, el(0x45A3, b"PARENT") + el(0x4487, b"p") + simple_tag(b"AIGC", GTKIT.encode()))
+    tags = el(0x1254C367, el(0x7373, el(0x63C0, b"") + nested))
+    assert len(tags) + 2 <= end - start
+    filler = end - start - len(tags)
+    data[start:end] = tags + b"\xec" + (0x01 << 56 | (filler - 9)).to_bytes(8, "big") + b"\x00" * (filler - 9)
+    path.write_bytes(bytes(data))
+    assert [f.raw for f in read(path).labels] == [GTKIT]
+    write(path, record)
+    out = path.read_bytes()
+    assert [f.record for f in read(path).labels] == [record] and b"gtkit" not in out and b"PARENT" in out
+    assert decode_errors(path) == ""

@@ -252,6 +252,24 @@ def tag_name(src: Source, simple: Element) -> str | None:
     return None
 
 
+def without_nested_labels(src: Source, item: Element, depth: int = 0) -> bytes:
+    """The element's bytes; a SimpleTag holding nested AIGC SimpleTags is rebuilt without them."""
+    raw = src.read_at(item.offset, item.end - item.offset)
+    if item.eid != SIMPLE_TAG:
+        return raw
+    if depth > MAX_DEPTH:
+        raise LimitExceededError("SimpleTag elements nested too deep", path=src.path, offset=item.offset)
+    parts = children(src, item.data_offset, item.end)
+    if not any(p.eid == SIMPLE_TAG for p in parts):
+        return raw
+    body = b"".join(
+        without_nested_labels(src, p, depth + 1)
+        for p in parts
+        if not (p.eid == SIMPLE_TAG and is_label(tag_name(src, p)))
+    )
+    return element(SIMPLE_TAG, body)
+
+
 def is_label(name: str | None) -> bool:
     return name is not None and name.strip().upper() == "AIGC"
 
@@ -291,7 +309,7 @@ class MatroskaContainer(Container):
             tag_parts = children(src, part.data_offset, part.end)
             kept = [p for p in tag_parts if not (p.eid == SIMPLE_TAG and is_label(tag_name(src, p)))]
             tag_crc = bool(tag_parts) and tag_parts[0].eid == CRC32
-            tag_body = b"".join(src.read_at(p.offset, p.end - p.offset) for p in kept if p.eid != CRC32)
+            tag_body = b"".join(without_nested_labels(src, p) for p in kept if p.eid != CRC32)
             has_simple = any(p.eid == SIMPLE_TAG for p in kept)
             if label is not None and self._is_global(src, tag_parts):
                 tag_body += label
