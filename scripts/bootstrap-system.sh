@@ -14,16 +14,18 @@ declare -A NEED=(
   [make]=make
   # CJK font for reports (WeasyPrint) and visible labels
   [/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc]=fonts-noto-cjk
-  # Pango for WeasyPrint PDF reports
-  [/usr/lib/x86_64-linux-gnu/libpango-1.0.so.0]=libpango-1.0-0
+  # Pango for WeasyPrint PDF reports, and HarfBuzz subsetting (without it WeasyPrint embeds fonts very slowly)
+  [lib:libpango-1.0.so.0]=libpango-1.0-0
+  [lib:libharfbuzz-subset.so.0]=libharfbuzz-subset0
 )
 
 missing=()
 for probe in "${!NEED[@]}"; do
   pkg=${NEED[$probe]}
-  if [[ $probe == /* ]]; then
+  if [[ $probe == lib:* ]]; then
+    ldconfig -p 2>/dev/null | grep -qF "${probe#lib:}" && continue
+  elif [[ $probe == /* ]]; then
     [[ -e $probe ]] && continue
-    if [[ $pkg == libpango-1.0-0 ]] && ldconfig -p 2>/dev/null | grep -q "libpango-1.0.so.0"; then continue; fi
     # python3-venv: accept any interpreter that can already create a venv
     if [[ $pkg == python3-venv ]] && python3 -c 'import venv, ensurepip' 2>/dev/null; then continue; fi
   else
