@@ -107,9 +107,13 @@ def bench_writes(path: Path, exiftool: ExifTool, writes: int, work: Path) -> tup
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--formats", default=DEFAULT_FORMATS, help="comma-separated sample modules")
-    parser.add_argument("--sizes", default="0,1000000,10000000", help="media bytes per sample (comma-separated)")
+    parser.add_argument(
+        "--sizes", default="0,1000000,10000000", help="media bytes per sample (comma-separated)"
+    )
     parser.add_argument("--reads", type=int, default=100, help="reads per file and tool")
     parser.add_argument("--writes", type=int, default=20, help="writes per file and tool")
     args = parser.parse_args()
@@ -118,7 +122,18 @@ def main() -> int:
     makers = {m.__name__.rsplit(".", 1)[-1]: m for m in modules()}
     console = Console()
     table = Table(title="hegui vs ExifTool (-stay_open): files per second, same files, one run")
-    for column in ("format", "file", "bytes", "read hegui", "read exiftool", "ratio", "write hegui", "write exiftool", "ratio", "exiftool sees label"):
+    for column in (
+        "format",
+        "file",
+        "bytes",
+        "read hegui",
+        "read exiftool",
+        "ratio",
+        "write hegui",
+        "write exiftool",
+        "ratio",
+        "exiftool sees label",
+    ):
         table.add_column(column, justify="right")
     exiftool = ExifTool()
     read_ratios: list[float] = []
@@ -145,8 +160,16 @@ def main() -> int:
                         if w_e is not None:
                             write_ratios.append(w_h / w_e)
                         table.add_row(
-                            name, path.name, f"{path.stat().st_size:,}", f"{r_h:,.0f}", f"{r_e:,.0f}",
-                            f"{r_h / r_e:.1f}x", f"{w_h:,.0f}", w_text, w_ratio, sees,
+                            name,
+                            path.name,
+                            f"{path.stat().st_size:,}",
+                            f"{r_h:,.0f}",
+                            f"{r_e:,.0f}",
+                            f"{r_h / r_e:.1f}x",
+                            f"{w_h:,.0f}",
+                            w_text,
+                            w_ratio,
+                            sees,
                         )
                     shutil.rmtree(folder)
     finally:
