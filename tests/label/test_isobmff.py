@@ -156,7 +156,8 @@ def test_write_keeps_media_and_every_reader_sees_the_label(
     encoder = ffprobe_tags(path).get("encoder")
     result = write(path, record)
     assert result.replaced is None and result.warnings == []
-    scan = read(path)
+    scan = label_read(path)  # found by sniffing, not by name
+    assert scan.container == "isobmff"
     assert scan.valid and [f.record for f in scan.labels] == [record]
     assert scan.labels[0].location == "moov/udta/meta[mdta] key AIGC"
     assert mdat_payloads(path) == payload  # compressed media bytes untouched
