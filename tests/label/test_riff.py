@@ -196,6 +196,22 @@ def test_wav_id3_chunk_built_by_hand(tmp_path: Path, version: int) -> None:
     assert [f.raw for f in read(path).labels] == [GTKIT]
 
 
+@pytest.mark.parametrize("last", [b"note", b"AIGC"])
+def test_wav_last_chunk_without_pad_byte(tmp_path: Path, record: Record, last: bytes) -> None:
+    # Built byte by byte: an odd-sized last chunk whose pad byte is missing (a common writer bug).
+    path = make_wav(tmp_path / "a.wav")
+    data = path.read_bytes()
+    odd = last + struct.pack("<I", 3) + b"abc"
+    path.write_bytes(riff(b"WAVE", data[12:] + odd))
+    md5 = framemd5(path)
+    write(path, record)
+    out = path.read_bytes()
+    assert [f.record for f in read(path).labels] == [record]
+    assert struct.unpack_from("<I", out, 4)[0] == len(out) - 8
+    assert chunks(out)[-1][1] == b"AIGC" and (b"note" in out) == (last == b"note")
+    assert framemd5(path) == md5 and decode_errors(path) == ""
+
+
 def test_rf64_read_and_write(tmp_path: Path, record: Record) -> None:
     path = make_wav(tmp_path / "a.wav", "-rf64", "always")
     before = path.read_bytes()

@@ -214,6 +214,7 @@ def apply_edits(src: Source, dst: BinaryIO, edits: list[Edit]) -> None:
     edits = sorted(edits, key=lambda e: (e[0], e[1]))
     pos = 0
     for start, end, data in edits:
+        end = min(end, src.size)  # a last chunk without its pad byte
         if start < pos:
             raise src.error("internal error: overlapping edits", start)
         src.copy_to(dst, pos, start - pos)
@@ -278,8 +279,9 @@ def parse_riffs(src: Source, forms: tuple[bytes, ...]) -> list[Riff]:
 
 
 class RiffContainer(Container):
-    form: bytes = b""
     forms: tuple[bytes, ...] = ()
+    #: AVI keeps every absolute offset, so removed carriers become JUNK of the same length
+    keep_length = False
 
     def sniff(self, head: bytes, name: str) -> bool:
         return head[:4] in (b"RIFF", b"RF64", b"BW64") and head[8:12] in self.forms
@@ -337,13 +339,17 @@ class RiffContainer(Container):
             if chunk.offset in done or (keep is not None and chunk.offset == keep.offset):
                 continue
             done.add(chunk.offset)
+            end = min(chunk.end, src.size)  # a last chunk may lack its pad byte
             if chunk.cid == LABEL_ID:
-                edits.append((chunk.offset, chunk.end, b""))
+                edits.append((chunk.offset, end, junk(end - chunk.offset) if self.keep_length else b""))
             elif chunk.cid == b"LIST":
-                edits.append((chunk.offset, chunk.end, info_without_label(src, chunk, keep_length=True)))
+                info = info_without_label(src, chunk, keep_length=self.keep_length)
+                if not self.keep_length and len(info) == 12:
+                    info = b""  # nothing left in the INFO list
+                edits.append((chunk.offset, end, info))
             else:
                 tag = id3_without_label(read_meta(src, chunk), src, chunk.offset)
-                edits.append((chunk.offset, chunk.end, make_chunk(chunk.cid, tag)))
+                edits.append((chunk.offset, end, make_chunk(chunk.cid, tag)))
         return edits
 
 
@@ -356,7 +362,7 @@ def info_without_label(src: Source, chunk: Chunk, *, keep_length: bool, extra: b
     )
     new = make_chunk(b"LIST", body + extra)
     if keep_length:
-        gap = chunk.end - chunk.offset - len(new)
+        gap = min(chunk.end, src.size) - chunk.offset - len(new)
         if gap:
             new += junk(gap)  # removed items are >= 8 bytes each, so the gap fits a JUNK header
     return new
@@ -378,7 +384,12 @@ class WavContainer(RiffContainer):
         last = riff.children[-1] if riff.children else None
         insert = riff.end
         new = label_chunk(record)
-        if last is not None and last.size & 1 and last.end > riff.end:
+        if (
+            last is not None
+            and last.size & 1
+            and last.end > riff.end
+            and all(e[0] != last.offset for e in edits)
+        ):
             new = b"\x00" + new  # the last chunk lacked its pad byte
         edits.append((insert, insert, new))
         for chunk in riff.children:
@@ -404,6 +415,7 @@ class AviContainer(RiffContainer):
     extensions = (".avi",)
     media_type = "video/x-msvideo"
     forms = (b"AVI ",)
+    keep_length = True
 
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
         riffs = parse_riffs(src, (b"AVI ", b"AVIX"))
@@ -430,7 +442,7 @@ class AviContainer(RiffContainer):
         while end_i + 1 < len(children) and end_i + 1 < movi and children[end_i + 1].cid == b"JUNK":
             end_i += 1
         region_start = children[start_i].offset if start_i < len(children) else first.end
-        region_end = children[end_i].end if end_i >= start_i else region_start
+        region_end = min(children[end_i].end, src.size) if end_i >= start_i else region_start
         space = region_end - region_start
         if space == len(info) or space - len(info) >= 8:
             region = info + (junk(space - len(info)) if space > len(info) else b"")
