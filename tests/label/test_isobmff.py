@@ -737,12 +737,13 @@ def test_fuzz_reader_only_raises_input_errors(
     assert_reader_fails_cleanly(tmp_path / "f.mp4", damaged, "isobmff")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_fuzz_writer_labels_or_refuses(media: dict[str, Path], tmp_path: Path, data: st.DataObject) -> None:
     """A damaged file is labeled (and the read-back holds exactly one label) or refused with InputError,
-    leaving it as it was."""
-    damaged = data.draw(mutated(media["moov-last"].read_bytes()))
+    leaving it as it was. Seeds: moov last (room at the end) and fragmented (moof / mfra offsets move)."""
+    kind = data.draw(st.sampled_from(["moov-last", "fragmented"]))
+    damaged = data.draw(mutated(media[kind].read_bytes()))
     path = tmp_path / "w.mp4"
     path.write_bytes(damaged)
     record = Record.new(PRODUCER, produce_id="fuzz-w")
