@@ -3,6 +3,8 @@ handling, live (unknown-size) files, hostile input."""
 
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -67,6 +69,20 @@ def clusters(data: bytes) -> list[bytes]:
     return [data[a:b] for eid, a, b in level1(data)[1] if eid == 0x1F43B675]
 
 
+def check_crcs(data: bytes) -> int:
+    """Every CRC-32 element that opens a level-1 master matches the bytes after it; returns how many."""
+    count = 0
+    for eid, start, end in level1(data)[1]:
+        if eid == 0x1F43B675:
+            continue
+        _, pos, _ = ebml(data, start)
+        if pos < end and data[pos] == 0xBF:
+            _, cpos, csize = ebml(data, pos)
+            assert struct.unpack("<I", data[cpos : cpos + csize])[0] == zlib.crc32(data[cpos + csize : end])
+            count += 1
+    return count
+
+
 def seek_tags_position(data: bytes) -> int:
     seg, items, _ = level1(data)
     head = next((a, b) for eid, a, b in items if eid == 0x114D9B74)
@@ -101,6 +117,7 @@ def test_write_keeps_clusters_and_tags(
     ]
     seg, _, seg_size = level1(data)
     assert seg + seg_size == len(data)
+    assert check_crcs(data) == check_crcs(before)  # ffmpeg writes CRC-32 into Matroska masters, not WebM
     assert data[seek_tags_position(data) : seek_tags_position(data) + 4] == b"\x12\x54\xc3\x67"
     tags = ffprobe_tags(path)
     assert tags["AIGC"] == record.to_json() and tags["title"] == "Film" and "ENCODER" in tags
