@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from hegui.atomic import CommitBatch
-from hegui.label.containers import ScanResult, WriteResult, by_name, detect
+from hegui.label.containers import ScanResult, WriteResult, by_name, detect, read_file
 from hegui.label.containers.base import Found
 from hegui.label.record import Finding, ProviderCode, Record, Validation, parse_provider_code, parse_value
 
@@ -34,8 +34,9 @@ __all__ = [
 
 def read(path: str | os.PathLike[str], *, container: str | None = None) -> ScanResult:
     """Every label in the file, where and in which form, with validation findings."""
-    handler = by_name(container) if container else detect(path)
-    return handler.read(path)
+    if container:
+        return by_name(container).read(path)
+    return read_file(path)
 
 
 def write(

@@ -7,6 +7,7 @@ and every finding names the field and the rule it breaks.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -110,14 +111,21 @@ class ProviderCode:
         return None if self.service_extension == spec.PROVIDER_NO_EXTENSION else self.service_extension[1:]
 
 
+_CODE_CHARS = re.compile(r"[0-9A-Z]+")
+_USCC_VALUES = {char: value for value, char in enumerate(spec.USCC_ALPHABET)}
+
+
+@functools.lru_cache(maxsize=4096)  # a provider labels many files with one code
 def uscc_check_character(first17: str) -> str:
     """The GB 32100 check character for the first 17 characters of a unified social credit code."""
-    total = 0
-    for char, weight in zip(first17, spec.USCC_WEIGHTS, strict=True):
-        value = spec.USCC_ALPHABET.find(char)
-        if value < 0:
-            raise ValueError(f"{char!r} is not a USCC character")
-        total += value * weight
+    if len(first17) != 17:
+        raise ValueError("a USCC check digit is computed over 17 characters")
+    try:
+        total = sum(
+            _USCC_VALUES[char] * weight for char, weight in zip(first17, spec.USCC_WEIGHTS, strict=True)
+        )
+    except KeyError as exc:
+        raise ValueError(f"{exc.args[0]!r} is not a USCC character") from exc
     check = (31 - total % 31) % 31
     return spec.USCC_ALPHABET[check]
 
@@ -159,7 +167,7 @@ def check_provider_code(value: str, key: str, *, role: Literal["producer", "prop
             )
         )
         return out
-    if not all(c.isdigit() or ("A" <= c <= "Z") for c in value):
+    if not _CODE_CHARS.fullmatch(value):
         out.append(
             Finding(
                 "error", RULE_PROVIDER_CODE, "a provider code holds only digits and uppercase letters", key

@@ -24,6 +24,8 @@ __all__ = [
     "all_containers",
     "by_name",
     "detect",
+    "detect_source",
+    "read_file",
 ]
 
 # Module names under hegui.label.containers, in sniffing order.
@@ -78,11 +80,22 @@ def detect(path: str | os.PathLike[str]) -> Container:
     """The handler for ``path``, by content (first bytes) and, for text formats, by name."""
     p = Path(path)
     with open_source(p) as src:
-        head = src.handle.read(SNIFF_BYTES)
-    if not head:
-        raise InputError("empty file", path=p)
+        return detect_source(src)
+
+
+def detect_source(src: Source) -> Container:
+    """:func:`detect` on an already opened file."""
+    if src.size == 0:
+        raise InputError("empty file", path=src.path)
+    head = src.read_at(0, min(SNIFF_BYTES, src.size), what="file header")
     for container in all_containers():
-        if container.sniff(head, p.name):
+        if container.sniff(head, src.path.name):
             return container
     known = ", ".join(sorted({c.name for c in all_containers()}))
-    raise UnsupportedFormatError(f"unrecognised file format (hegui reads: {known})", path=p)
+    raise UnsupportedFormatError(f"unrecognised file format (hegui reads: {known})", path=src.path)
+
+
+def read_file(path: str | os.PathLike[str]) -> ScanResult:
+    """Detect the format and read every label, opening the file once."""
+    with open_source(Path(path)) as src:
+        return detect_source(src).read_source(src)

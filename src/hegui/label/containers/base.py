@@ -32,6 +32,7 @@ from hegui.label.record import (
 )
 
 COPY_CHUNK = 1024 * 1024
+READ_AHEAD = 16 * 1024  # bytes read at once for small header reads (see Source.read_at)
 
 
 @dataclass(frozen=True)
@@ -150,15 +151,31 @@ class Source:
         self.size = size
         #: per-read scratch space, so a handler can parse its structure once per file (scan + file_findings)
         self.memo: dict[str, Any] = {}
+        self._window_start = 0
+        self._window = b""
 
     def read_at(self, offset: int, length: int, *, what: str = "data") -> bytes:
-        """Read exactly ``length`` bytes at ``offset`` or raise :class:`InputError` (truncated file)."""
+        """Read exactly ``length`` bytes at ``offset`` or raise :class:`InputError` (truncated file).
+
+        Small reads are served from a read-ahead window, so walking a chain of headers costs one system call per
+        window rather than one per header.
+        """
         if offset < 0 or length < 0 or offset + length > self.size:
             raise InputError(
                 f"truncated or corrupt file: {what} of {length} bytes runs past the end ({self.size} bytes)",
                 path=self.path,
                 offset=offset,
             )
+        skip = offset - self._window_start
+        if skip >= 0 and skip + length <= len(self._window):
+            return self._window[skip : skip + length]
+        if length <= READ_AHEAD:
+            self.handle.seek(offset)
+            window = self.handle.read(min(READ_AHEAD, self.size - offset))
+            if len(window) < length:
+                raise InputError(f"short read of {what}", path=self.path, offset=offset)
+            self._window_start, self._window = offset, window
+            return window[:length]
         self.handle.seek(offset)
         data = self.handle.read(length)
         if len(data) != length:
@@ -227,11 +244,14 @@ class Container(ABC):
 
     # ---- shared behaviour ----------------------------------------------------------------------------------
     def read(self, path: str | os.PathLike[str]) -> ScanResult:
-        p = Path(path)
-        with open_source(p) as src:
-            labels = self.scan(src)
-            findings = one_label_findings(labels) + self.file_findings(src, labels)
-        return ScanResult(str(p), self.name, labels, findings)
+        with open_source(Path(path)) as src:
+            return self.read_source(src)
+
+    def read_source(self, src: Source) -> ScanResult:
+        """:meth:`read` on an already opened file (detection and reading then share one open)."""
+        labels = self.scan(src)
+        findings = one_label_findings(labels) + self.file_findings(src, labels)
+        return ScanResult(str(src.path), self.name, labels, findings)
 
     def write(
         self,

@@ -62,7 +62,7 @@ def _walk_chunks(src: Source, check_crc_of: tuple[bytes, ...]) -> list[Chunk]:
         length, ctype = struct.unpack(">I4s", src.read_at(offset, 8, what="chunk header"))
         if length > 0x7FFFFFFF:
             raise src.error(f"chunk length {length} exceeds the PNG maximum of 2^31-1", offset)
-        if not all(65 <= b <= 90 or 97 <= b <= 122 for b in ctype):
+        if not (ctype.isalpha() and ctype.isascii()):
             raise src.error(f"invalid chunk type {ctype!r}", offset + 4)
         if offset + 12 + length > src.size:
             raise src.error(
