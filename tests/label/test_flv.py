@@ -68,6 +68,10 @@ def test_write_shifts_keyframe_positions(tmp_path: Path, record: Record, other_r
     data = path.read_bytes()
     assert [t[1:] for t in tags(data)[1:]] == [t[1:] for t in tags(before)[1:]]  # media tags byte-identical
     check_keyframes(data)
+    at = data.index(b"\x00\x08filesize") + 10
+    assert data[at] == 0 and struct.unpack_from(">d", data, at + 1)[0] == len(
+        data
+    )  # ffmpeg's filesize, updated
     meta = ffprobe_tags(path)
     assert meta["AIGC"] == record.to_json() and meta["title"] == "Clip" and meta["hasKeyframes"] == "true"
     assert exiftool_json(path).get("Flash:AIGC") == record.to_json()
