@@ -112,7 +112,11 @@ _MOVE_MOOV: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 
 def top_level(src: Source) -> list[Header]:
-    """Every top-level box header (seeks past payloads, so the cost does not grow with mdat)."""
+    """Every top-level box header (seeks past payloads, so the cost does not grow with mdat); walked once per
+    opened file (scan and file_findings share it through ``src.memo``)."""
+    cached = src.memo.get("isobmff.top")
+    if cached is not None:
+        return list(cached)
     fd = src.handle.fileno()
 
     def pread(offset: int, length: int) -> bytes:  # no read-ahead buffer: a header costs one 16-byte read
@@ -124,6 +128,7 @@ def top_level(src: Source) -> list[Header]:
     boxes = list(walk(pread, 0, src.size, path=src.path))
     if not boxes:
         raise src.error("empty ISO BMFF file", 0)
+    src.memo["isobmff.top"] = tuple(boxes)
     return boxes
 
 
@@ -657,9 +662,12 @@ class IsobmffContainer(Container):
             [c2pa_warning()] if any(h.type == b"uuid" and h.uuid == C2PA_UUID for h in top_level(src)) else []
         )
 
-    def read(self, path: str | os.PathLike[str]) -> ScanResult:
-        recover(Path(path))
-        return super().read(path)
+    def read_source(self, src: Source) -> ScanResult:
+        """Finish a crashed in-place write first (restore the original), then read the file as it now is."""
+        if recover(src.path):
+            with open_source(src.path) as fresh:
+                return super().read_source(fresh)
+        return super().read_source(src)
 
     # ---- writing
     def plan(self, src: Source, record: Record, *, move_moov: bool = False) -> Plan:
