@@ -193,7 +193,7 @@ def id3_without_label(tag: bytes, src: Source, offset: int) -> bytes:
     version, body, frames = parse_id3(tag, src, offset)
     kept = b"".join(body[f.start : f.end] for f in frames if f.label is None)
     total = max(len(tag) - 10, len(kept))
-    header = b"ID3" + bytes([version, tag[4], tag[5] & 0x3F])  # unsync undone, extended header dropped
+    header = b"ID3" + bytes([version, tag[4], tag[5] & 0x20])  # unsync undone; extended header, footer dropped
     size = total
     return (
         header
