@@ -17,7 +17,7 @@ from hegui.label import Record, read, write
 from hegui.label.containers import detect
 from hegui.label.containers.riff import AviContainer, WavContainer
 
-from .conftest import PRODUCER, assert_reader_fails_cleanly, mutated
+from .conftest import PRODUCER, assert_reader_fails_cleanly, exiftool_json, mutated
 
 GTKIT = '{"Label":"1","ContentProducer":"gtkit","ProduceID":"gt-0001"}'
 
@@ -124,6 +124,7 @@ def test_wav_write_keeps_audio_and_other_chunks(tmp_path: Path, record: Record) 
     assert scan.labels[0].location == "RIFF AIGC chunk" and scan.labels[0].form == "bare-json"
     assert framemd5(path) == md5 and decode_errors(path) == ""
     assert ffprobe_tags(path).get("title") == "Song"  # ffprobe does not report unknown top-level chunks
+    assert exiftool_json(path, "-b")["RIFF:Unknown_AIGC"] == record.to_json()  # ExifTool: as an unknown chunk
 
 
 def test_wav_rewrite_replaces(tmp_path: Path, record: Record, other_record: Record) -> None:
@@ -324,6 +325,7 @@ def test_avi_label_goes_into_the_junk_room(tmp_path: Path, record: Record, other
     assert chunk_data(data, b"LIST", b"hdrl") == chunk_data(before, b"LIST", b"hdrl")
     tags = ffprobe_tags(path)
     assert tags["AIGC"] == record.to_json() and tags["software"].startswith("Lavf")  # ISFT kept
+    assert exiftool_json(path, "-b")["RIFF:Unknown_AIGC"].rstrip("\x00") == record.to_json()
     assert framemd5(path) == md5 and decode_errors(path) == ""
     write(path, other_record)
     assert [f.record for f in read(path).labels] == [other_record]
