@@ -342,6 +342,25 @@ def test_avi_without_info_uses_the_junk_before_movi(tmp_path: Path, record: Reco
     assert ffprobe_tags(path)["AIGC"] == record.to_json() and decode_errors(path) == ""
 
 
+def test_avi_junk_before_the_info_list_is_used(tmp_path: Path, record: Record) -> None:
+    # Built byte by byte: [hdrl][JUNK][LIST INFO][movi], the JUNK before the INFO list (other muxers' order).
+    data = make_avi(tmp_path / "src.avi").read_bytes()
+    parts = [(pos, cid, data[pos : pos + 8 + size + (size & 1)]) for pos, cid, size in chunks(data)]
+    info = next(p for p in parts if p[1] == b"LIST" and p[2][8:12] == b"INFO")
+    junk_chunk = next(p for p in parts if p[1] == b"JUNK")
+    order = [p for p in parts if p not in (info, junk_chunk)]
+    order.insert(1, info)
+    order.insert(1, junk_chunk)
+    path = tmp_path / "a.avi"
+    path.write_bytes(riff(b"AVI ", b"".join(p[2] for p in order)))
+    before = path.read_bytes()
+    assert movi_of(before)[0] == movi_of(data)[0]
+    write(path, record)
+    out = path.read_bytes()
+    assert len(out) == len(before) and movi_of(out) == movi_of(before)
+    assert ffprobe_tags(path)["AIGC"] == record.to_json() and decode_errors(path) == ""
+
+
 def strip_room(data: bytes) -> bytes:
     """An AVI without INFO and JUNK before movi (so a label cannot be written without shifting bytes)."""
     body = b"".join(

@@ -193,7 +193,9 @@ def id3_without_label(tag: bytes, src: Source, offset: int) -> bytes:
     version, body, frames = parse_id3(tag, src, offset)
     kept = b"".join(body[f.start : f.end] for f in frames if f.label is None)
     total = max(len(tag) - 10, len(kept))
-    header = b"ID3" + bytes([version, tag[4], tag[5] & 0x20])  # unsync undone; extended header, footer dropped
+    header = b"ID3" + bytes(
+        [version, tag[4], tag[5] & 0x20]
+    )  # unsync undone; extended header, footer dropped
     size = total
     return (
         header
@@ -432,6 +434,8 @@ class AviContainer(RiffContainer):
         # right before movi (after hdrl), or nothing (insert before movi).
         if target is not None:
             start_i = end_i = target
+            while start_i > 0 and children[start_i - 1].cid == b"JUNK":
+                start_i -= 1  # JUNK right before the INFO list is room too
             info = info_without_label(src, children[target], keep_length=False, extra=item)
         else:
             start_i = end_i = movi
