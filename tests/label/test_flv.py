@@ -142,8 +142,9 @@ def test_unknown_keyframe_index_shape_is_refused(tmp_path: Path, record: Record)
     path = tmp_path / "a.flv"
     path.write_bytes(without_script(data)[:start] + script_tag(body) + without_script(data)[start:])
     before = path.read_bytes()
-    with pytest.raises(UnsupportedFormatError, match="keyframes"):
+    with pytest.raises(UnsupportedFormatError, match="keyframes") as info:
         write(path, record)
+    assert str(path) in str(info.value)
     assert path.read_bytes() == before
 
 

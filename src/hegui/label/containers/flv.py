@@ -309,9 +309,14 @@ class FlvContainer(Container):
         def move(value: float) -> float:
             return value + sum(d for end, d in deltas if end <= value)
 
-        edits: list[Edit] = [
-            (m.tag.offset, m.tag.end, tag_bytes(m.header, rebuild(m, v, move, grow))) for m, v in targets
-        ]
+        edits: list[Edit] = []
+        for meta, value in targets:
+            try:
+                edits.append(
+                    (meta.tag.offset, meta.tag.end, tag_bytes(meta.header, rebuild(meta, value, move, grow)))
+                )
+            except UnsupportedFormatError as exc:  # name the file and the tag
+                raise UnsupportedFormatError(exc.detail, path=src.path, offset=meta.tag.offset) from exc
         apply_edits(src, dst, edits)
         return []
 
