@@ -31,7 +31,11 @@ def test_id_check_digit_is_the_only_valid_one(first17: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="0123456789", min_size=12, max_size=18), st.integers(min_value=0, max_value=17), st.integers(1, 9))
+@given(
+    st.text(alphabet="0123456789", min_size=12, max_size=18),
+    st.integers(min_value=0, max_value=17),
+    st.integers(1, 9),
+)
 def test_luhn_catches_every_single_digit_error(partial: str, pos: int, delta: int) -> None:
     number = partial + pii.luhn_check_digit(partial)
     assert pii.luhn_ok(number)
@@ -99,7 +103,11 @@ NEGATIVE_TEMPLATES = [
 
 def _uscc(rng: random.Random) -> str:
     chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    first = "91" + "".join(rng.choice("0123456789") for _ in range(6)) + "".join(rng.choice(chars) for _ in range(9))
+    first = (
+        "91"
+        + "".join(rng.choice("0123456789") for _ in range(6))
+        + "".join(rng.choice(chars) for _ in range(9))
+    )
     return first + pii.uscc_check_char(first)
 
 

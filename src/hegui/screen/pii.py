@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import ipaddress
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -290,6 +290,10 @@ _CANDIDATES = re.compile(
         ]
     )
 )
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领"
+_TRIGGER = re.compile(f"[0-9@:{_PROVINCES}]")  # one class, no repeat: the fastest scan sre offers
+TRIGGER_MARGIN = 72
+"""Characters scanned on each side of a trigger; covers an e-mail's local part (64) and separators."""
 _ADDRESS = re.compile(
     r"(?:[\u4e00-\u9fa5]{2,8}?(?:省|自治区|特别行政区))?"
     r"(?:[\u4e00-\u9fa5]{1,8}?(?:市|州|盟|地区))?"
@@ -333,7 +337,7 @@ class PiiScanner:
     def scan(self, text: str) -> list[Finding]:
         """Every finding at or above the threshold, sorted, overlaps resolved in favour of the higher score."""
         found: list[Finding] = []
-        for m in _CANDIDATES.finditer(text):
+        for m in self._candidates(text):
             group = m.lastgroup
             assert group is not None
             f = self._validators[group](text, m.group(group), m.start(group), m.end(group))
@@ -345,6 +349,27 @@ class PiiScanner:
         if self.names:
             found += self._names_and_addresses(text, found)
         return _resolve(found)
+
+    @staticmethod
+    def _candidates(text: str) -> Iterator[re.Match[str]]:
+        """Run the candidate regex only on windows around trigger characters (digits, @, :, plate provinces).
+
+        A one-class regex skips ordinary text at hundreds of MB/s, where the full alternation with its
+        look-behinds would crawl; ``finditer(text, pos, endpos)`` keeps the look-behinds honest at window edges.
+        """
+        n = len(text)
+        start = end = -1
+        for t in _TRIGGER.finditer(text):
+            ws, we = max(0, t.start() - TRIGGER_MARGIN), min(n, t.end() + TRIGGER_MARGIN)
+            if start < 0:
+                start, end = ws, we
+            elif ws <= end:
+                end = max(end, we)
+            else:
+                yield from _CANDIDATES.finditer(text, start, end)
+                start, end = ws, we
+        if start >= 0:
+            yield from _CANDIDATES.finditer(text, start, end)
 
     # --- recognisers -----------------------------------------------------------------------------------
 
@@ -496,13 +521,18 @@ def _quiet_jieba() -> None:
 
 
 def _resolve(found: list[Finding]) -> list[Finding]:
-    """Drop findings overlapped by a higher-scoring (or longer) one; keep the rest sorted by position."""
-    found.sort(key=lambda f: (-f.score, -(f.end - f.start), f.start))
+    """Resolve overlaps in favour of the higher score (then the longer span); the rest sorted by position."""
+    found.sort(key=lambda f: (f.start, -f.end))
     kept: list[Finding] = []
     for f in found:
-        if all(f.end <= k.start or f.start >= k.end for k in kept):
+        while kept and f.start < kept[-1].end:
+            last = kept[-1]
+            if (f.score, f.end - f.start) > (last.score, last.end - last.start):
+                kept.pop()  # the new finding wins; it may overlap the one before as well
+                continue
+            break
+        else:
             kept.append(f)
-    kept.sort(key=lambda f: (f.start, f.end))
     return kept
 
 

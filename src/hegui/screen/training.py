@@ -75,7 +75,7 @@ JADE_CRIME = {
 JADE_FILES = ("jade_benchmark_zh.csv", "jade_benchmark_easy_zh.csv", "jade_benchmark_medium_zh.csv")
 SAFETYQA_SAFE = 500
 """How many ChineseSafetyQA questions join the "safe" class (the first N in file order)."""
-LABEL_CAP = {"A.1.h": 300, "A.4.e": 150, "A.4.f": 150, "A.4.a": 150, taxonomy.SAFE: 900}
+LABEL_CAP = {"A.1.h": 300, "A.4.e": 150, "A.4.f": 150, "A.4.a": 150, taxonomy.SAFE: 1100}
 """Most examples kept per label (chosen by text hash, so the choice is fixed): embedding is the slow part of
 training on a 2-core machine, and these labels would otherwise dominate the head."""
 JADE_PAIRS_EVERY = 2
@@ -89,10 +89,24 @@ class Example:
     source: str
     group: str
     kind: str = ""
+    fixed_split: str = ""
+    """Set for authored templates: their frames are few, so each label's split is assigned frame by frame."""
 
     @property
     def split(self) -> str:
-        return split_of(self.group)
+        return self.fixed_split or split_of(self.group)
+
+
+def frame_splits(frames: list[str]) -> dict[str, str]:
+    """Split a label's template frames: the first frame by hash goes to test, the second to dev (when there are
+    four or more), the rest to train; so every authored label has test items and no frame straddles splits."""
+    order = sorted(frames, key=lambda f: hashlib.sha1(f.encode("utf-8")).hexdigest())
+    out = {f: "train" for f in order}
+    if len(order) >= 2:
+        out[order[0]] = "test"
+    if len(order) >= 4:
+        out[order[1]] = "dev"
+    return out
 
 
 def split_of(group: str) -> str:
@@ -156,9 +170,24 @@ def risk_examples(data: Path) -> list[Example]:
                 add(Example(a, taxonomy.SAFE, f"jade-db/{name}:safe-answer", a))
     authored = json.loads(_data_text("authored_risk.json"))
     for rid, spec in authored["risks"].items():
+        splits = frame_splits(spec["frames"])
         for fi, frame in enumerate(spec["frames"]):
             for filler in spec["fillers"]:
-                add(Example(frame.replace("{x}", filler), rid, "authored", f"{rid}/frame{fi}"))
+                text = frame.replace("{x}", filler)
+                add(Example(text, rid, "authored", f"{rid}/frame{fi}", fixed_split=splits[frame]))
+    everyday = authored["safe"]
+    splits = frame_splits(everyday["frames"])
+    for fi, frame in enumerate(everyday["frames"]):
+        for filler in everyday["fillers"]:
+            add(
+                Example(
+                    frame.replace("{x}", filler),
+                    taxonomy.SAFE,
+                    "authored",
+                    f"safe/frame{fi}",
+                    fixed_split=splits[frame],
+                )
+            )
     for rid, sentences in authored["sentences"].items():
         for s in sentences:
             add(Example(s, rid, "authored", s))
@@ -183,6 +212,10 @@ def refusal_examples(data: Path) -> list[Example]:
     out: list[Example] = []
     spec = json.loads(_data_text("authored_refusal.json"))
     seen: set[str] = set()
+    by_kind: dict[tuple[str, str], list[str]] = {}
+    for frame in spec["frames"]:
+        by_kind.setdefault((frame["kind"], frame["lang"]), []).append(frame["text"])
+    splits = {text: sp for frames in by_kind.values() for text, sp in frame_splits(frames).items()}
     for fi, frame in enumerate(spec["frames"]):
         topics = spec["topics_zh"] if frame["lang"] == "zh" else spec["topics_en"]
         for t in topics:
@@ -191,7 +224,9 @@ def refusal_examples(data: Path) -> list[Example]:
                 continue
             seen.add(text)
             label = "refusal" if frame["refusal"] else "answer"
-            out.append(Example(text, label, "authored", f"refusal-frame{fi}", frame["kind"]))
+            out.append(
+                Example(text, label, "authored", f"refusal-frame{fi}", frame["kind"], splits[frame["text"]])
+            )
     for name in ("jade_alignment_medium_zh.csv", "jade_alignment_hard_zh.csv"):
         with (data / "jade-db" / name).open(encoding="utf-8") as fh:
             for i, row in enumerate(csv.DictReader(fh)):
@@ -288,16 +323,27 @@ def train_risk(data: Path, cache: Path | None, out: Path) -> dict[str, Any]:
     y = np.array([index[e.label] for e in examples])
     split = np.array([e.split for e in examples])
     tr, dv, te = split == "train", split == "dev", split == "test"
-    best: tuple[float, float, Any] = (-1.0, 0.0, None)
-    for c in (1.0, 4.0, 16.0, 64.0):
-        clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
-        clf.fit(x[tr], y[tr])
-        macro = float(
-            np.mean([r["f1"] for r in per_class(y[dv], clf.predict(x[dv]), list(range(len(present))))])
-        )
-        if macro > best[0]:
-            best = (macro, c, clf)
-    _, c_best, clf = best
+    best: tuple[float, tuple[float, float], Any] = (-1.0, (0.0, 0.0), None)
+    counts = np.bincount(y[tr], minlength=len(present))
+    safe_i = index[taxonomy.SAFE]
+    for c in (4.0, 16.0, 64.0):
+        for safe_weight in (1.0, 3.0, 6.0):
+            # "balanced" weights, with the safe class weighted up: the safe texts are the most varied.
+            weights = {i: float(tr.sum()) / (len(present) * max(int(n), 1)) for i, n in enumerate(counts)}
+            weights[safe_i] *= safe_weight
+            clf = LogisticRegression(C=c, max_iter=3000, class_weight=weights)
+            clf.fit(x[tr], y[tr])
+            pred_dv = clf.predict(x[dv])
+            macro = float(
+                np.mean(
+                    [r["f1"] for r in per_class(y[dv], pred_dv, list(range(len(present)))) if r["support"]]
+                )
+            )
+            unsafe = per_class(y[dv] != safe_i, pred_dv != safe_i, [True])[0]["f1"]
+            score = (macro + unsafe) / 2  # dev objective: per-risk quality and unsafe-vs-safe quality alike
+            if score > best[0]:
+                best = (score, (c, safe_weight), clf)
+    _, (c_best, safe_weight_best), clf = best
     logits_dev = clf.decision_function(x[dv]).astype(np.float64)
     temperature = _fit_temperature(logits_dev, y[dv])
     pred = clf.predict(x[te])
@@ -319,6 +365,7 @@ def train_risk(data: Path, cache: Path | None, out: Path) -> dict[str, Any]:
     sources = Counter(e.source.split(":")[0] for e in examples)
     return {
         "C": c_best,
+        "safe_weight": safe_weight_best,
         "temperature": temperature,
         "sizes": {s: int((split == s).sum()) for s in ("train", "dev", "test")},
         "sources": dict(sources),
@@ -375,12 +422,62 @@ def train_refusal(data: Path, cache: Path | None, out: Path) -> dict[str, Any]:
     }
 
 
+def markdown(report: dict[str, Any]) -> str:
+    """The metrics section of docs/screen.md, generated from ``metrics.json``."""
+    risk = report["risk"]
+    lines = [
+        f"Test split: {risk['sizes']['test']} items (train {risk['sizes']['train']}, dev {risk['sizes']['dev']}); "
+        f"C = {risk['C']}, safe-class weight × {risk.get('safe_weight', 1.0)} (both chosen on dev), "
+        f"temperature = {risk['temperature']:.3f}.",
+        "",
+        f"* accuracy (32 classes): **{risk['accuracy']:.3f}**; macro F1 over labels with test items: "
+        f"**{risk['macro_f1']:.3f}**",
+        f"* unsafe-vs-safe (P(safe) < 0.5): precision **{risk['unsafe_vs_safe']['precision']:.3f}**, "
+        f"recall **{risk['unsafe_vs_safe']['recall']:.3f}**",
+        f"* expected calibration error (10 bins, test): {risk['ece']:.3f}",
+        f"* labels with no data at all: {', '.join(risk['labels_without_data']) or 'none'}",
+        "",
+        "| label | name | test support | precision | recall | F1 |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in risk["per_class"]:
+        name = taxonomy.BY_ID[r["label"]].zh if r["label"] in taxonomy.BY_ID else "安全 (safe)"
+        lines.append(
+            f"| {r['label']} | {name} | {r['support']} | {r['precision']:.2f} | {r['recall']:.2f} | {r['f1']:.2f} |"
+        )
+    ref = report.get("refusal")
+    if ref:
+        lines += [
+            "",
+            "Refusal detector, test split:",
+            "",
+            "| slice | n | rules only | rules + classifier |",
+            "|---|---:|---:|---:|",
+        ]
+        for key, v in ref["rules+classifier"].items():
+            rules = ref["rules"].get(key, {}).get("accuracy", float("nan"))
+            lines.append(f"| {key} | {v['n']} | {rules:.3f} | {v['accuracy']:.3f} |")
+    return "\n".join(lines)
+
+
+def write_docs(report: dict[str, Any], path: Path) -> None:
+    """Replace the block between the metrics markers in ``path`` with :func:`markdown`."""
+    text = path.read_text(encoding="utf-8")
+    start, end = "<!-- metrics:start -->", "<!-- metrics:end -->"
+    if start not in text or end not in text:
+        return
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{start}\n{markdown(report)}\n{end}{tail}", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--cache", type=Path, default=Path(".cache/hegui-embeddings.npz"))
     ap.add_argument("--out", type=Path, default=Path(str(resources.files("hegui.screen").joinpath("data"))))
-    ap.add_argument("--only", choices=("risk", "refusal", "both"), default="both")
+    ap.add_argument("--only", choices=("risk", "refusal", "both", "docs"), default="both")
+    ap.add_argument("--docs", type=Path, default=Path("docs/screen.md"))
     args = ap.parse_args(argv)
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {}
@@ -393,8 +490,10 @@ def main(argv: list[str] | None = None) -> None:
         report["refusal_training"] = train_refusal(args.data, args.cache, args.out)
         from hegui.screen.refusal import evaluate
 
-        report["refusal"] = evaluate(args.data)
+        report["refusal"] = evaluate(args.data, args.cache)
     metrics_path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.docs.exists():
+        write_docs(report, args.docs)
     print(json.dumps({k: v for k, v in report.get("risk", {}).items() if k != "per_class"}, indent=1))
     print(json.dumps(report.get("refusal", {}), indent=1))
 
