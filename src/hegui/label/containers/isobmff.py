@@ -706,7 +706,7 @@ class IsobmffContainer(Container):
             b.type == b"mvex" for b, _, _ in walk_tree(moov)
         )
         last = top[-1]
-        if move_moov and not fragmented and not (last.to_end and last.size > U32):
+        if move_moov and not fragmented and not (last.to_end and (last.size > U32 or last.offset in edits)):
             if last.to_end:  # a final box "to the end of the file" gets its size, so moov can follow it
                 edits[last.offset] = (last.offset + 4, struct.pack(">I", last.size))
             edits[moov_head.offset + 4] = (moov_head.offset + 8, b"free")  # same size: nothing moves
