@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from hegui.errors import InputError, LimitExceededError
@@ -191,7 +191,6 @@ class TreeParser:
     base: int
     path: Path | None = None
     count: int = 0
-    ilst_item_types: set[bytes] = field(default_factory=set)
 
     def read(self, offset: int, length: int) -> bytes:
         start = offset - self.base
@@ -244,7 +243,3 @@ def _looks_like_box_list(payload: bytes) -> bool:
 def parse_tree(data: bytes, base: int, *, path: Path | None = None) -> Box:
     """The box tree of ``data`` (exactly one box, read from the file at offset ``base``)."""
     return TreeParser(data, base, path).parse(base, base + len(data))
-
-
-def full_box(btype: bytes, version: int, flags: int, body: bytes) -> Box:
-    return Box(btype, payload=struct.pack(">I", (version << 24) | flags) + body)
