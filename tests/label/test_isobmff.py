@@ -707,6 +707,15 @@ def test_deep_nesting_is_refused(tmp_path: Path) -> None:
         read(path)
 
 
+def test_huge_moov_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "huge.mp4"
+    with open(path, "wb") as out:  # sparse: a moov of 300 MB is declared and present, but never read
+        out.write(FTYP + struct.pack(">I4s", 300 * 1024 * 1024, b"moov"))
+        out.truncate(len(FTYP) + 300 * 1024 * 1024)
+    with pytest.raises(LimitExceededError, match="larger than the"):
+        read(path)
+
+
 def test_huge_key_count_is_refused(tmp_path: Path) -> None:
     keys = box(b"keys", struct.pack(">II", 0, 0xFFFFFFFF))
     meta = box(
