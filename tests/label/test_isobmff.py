@@ -24,6 +24,7 @@ from hegui.label.containers.isobmff import (
     XMP_UUID,
     IsobmffContainer,
     _patch_sidx,
+    absorb_padding,
     journal_path,
     read_box,
     shift_chunk_offsets,
@@ -429,6 +430,44 @@ def test_free_box_before_moov_is_room_too(media: dict[str, Path], tmp_path: Path
     write(path, record)
     assert path.stat().st_size == size and layout(path) == ["ftyp", "moov", "free", "mdat"]
     assert frame_hashes(path) == hashes and [f.record for f in read(path).labels] == [record]
+
+
+def test_padding_inside_moov_left_by_mutagen_is_used(
+    media: dict[str, Path], tmp_path: Path, record: Record
+) -> None:
+    from mutagen.mp4 import MP4
+
+    path = tmp_path / "fast.m4a"
+    ffmpeg("-i", str(media["m4a"]), "-c", "copy", "-movflags", "+faststart", str(path))
+    tags = MP4(path)
+    tags["\xa9nam"] = ["a title"]
+    tags.save()  # mutagen keeps about 1 KB of padding in moov/udta/meta/free
+    assert any(b.type == b"free" for b, _, _ in walk_tree(moov_tree(path)))
+    hashes, size = frame_hashes(path), path.stat().st_size
+    with open_source(path) as src:
+        mdat_at = next(h.offset for h in top_level(src) if h.type == b"mdat")
+        assert HANDLER.plan(src, record).in_place
+    write(path, record)
+    assert path.stat().st_size == size
+    with open_source(path) as src:
+        assert next(h.offset for h in top_level(src) if h.type == b"mdat") == mdat_at
+    assert MP4(path)["\xa9nam"] == ["a title"] and ffprobe_tags(path)["AIGC"] == record.to_json()
+    assert frame_hashes(path) == hashes and [f.record for f in read(path).labels] == [record]
+
+
+def test_absorb_padding_arithmetic() -> None:
+    def moov(*sizes: int) -> Box:
+        return Box(
+            b"moov",
+            children=[Box(b"udta", children=[Box(b"free", payload=b"\x00" * (n - 8)) for n in sizes])],
+        )
+
+    one = moov(20)
+    assert absorb_padding(one, 12) and len(one.to_bytes()) == len(moov(20).to_bytes()) - 12
+    assert not absorb_padding(moov(20), 15)  # would leave 5 bytes: too few for a free box after moov
+    two = moov(20, 20)
+    assert absorb_padding(two, 30) and first(two, b"udta").children == []  # both go; 10 bytes remain as slack
+    assert not absorb_padding(moov(), 1) and not absorb_padding(moov(20), 41)
 
 
 def test_moov_last_grows_at_the_end(media: dict[str, Path], tmp_path: Path, record: Record) -> None:

@@ -6,7 +6,8 @@ atoms of type ``AIGC`` (reference §2.7).
 
 Written by hand, never through ffmpeg or PyAV: a remux copies every byte of ``mdat`` and silently drops the label
 without ``use_metadata_tags``. Here only ``moov`` is rebuilt; ``mdat`` is never read. The new ``moov`` takes the
-place of the old one when ``free``/``skip`` boxes next to it leave room or when ``moov`` ends the file; otherwise
+place of the old one when ``free``/``skip`` boxes next to it or inside it (the padding mutagen and iTunes keep in
+``udta/meta``) leave room, or when ``moov`` ends the file; otherwise
 the rest of the file moves by the growth and every absolute offset that points past ``moov`` is moved with it
 (``stco``/``co64`` chunk offsets, promoted to ``co64`` past 4 GiB; ``tfhd`` base data offsets; ``tfra``; ``iloc``;
 a ``sidx`` in front of ``moov``). A ``free`` box of :data:`PADDING` bytes is left after a moved ``moov`` so that the
@@ -448,6 +449,38 @@ def _put_label(meta: Box, value: str, src: Source) -> None:
     ilst.children.append(item)
 
 
+def absorb_padding(moov: Box, excess: int) -> bool:
+    """Take ``excess`` bytes out of ``free``/``skip`` boxes inside ``moov`` (mutagen and iTunes leave one in
+    ``udta/meta``), so that the grown ``moov`` keeps its size and nothing after it moves. False (``moov``
+    possibly changed) when the padding is too small or would leave 1 to 7 bytes, too few for a free box."""
+    frees: list[tuple[Box, Box]] = []
+    for box, parent, _ in walk_tree(moov):
+        if (
+            box.type in FREE_TYPES
+            and box.children is None
+            and parent is not None
+            and parent.children is not None
+        ):
+            frees.append((box, parent))
+    if excess <= 0 or not frees:
+        return False
+    sizes = [len(b.to_bytes()) for b, _ in frees]
+    if sum(size - 8 for size in sizes) >= excess:  # shrink, keeping every free box
+        remaining = excess
+        for (box, _), size in zip(frees, sizes, strict=True):
+            take = min(remaining, size - 8)
+            box.payload = box.payload[: len(box.payload) - take]
+            remaining -= take
+        return True
+    slack = sum(sizes) - excess  # drop them all: the rest becomes a free box after moov
+    if slack < 0 or 0 < slack < 8:
+        return False
+    for box, parent in frees:
+        assert parent.children is not None
+        parent.children = [c for c in parent.children if c is not box]
+    return True
+
+
 def shift_chunk_offsets(moov: Box, threshold: int, delta: int) -> None:
     """Add ``delta`` to every stco/co64 chunk offset at or past ``threshold``; stco becomes co64 past 4 GiB."""
     for box, _, _ in walk_tree(moov):
@@ -696,6 +729,10 @@ class IsobmffContainer(Container):
             span_start = head.offset
         span = span_end - span_start
         new_moov = moov.to_bytes()
+        if len(new_moov) != span and len(new_moov) + 8 > span and span_end != src.size:
+            trial = parse_tree(new_moov, moov_head.offset, path=src.path)
+            if absorb_padding(trial, len(new_moov) - span):  # padding inside moov (mutagen, iTunes) pays
+                new_moov = trial.to_bytes()
         if len(new_moov) == span or len(new_moov) + 8 <= span:  # room in place
             edits[span_start] = (span_end, new_moov + _free(span - len(new_moov)))
             return Plan(self._ordered(edits), src.size, warnings)
