@@ -136,6 +136,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     )
     made["m4a"] = samples.audio(folder / "a.m4a")
     made["mov"] = samples.video(folder / "v.mov")
+    made["3gp"] = samples.video(folder / "v.3gp")
     return made
 
 
@@ -148,7 +149,7 @@ def copy(media: dict[str, Path], kind: str, folder: Path) -> Path:
 # ---- write, read back, media untouched, independent readers ----------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["moov-first", "moov-last", "fragmented", "sidx", "m4a", "mov"])
+@pytest.mark.parametrize("kind", ["moov-first", "moov-last", "fragmented", "sidx", "m4a", "mov", "3gp"])
 def test_write_keeps_media_and_every_reader_sees_the_label(
     media: dict[str, Path], tmp_path: Path, record: Record, kind: str
 ) -> None:
