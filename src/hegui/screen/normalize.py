@@ -280,19 +280,21 @@ def normalize(text: str, options: NormalizeOptions = DEFAULT_OPTIONS) -> Normali
     # One lookup gives the folded value (low 16 bits) and the flags (gap, Han, letter/digit) in the high bits.
     packed = t.packed_bmp[units] if fast else t.packed_full[units]
     folded = packed.astype(np.uint16)
-    gaps = np.flatnonzero(packed >= _GAP)
-    drop = _droppable(packed, gaps, options) if gaps.size else _EMPTY
+    # Flags as 8-bit classes (bit 2 gap, bit 1 Han, bit 0 letter/digit): cheaper to scan than the 32-bit words.
+    cls = (packed >> 29).astype(np.uint8)
+    gaps = np.flatnonzero(cls >= 4)
+    drop = _droppable(packed, cls, gaps, options) if gaps.size else _EMPTY
     if drop.size:
         vals = np.delete(folded, drop)
-        vflags = np.delete(packed, drop)
+        vcls = np.delete(cls, drop)
     else:
         vals = folded
-        vflags = packed
+        vcls = cls
     rep = _EMPTY
     if options.collapse_repeats and vals.size > 1:
         same = np.flatnonzero(vals[1:] == vals[:-1]) + 1
         if same.size:
-            rep = same[(vflags[same] & _HAN) != 0]
+            rep = same[(vcls[same] & 2) != 0]
     if rep.size == 0:
         return Normalized(vals, drop, _EMPTY, _EMPTY, n)
     # Owner of each repeat: the character just before its run of repeats.
@@ -319,7 +321,7 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 
 
 def _droppable(
-    packed: NDArray[np.uint32], gaps: NDArray[np.int64], options: NormalizeOptions
+    packed: NDArray[np.uint32], cls: NDArray[np.uint8], gaps: NDArray[np.int64], options: NormalizeOptions
 ) -> NDArray[np.int64]:
     """Positions to drop: invisibles always, separators only between two Han characters or two lone letters.
 
@@ -338,7 +340,6 @@ def _droppable(
     # The common case is a single gap between two solid characters (a space between two English words). Decide
     # those with contiguous 8-bit slices over a 5-character window (bit 2 gap, bit 1 Han, bit 0 letter/digit);
     # contiguous slices cost far less than gathering neighbours by index. Longer runs use the run logic.
-    cls = (packed >> 29).astype(np.uint8)
     p2, p1, c, n1, n2 = cls[:-4], cls[1:-3], cls[2:-2], cls[3:-1], cls[4:]
     single = (c & 4).astype(bool) & ~((p1 | n1) & 4).astype(bool)
     han = (p1 & n1 & 2).astype(bool)
