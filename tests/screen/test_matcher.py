@@ -111,3 +111,43 @@ def test_degenerate_input_is_refused() -> None:
     m = Matcher([make_entry("ab", ["A.1.h"])])
     with pytest.raises(LimitExceededError):
         m.find("ab " * 2000, max_hits=1000)
+
+
+class _Endless(io.RawIOBase):
+    """A file of ``size`` bytes on one line, made on the fly: a keyword every ``unit`` bytes."""
+
+    def __init__(self, unit: bytes, size: int) -> None:
+        self.unit = unit
+        self.left = size
+        self.pos = 0  # offset into ``unit`` where the next read starts
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: bytearray | memoryview) -> int:
+        n = min(len(buf), self.left)
+        reps = self.unit * ((self.pos + n) // len(self.unit) + 1)
+        buf[:n] = reps[self.pos : self.pos + n]
+        self.pos = (self.pos + n) % len(self.unit)
+        self.left -= n
+        return n
+
+
+def test_64_mb_single_line_streams_in_bounded_memory(demo_matcher: Matcher) -> None:
+    rng = random.Random(5)
+    filler = "".join(
+        rng.choice("的一是了我不人在他有这个上们来到时大地为子中你说生国年着 and the model ")
+        for _ in range(20_000)
+    )
+    unit = (filler + "制造炸弹").encode("utf-8")  # about 50 KB, no newline anywhere
+    size = (64 * 2**20 // len(unit)) * len(unit)
+    tracemalloc.start()
+    hits = sum(
+        1
+        for h in demo_matcher.scan_binary(io.BufferedReader(_Endless(unit, size)))
+        if h.keyword == "制造炸弹"
+    )
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert hits == size // len(unit)
+    assert peak < 60 * 2**20  # independent of the input size: the input is 64 MiB

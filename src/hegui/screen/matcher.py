@@ -367,10 +367,13 @@ class Stream:
         self.chars = 0
 
     def feed(self, chunk: str) -> list[Hit]:
-        if not chunk:
-            return []
-        self.chars += len(chunk)
-        return self._scan(self._tail + chunk, final=False)
+        """Hits completed by ``chunk``; a long chunk is scanned in pieces of ``CHUNK_CHARS`` (bounded memory)."""
+        out: list[Hit] = []
+        for i in range(0, len(chunk), CHUNK_CHARS):
+            piece = chunk[i : i + CHUNK_CHARS]
+            self.chars += len(piece)
+            out += self._scan(self._tail + piece, final=False)
+        return out
 
     def close(self) -> list[Hit]:
         """End of stream: report the hits held back at the end."""
