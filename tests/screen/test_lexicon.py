@@ -102,3 +102,22 @@ def test_stats(demo_lexicon: L.Lexicon) -> None:
     assert s["entries"] == len(demo_lexicon)
     assert sum(s["by_script"].values()) == len(demo_lexicon)
     assert s["with_allow_contexts"] >= 1
+
+
+def test_a_library_at_the_minimums_passes() -> None:
+    from hegui.screen import taxonomy
+
+    entries = []
+    n = 0
+    for rid in taxonomy.KEYWORD_RISKS:
+        for _ in range(MINIMUMS.keywords_for(rid)):
+            entries.append(L.make_entry(f"词{n:05d}", [rid]))
+            n += 1
+    while n < MINIMUMS.keywords_total:
+        entries.append(L.make_entry(f"词{n:05d}", ["A.1.h"]))
+        n += 1
+    cov = L.coverage(L.Lexicon(entries))
+    assert cov.ok and cov.percent == 100.0
+    assert "meets" in cov.lines()[0]
+    one_short = L.coverage(L.Lexicon(entries[1:]))  # the first entry is an A.1.a keyword
+    assert not one_short.ok and [r.risk for r in one_short.risks if r.gap] == ["A.1.a"]
