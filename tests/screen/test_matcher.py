@@ -151,3 +151,11 @@ def test_64_mb_single_line_streams_in_bounded_memory(demo_matcher: Matcher) -> N
     tracemalloc.stop()
     assert hits == size // len(unit)
     assert peak < 60 * 2**20  # independent of the input size: the input is 64 MiB
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=200))
+def test_any_unicode_text_gives_hits_inside_the_text(text: str) -> None:
+    m = Matcher([make_entry(k, ["A.1.h"]) for k in _kw])
+    for h in m.find(text):
+        assert 0 <= h.start < h.end <= len(text) and text[h.start : h.end] == h.matched

@@ -3,6 +3,7 @@ negatives (numbers that fail the checksum, dates that do not exist, wrong prefix
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 
@@ -222,3 +223,22 @@ def test_unknown_kind_is_a_usage_error() -> None:
 
 def test_kinds_filter() -> None:
     assert [f.kind for f in PiiScanner(["email"]).scan("a@b.cn 13812345678")] == ["email"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            [*list("0123456789 -.@:XxE京A（）()abc张王先生姓名地址路号"), "\u200b", "𝟙"]
+        ),
+        max_size=120,
+    )
+)
+def test_any_text_gives_well_formed_findings(text: str) -> None:
+    found = PiiScanner().scan(text)
+    for a, b in itertools.pairwise(found):
+        assert a.end <= b.start  # sorted, no overlaps
+    for f in found:
+        assert 0 <= f.start < f.end <= len(text) and text[f.start : f.end] == f.text
+        assert f.kind in pii.KINDS and 0 < f.score <= 1
+    assert len(mask(text, found)) >= len(text) - sum(len(f.text) for f in found)
