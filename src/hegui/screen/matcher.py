@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, Protocol
+from typing import Any, BinaryIO, Literal, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,9 +36,12 @@ MAX_HITS = 1_000_000
 READ_BYTES = 1 << 22
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One keyword found: ``[start, end)`` in the original text, the entry's keyword and its risks."""
+class Hit(NamedTuple):
+    """One keyword found: ``[start, end)`` in the original text, the entry's keyword and its risks.
+
+    A named tuple rather than a frozen dataclass: a scan can build hundreds of thousands, and tuple creation is
+    several times cheaper.
+    """
 
     start: int
     end: int
