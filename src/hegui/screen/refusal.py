@@ -198,7 +198,7 @@ def evaluate(data: Path, cache: Path | None = None) -> dict[str, Any]:
     from hegui.screen.training import embed, refusal_examples
 
     examples = [e for e in refusal_examples(data) if e.split == "test"]
-    cache = cache or Path(".cache/hegui-embeddings.npz")
+    cache = cache or Path.home() / ".cache" / "hegui" / "embeddings.npz"
 
     def emb(texts: list[str]) -> NDArray[np.float32]:
         return embed(texts, cache)

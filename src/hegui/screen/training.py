@@ -474,7 +474,7 @@ def write_docs(report: dict[str, Any], path: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
-    ap.add_argument("--cache", type=Path, default=Path(".cache/hegui-embeddings.npz"))
+    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "hegui" / "embeddings.npz")
     ap.add_argument("--out", type=Path, default=Path(str(resources.files("hegui.screen").joinpath("data"))))
     ap.add_argument("--only", choices=("risk", "refusal", "both", "docs"), default="both")
     ap.add_argument("--docs", type=Path, default=Path("docs/screen.md"))
