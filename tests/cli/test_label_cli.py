@@ -108,3 +108,17 @@ def test_platform_adds_propagation_fields_keeping_producer(tmp_path: Path) -> No
     record = json.loads(result.stdout)[0]["record"]
     assert record["ContentProducer"] == PRODUCER and record["ProduceID"] == "gen-1"
     assert record["ContentPropagator"] == platform and record["PropagateID"]
+
+
+def test_in_place_for_mp4_and_ignored_elsewhere(tmp_path: Path) -> None:
+    from hegui.label.samples import isobmff
+
+    videos = isobmff.make(tmp_path)
+    png(tmp_path / "still.png")
+    names = [str(p.relative_to(tmp_path)) for p in videos] + ["still.png"]
+    result = hegui("label", "add", *names, "--producer", PRODUCER, "--in-place", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert {r["status"] for r in json.loads(result.stdout)} == {"labeled"}
+    shown = hegui("label", "show", *names, "--json", cwd=tmp_path)
+    assert shown.returncode == 0 and all(d["valid"] for d in json.loads(shown.stdout))
+    assert not [p for p in tmp_path.rglob("*") if "journal" in p.name or p.name.endswith(".hegui-tmp")]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import sys
@@ -140,6 +139,12 @@ def add(
         None, "--output", "-o", help="Write labeled copies into this folder; the sources are never touched."
     ),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into folders."),
+    in_place: bool = typer.Option(
+        False,
+        "--in-place",
+        help="MP4/MOV/M4A: change only the metadata bytes inside the file, under an undo journal (constant time "
+        "for huge files; a crash is rolled back by the next hegui run). Other formats use the atomic copy.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable results on stdout."),
 ) -> None:
     """Write an implicit label into each file's metadata (one label per file; media data untouched).
@@ -186,6 +191,7 @@ def add(
                 reserved2=reserved2,
                 output=output,
                 recursive=recursive,
+                in_place=in_place,
             )
             outcomes.append(outcome)
             if outcome.status == "labeled":
@@ -218,12 +224,11 @@ def _commit(batch: CommitBatch, outcomes: list[Outcome]) -> None:
 
 
 def _write(
-    handler: Container, path: Path, record: Record, target: Path | None, batch: CommitBatch
+    handler: Container, path: Path, record: Record, target: Path | None, batch: CommitBatch, in_place: bool
 ) -> WriteResult:
-    # A handler that overrides write() without group-commit support writes (and flushes) each file itself.
-    if "batch" in inspect.signature(handler.write).parameters:
-        return handler.write(path, record, output=target, batch=batch)
-    return handler.write(path, record, output=target)
+    if in_place and handler.supports_in_place and target is None:
+        return handler.write(path, record, batch=batch, in_place=True)  # type: ignore[call-arg]
+    return handler.write(path, record, output=target, batch=batch)
 
 
 def _label_one(
@@ -240,6 +245,7 @@ def _label_one(
     reserved2: str,
     output: Path | None,
     recursive: bool,
+    in_place: bool,
 ) -> Outcome:
     path = item.path
     try:
@@ -276,7 +282,7 @@ def _label_one(
         if output is not None:
             target = output / item.relative
             target.parent.mkdir(parents=True, exist_ok=True)
-        result = _write(handler, path, record, target, batch)
+        result = _write(handler, path, record, target, batch, in_place)
     except HeguiError as exc:
         return Outcome(str(path), "error", error=str(exc), exit_code=exc.exit_code)
     except OSError as exc:

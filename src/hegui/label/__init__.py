@@ -46,11 +46,16 @@ def write(
     output: str | os.PathLike[str] | None = None,
     container: str | None = None,
     batch: CommitBatch | None = None,
+    in_place: bool = False,
 ) -> WriteResult:
     """Write ``record`` as the file's only label: in place (atomically), or into ``output`` (file or folder).
 
     With ``batch`` (a :class:`hegui.atomic.CommitBatch`), the new file replaces the target only when the batch
-    commits, and many files share one file-system flush.
+    commits, and many files share one file-system flush. ``in_place=True`` lets formats that support it (MP4 /
+    MOV / M4A) change only the metadata bytes inside the file, under an undo journal, in constant time; other
+    formats ignore it and use the atomic copy.
     """
     handler = by_name(container) if container else detect(path)
+    if in_place and handler.supports_in_place and output is None:
+        return handler.write(path, record, batch=batch, in_place=True)  # type: ignore[call-arg]
     return handler.write(path, record, output=output, batch=batch)

@@ -221,6 +221,8 @@ class Container(ABC):
     can_write: ClassVar[bool] = True
     #: why writing is not supported (shown to the user), when ``can_write`` is False
     write_unsupported_reason: ClassVar[str] = ""
+    #: whether ``write()`` takes ``in_place=True`` (a journaled update inside the file, see isobmff)
+    supports_in_place: ClassVar[bool] = False
 
     # ---- to implement --------------------------------------------------------------------------------------
     @abstractmethod

@@ -814,6 +814,8 @@ class IsobmffContainer(Container):
         _copy_range(src, dst, pos, src.size - pos)
         return plan.warnings
 
+    supports_in_place = True
+
     def write(
         self,
         path: str | os.PathLike[str],
