@@ -363,6 +363,27 @@ def train_risk(data: Path, cache: Path | None, out: Path) -> dict[str, Any]:
         temperature=np.array(temperature, dtype=np.float32),
     )
     sources = Counter(e.source.split(":")[0] for e in examples)
+    test_sources = [examples[i].source.split(":")[0].split("/")[0] for i in np.flatnonzero(te)]
+    by_source: dict[str, dict[str, float]] = {}
+    for src in sorted(set(test_sources)):
+        m = np.array([t == src for t in test_sources])
+        by_source[src] = {"n": int(m.sum()), "accuracy": float((pred[m] == y[te][m]).mean())}
+    derived = np.array([t != "authored" for t in test_sources])
+    d_true, d_pred = binary_true[derived], binary_pred[derived]
+    derived_unsafe = {
+        "n": int(derived.sum()),
+        "precision": float((d_true & d_pred).sum() / max(int(d_pred.sum()), 1)),
+        "recall": float((d_true & d_pred).sum() / max(int(d_true.sum()), 1)),
+        "macro_f1": float(
+            np.mean(
+                [
+                    r["f1"]
+                    for r in per_class(y[te][derived], pred[derived], list(range(len(present))))
+                    if r["support"]
+                ]
+            )
+        ),
+    }
     return {
         "C": c_best,
         "safe_weight": safe_weight_best,
@@ -379,6 +400,8 @@ def train_risk(data: Path, cache: Path | None, out: Path) -> dict[str, Any]:
         },
         "ece": ece,
         "authored_test_items": int(sum(1 for e in examples if e.split == "test" and e.source == "authored")),
+        "test_accuracy_by_source": by_source,
+        "data_set_items_only": derived_unsafe,
     }
 
 
@@ -435,6 +458,14 @@ def markdown(report: dict[str, Any]) -> str:
         f"* unsafe-vs-safe (P(safe) < 0.5): precision **{risk['unsafe_vs_safe']['precision']:.3f}**, "
         f"recall **{risk['unsafe_vs_safe']['recall']:.3f}**",
         f"* expected calibration error (10 bins, test): {risk['ece']:.3f}",
+        "* test items from the public data sets only (authored items excluded): "
+        f"macro F1 {risk['data_set_items_only']['macro_f1']:.3f}, unsafe-vs-safe precision "
+        f"{risk['data_set_items_only']['precision']:.3f} / recall {risk['data_set_items_only']['recall']:.3f} "
+        f"(n = {risk['data_set_items_only']['n']})",
+        "* test accuracy by source: "
+        + ", ".join(
+            f"{k} {v['accuracy']:.2f} (n={v['n']})" for k, v in risk["test_accuracy_by_source"].items()
+        ),
         f"* labels with no data at all: {', '.join(risk['labels_without_data']) or 'none'}",
         "",
         "| label | name | test support | precision | recall | F1 |",
