@@ -67,10 +67,10 @@ TRANSFORMS: dict[str, Callable[[str, random.Random], str]] = {
 CONTEXTS = [("请注意：", "。谢谢"), ("Note: ", " — end."), ("他说「", "」然后走了"), ("", "")]
 
 
-@pytest.fixture(scope="module")
-def suite() -> tuple[Lexicon, Matcher]:
+@pytest.fixture(scope="module", params=["ahocorasick", "hyperscan"])
+def suite(request: pytest.FixtureRequest) -> tuple[Lexicon, Matcher]:
     lex = _lexicon()
-    return lex, Matcher(lex)
+    return lex, Matcher(lex, engine=request.param)
 
 
 @pytest.mark.parametrize("name", sorted(TRANSFORMS))

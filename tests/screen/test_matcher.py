@@ -57,7 +57,12 @@ _kw = ["甲乙丙", "乙丙丁", "abc", "ab", "bca", "丙丁"]
     st.lists(st.integers(min_value=1, max_value=9), min_size=1, max_size=20),
 )
 def test_stream_equals_one_shot(text: str, cuts: list[int]) -> None:
-    m = Matcher([make_entry(k, ["A.1.h"]) for k in _kw] + [make_entry("abc", ["A.1.h"], mode="word")])
+    entries = [make_entry(k, ["A.1.h"]) for k in _kw] + [make_entry("abc", ["A.1.h"], mode="word")]
+    for engine in ("ahocorasick", "hyperscan"):
+        _check_stream(Matcher(entries, engine=engine), text, cuts)
+
+
+def _check_stream(m: Matcher, text: str, cuts: list[int]) -> None:
     stream = m.stream()
     got = []
     pos = 0
@@ -159,3 +164,14 @@ def test_any_unicode_text_gives_hits_inside_the_text(text: str) -> None:
     m = Matcher([make_entry(k, ["A.1.h"]) for k in _kw])
     for h in m.find(text):
         assert 0 <= h.start < h.end <= len(text) and text[h.start : h.end] == h.matched
+
+
+def test_find_from_many_threads(demo_lexicon: Lexicon) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    m = Matcher(demo_lexicon)  # auto: hyperscan here, with one scratch space per thread
+    assert m.engine == "hyperscan"
+    texts = [f"第{i}条：制造炸弹，網絡賭博。" * 20 for i in range(40)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(m.find, texts))
+    assert all(len(r) == 60 for r in results)
