@@ -194,6 +194,8 @@ class _Tables:
         packed[han[fold]] |= _HAN
         packed[alnum[fold]] |= _LONE_OK
         self.packed_full = packed
+        # Han flag by folded (16-bit) value: whether a kept character may collapse with its repeat.
+        self.han_value = np.ascontiguousarray(han[:0x10000])
         self.packed_bmp = np.ascontiguousarray(packed[:0x10000])
 
     @staticmethod
@@ -259,7 +261,8 @@ def squash(cps: NDArray[np.uint32]) -> NDArray[np.uint16]:
 def to_units(text: str) -> tuple[NDArray[np.uint16] | NDArray[np.uint32], bool]:
     """Code units of ``text``: UTF-16 when it has no surrogate pairs (fast path), else code points."""
     units = np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
-    if units.size == len(text) and not ((units & 0xF800) == 0xD800).any():
+    if units.size == len(text):
+        # No surrogate pairs. A lone surrogate is one unit, and the BMP table maps it as the full table does.
         return units, True
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32), False
 
@@ -284,17 +287,12 @@ def normalize(text: str, options: NormalizeOptions = DEFAULT_OPTIONS) -> Normali
     cls = (packed >> 29).astype(np.uint8)
     gaps = np.flatnonzero(cls >= 4)
     drop = _droppable(packed, cls, gaps, options) if gaps.size else _EMPTY
-    if drop.size:
-        vals = np.delete(folded, drop)
-        vcls = np.delete(cls, drop)
-    else:
-        vals = folded
-        vcls = cls
+    vals = np.delete(folded, drop) if drop.size else folded
     rep = _EMPTY
     if options.collapse_repeats and vals.size > 1:
         same = np.flatnonzero(vals[1:] == vals[:-1]) + 1
         if same.size:
-            rep = same[(vcls[same] & 2) != 0]
+            rep = same[t.han_value[vals[same]]]
     if rep.size == 0:
         return Normalized(vals, drop, _EMPTY, _EMPTY, n)
     # Owner of each repeat: the character just before its run of repeats.
