@@ -7,7 +7,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hegui.screen.normalize import NormalizeOptions, normalize, normalize_keyword
+from hegui.screen.normalize import (
+    MAX_FAST_RUN,
+    NormalizeOptions,
+    _classes,
+    _droppable_fast,
+    _droppable_general,
+    normalize,
+    normalize_keyword,
+    tables,
+    to_units,
+)
 
 
 @pytest.mark.parametrize(
@@ -82,3 +92,43 @@ def test_offset_map_properties(text: str) -> None:
 def test_any_unicode_normalises_without_error(text: str) -> None:
     n = normalize(text)
     assert normalize(n.text).text == n.text or len(normalize(n.text)) <= len(n)  # stable or shrinking
+
+
+# The fast drop path (candidate runs only) against the general one (every gap), on text made of the characters
+# the rules care about: Han, lone and word letters, digits, separators, invisibles, clause punctuation.
+_drop_alphabet = st.sampled_from(
+    [*list("法轮功發a bXY1 .-_·\u200b\u200d\u3000，。😀ＡＢ\u00ad"), "𝐟", "а", "\ufe0f"]
+)
+_all_options = [
+    NormalizeOptions(),
+    NormalizeOptions(drop_invisible=False),
+    NormalizeOptions(drop_separators=False),
+    NormalizeOptions(collapse_repeats=False, fold=False),
+]
+
+
+def _drops_both_ways(text: str, options: NormalizeOptions) -> tuple[list[int], list[int]]:
+    t = tables(options)
+    units, fast = to_units(text)
+    packed = np.take(t.packed_bmp if fast else t.packed_full, units)
+    return (
+        _droppable_fast(packed, _classes(packed), options).tolist(),
+        _droppable_general(packed, options).tolist(),
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(alphabet=_drop_alphabet, min_size=1, max_size=80), st.text(min_size=1, max_size=80)))
+def test_fast_drops_equal_general_drops(text: str) -> None:
+    for options in _all_options:
+        fast, general = _drops_both_ways(text, options)
+        assert fast == general
+
+
+@pytest.mark.parametrize("sep", [" ", "\u200b", " \u200b-"])
+def test_fast_drops_fall_back_on_long_runs(sep: str) -> None:
+    long_run = sep * (MAX_FAST_RUN + 5)
+    for text in (f"法{long_run}轮", f"a{long_run}b", f"法{long_run}轮 功 x y{long_run}", f"ab{long_run}cd"):
+        fast, general = _drops_both_ways(text, NormalizeOptions())
+        assert fast == general
+    assert normalize(f"法{long_run}轮").text == "法轮"

@@ -28,6 +28,7 @@ pinyin and homophone substitutions (``fa轮功``) are not folded.
 
 from __future__ import annotations
 
+import sys
 import threading
 import unicodedata
 from collections.abc import Callable
@@ -193,6 +194,7 @@ class _Tables:
         packed[self.invisible | self.separator | self.separator[fold]] |= _GAP
         packed[han[fold]] |= _HAN
         packed[alnum[fold]] |= _LONE_OK
+        packed[self.invisible] |= _INVISIBLE
         self.packed_full = packed
         # Han flag by folded (16-bit) value: whether a kept character may collapse with its repeat.
         self.han_value = np.ascontiguousarray(han[:0x10000])
@@ -270,7 +272,11 @@ def to_units(text: str) -> tuple[NDArray[np.uint16] | NDArray[np.uint32], bool]:
 _GAP = np.uint32(1 << 31)
 _HAN = np.uint32(1 << 30)
 _LONE_OK = np.uint32(1 << 29)  # letter or digit
+_INVISIBLE = np.uint32(1 << 28)
 _VALUE = np.uint32(0xFFFF)
+_LITTLE_ENDIAN = sys.byteorder == "little"
+MAX_FAST_RUN = 64
+"""Longest run of separators the fast drop path follows; a longer one sends the text through the general path."""
 
 
 def normalize(text: str, options: NormalizeOptions = DEFAULT_OPTIONS) -> Normalized:
@@ -280,13 +286,11 @@ def normalize(text: str, options: NormalizeOptions = DEFAULT_OPTIONS) -> Normali
         return Normalized(np.zeros(0, dtype=np.uint16), _EMPTY, _EMPTY, _EMPTY, 0)
     t = tables(options)
     units, fast = to_units(text)
-    # One lookup gives the folded value (low 16 bits) and the flags (gap, Han, letter/digit) in the high bits.
-    packed = t.packed_bmp[units] if fast else t.packed_full[units]
+    # One lookup gives the folded value (low 16 bits) and the flags (gap, Han, letter/digit, invisible) in the
+    # high bits. np.take is about twice as fast as fancy indexing here.
+    packed = np.take(t.packed_bmp if fast else t.packed_full, units)
     folded = packed.astype(np.uint16)
-    # Flags as 8-bit classes (bit 2 gap, bit 1 Han, bit 0 letter/digit): cheaper to scan than the 32-bit words.
-    cls = (packed >> 29).astype(np.uint8)
-    gaps = np.flatnonzero(cls >= 4)
-    drop = _droppable(packed, cls, gaps, options) if gaps.size else _EMPTY
+    drop = _droppable_fast(packed, _classes(packed), options)
     vals = np.delete(folded, drop) if drop.size else folded
     rep = _EMPTY
     if options.collapse_repeats and vals.size > 1:
@@ -305,6 +309,62 @@ def normalize(text: str, options: NormalizeOptions = DEFAULT_OPTIONS) -> Normali
     return Normalized(np.delete(vals, rep), all_drop, rep_pos, to_orig(owner), n)
 
 
+def _classes(packed: NDArray[np.uint32]) -> NDArray[np.uint8]:
+    """The flags as 4-bit classes (8 gap, 4 Han, 2 letter/digit, 1 invisible), padded with two zeros each side.
+
+    The padding stands for "no character": not a gap, not Han, not a letter, exactly how the general path treats
+    the text's edges, so the window tests below need no special case there.
+    """
+    n = packed.size
+    cls = np.zeros(n + 4, dtype=np.uint8)
+    if _LITTLE_ENDIAN:  # the top byte of each word, read in place (a strided view, no copy of the words)
+        np.right_shift(packed.view(np.uint8)[3::4], 4, out=cls[2:-2])
+    else:  # pragma: no cover - no big-endian CI
+        cls[2:-2] = (packed >> 28).astype(np.uint8)
+    return cls
+
+
+def _droppable_fast(
+    packed: NDArray[np.uint32], cls: NDArray[np.uint8], options: NormalizeOptions
+) -> NDArray[np.int64]:
+    """The positions :func:`_droppable` drops, found without listing every gap.
+
+    Ordinary text has many gaps (every space between two English words) but almost none that go: a run of
+    separators goes only after a Han character or a lone letter or digit. So a few whole-text 8-bit passes
+    mark the runs that start after such a character, those few runs are followed one step at a time and judged
+    by the general run logic (:func:`_separator_drops`), and invisibles are added. Where a candidate run is longer
+    than :data:`MAX_FAST_RUN` (hostile input), the general path decides instead. Tests hold both paths equal.
+    """
+    gap = cls >= 8
+    if not gap.any():
+        return _EMPTY
+    inv = np.flatnonzero(cls[2:-2] & 1) if options.drop_invisible else _EMPTY
+    if not options.drop_separators:
+        return inv
+    alnum = (cls & 2) != 0
+    han_before = (cls[1:-3] & 4) != 0
+    lone_before = alnum[1:-3] & ~alnum[:-4]
+    starts = np.flatnonzero(gap[2:-2] & ~gap[1:-3] & (han_before | lone_before))
+    if starts.size == 0:
+        return inv
+    parts = [starts]
+    cur = starts
+    for _ in range(MAX_FAST_RUN):
+        cur = cur + 1
+        cur = cur[gap[cur + 2]]  # the padding ends every run inside the array
+        if cur.size == 0:
+            break
+        parts.append(cur)
+    else:
+        return _droppable_general(packed, options)
+    seps = np.concatenate(parts) if len(parts) > 1 else starts
+    seps.sort()
+    joined = seps[_separator_drops(packed, seps)]
+    if joined.size == 0:
+        return inv
+    return np.union1d(inv, joined) if inv.size else joined
+
+
 def _position_map(drop: NDArray[np.int64]) -> Callable[[NDArray[np.int64]], NDArray[np.int64]]:
     """Map positions in the text with ``drop`` removed back to positions in the original."""
     before = drop - np.arange(drop.size, dtype=np.int64)
@@ -316,6 +376,13 @@ def _position_map(drop: NDArray[np.int64]) -> Callable[[NDArray[np.int64]], NDAr
 
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def _droppable_general(packed: NDArray[np.uint32], options: NormalizeOptions) -> NDArray[np.int64]:
+    """Positions to drop, decided over every gap (the reference the fast path is tested against)."""
+    cls = (packed >> 29).astype(np.uint8)  # bit 2 gap, bit 1 Han, bit 0 letter/digit
+    gaps = np.flatnonzero(cls >= 4)
+    return _droppable(packed, cls, gaps, options) if gaps.size else _EMPTY
 
 
 def _droppable(
