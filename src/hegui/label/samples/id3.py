@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
+
+from hegui.label.samples._ffmpeg import TITLE, ffmpeg, seconds_for
 
 BYTES_PER_SECOND = 16_000  # 128 kbit/s
 
 
 def make(folder: Path, *, size: int = 0) -> list[Path]:
-    seconds = max(0.2, size / BYTES_PER_SECOND) if size else 0.5
+    seconds = seconds_for(size, BYTES_PER_SECOND)
     path = folder / "sample.mp3"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"sine=frequency=440:duration={seconds}",
-            "-c:a",
-            "libmp3lame",
-            "-b:a",
-            "128k",
-            "-metadata",
-            "title=hegui sample",
-            str(path),
-        ],
-        check=True,
-    )
+    ffmpeg("-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-c:a", "libmp3lame", "-b:a", "128k",
+           *TITLE, str(path))  # fmt: skip
     return [path]

@@ -6,9 +6,9 @@ fragmented MP4, M4A and MOV. For a ``size``, a 2-second 720p clip is encoded onc
 from __future__ import annotations
 
 import math
-import shutil
-import subprocess
 from pathlib import Path
+
+from hegui.label.samples._ffmpeg import ffmpeg
 
 LAYOUTS: dict[str, tuple[str, list[str]]] = {
     "moov-first": ("sample-faststart.mp4", ["-movflags", "+faststart"]),
@@ -17,15 +17,8 @@ LAYOUTS: dict[str, tuple[str, list[str]]] = {
 }
 
 
-def ffmpeg() -> str:
-    path = shutil.which("ffmpeg")
-    if path is None:
-        raise RuntimeError("ffmpeg is not installed (Debian package ffmpeg); run `make demo`")
-    return path
-
-
 def _run(args: list[str]) -> None:
-    subprocess.run([ffmpeg(), "-v", "error", "-y", *args], check=True)
+    ffmpeg(*args)
 
 
 def video(path: Path, *, movflags: list[str] | None = None, seconds: float = 1.0) -> Path:

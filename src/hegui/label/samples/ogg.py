@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
+
+from hegui.label.samples._ffmpeg import TITLE, ffmpeg, seconds_for
 
 BYTES_PER_SECOND = 8_000  # both encoders at 64 kbit/s
 
 
 def make(folder: Path, *, size: int = 0) -> list[Path]:
-    seconds = max(0.2, size / BYTES_PER_SECOND) if size else 0.5
+    seconds = seconds_for(size, BYTES_PER_SECOND)
     paths = []
     for codec, name in (("libvorbis", "sample.ogg"), ("libopus", "sample.opus")):
         path = folder / name
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                f"sine=frequency=440:duration={seconds}",
-                "-c:a",
-                codec,
-                "-b:a",
-                "64k",
-                "-metadata",
-                "title=hegui sample",
-                str(path),
-            ],
-            check=True,
-        )
+        ffmpeg("-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-c:a", codec, "-b:a", "64k",
+               *TITLE, str(path))  # fmt: skip
         paths.append(path)
     return paths
