@@ -291,22 +291,41 @@ def normalize(text: str, options: NormalizeOptions = DEFAULT_OPTIONS) -> Normali
     packed = np.take(t.packed_bmp if fast else t.packed_full, units)
     folded = packed.astype(np.uint16)
     drop = _droppable_fast(packed, _classes(packed), options)
-    vals = np.delete(folded, drop) if drop.size else folded
-    rep = _EMPTY
-    if options.collapse_repeats and vals.size > 1:
-        same = np.flatnonzero(vals[1:] == vals[:-1]) + 1
-        if same.size:
-            rep = same[t.han_value[vals[same]]]
-    if rep.size == 0:
-        return Normalized(vals, drop, _EMPTY, _EMPTY, n)
-    # Owner of each repeat: the character just before its run of repeats.
+    rep_orig = _repeats(folded, drop, t.han_value) if options.collapse_repeats else _EMPTY
+    if rep_orig.size == 0:
+        return Normalized(np.delete(folded, drop) if drop.size else folded, drop, _EMPTY, _EMPTY, n)
+    # The same repeats in the coordinates of the text without ``drop``; the owner of each is the character just
+    # before its run of repeats.
+    rep = rep_orig - np.searchsorted(drop, rep_orig) if drop.size else rep_orig
     run_start = np.ones(rep.size, dtype=bool)
     run_start[1:] = rep[1:] != rep[:-1] + 1
     owner = np.maximum.accumulate(np.where(run_start, rep, 0)) - 1
-    to_orig = _position_map(drop)
-    rep_pos = to_orig(rep)
-    all_drop = np.union1d(drop, rep_pos)
-    return Normalized(np.delete(vals, rep), all_drop, rep_pos, to_orig(owner), n)
+    all_drop = np.union1d(drop, rep_orig) if drop.size else rep_orig
+    return Normalized(np.delete(folded, all_drop), all_drop, rep_orig, _position_map(drop)(owner), n)
+
+
+def _repeats(
+    folded: NDArray[np.uint16], drop: NDArray[np.int64], han_value: NDArray[np.bool_]
+) -> NDArray[np.int64]:
+    """Original positions of the Han characters equal to the kept character before them (``drop`` removed).
+
+    Computed on the text before the drop, so that it is copied once (one ``np.delete`` for drops and repeats
+    together): a kept character compares with its left neighbour, except right after dropped characters, where it
+    compares with the kept character before them (``法 法`` is a repeat).
+    """
+    n = folded.size
+    if n < 2:
+        return _EMPTY
+    same = np.flatnonzero(folded[1:] == folded[:-1]) + 1
+    if drop.size:
+        after = drop + 1
+        same = same[~np.isin(same, np.union1d(drop, after))]  # dropped, or compared with a dropped neighbour
+        after = after[(after < n) & ~np.isin(after, drop)]  # kept characters right after a dropped run
+        kept_index = after - np.searchsorted(drop, after)  # their index in the text without ``drop``
+        after, kept_index = after[kept_index > 0], kept_index[kept_index > 0]
+        before = _position_map(drop)(kept_index - 1)
+        same = np.union1d(same, after[folded[after] == folded[before]])
+    return same[han_value[folded[same]]] if same.size else _EMPTY
 
 
 def _classes(packed: NDArray[np.uint32]) -> NDArray[np.uint8]:
@@ -338,7 +357,13 @@ def _droppable_fast(
     gap = cls >= 8
     if not gap.any():
         return _EMPTY
-    inv = np.flatnonzero(cls[2:-2] & 1) if options.drop_invisible else _EMPTY
+    inv = _EMPTY
+    if options.drop_invisible:
+        invisible = (cls[2:-2] & 1).view(
+            np.bool_
+        )  # 0 or 1: a valid boolean view, and nonzero is faster on it
+        if invisible.any():
+            inv = np.flatnonzero(invisible)
     if not options.drop_separators:
         return inv
     alnum = (cls & 2) != 0
