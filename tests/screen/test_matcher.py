@@ -5,13 +5,14 @@ import random
 import tracemalloc
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hegui.errors import InputError, LimitExceededError
 from hegui.screen.lexicon import Lexicon, make_entry
-from hegui.screen.matcher import Matcher, hyperscan_available
+from hegui.screen.matcher import Matcher, char_offsets, hyperscan_available
 
 
 def test_hits_carry_span_keyword_and_risks(demo_matcher: Matcher) -> None:
@@ -175,3 +176,22 @@ def test_find_from_many_threads(demo_lexicon: Lexicon) -> None:
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(m.find, texts))
     assert all(len(r) == 60 for r in results)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("ab法轮é\u0800😀\x00 ")), max_size=400),
+    st.lists(st.floats(min_value=0, max_value=1), min_size=1, max_size=12),
+)
+def test_char_offsets_convert_utf8_byte_offsets(text: str, fractions: list[float]) -> None:
+    data = text.encode("utf-8")
+    byte_at = [0]
+    for ch in text:
+        byte_at.append(byte_at[-1] + len(ch.encode("utf-8")))
+    chars = np.array([round(f * len(text)) for f in fractions], dtype=np.int64)
+    starts = np.array([byte_at[c] for c in chars], dtype=np.int64)
+    ends = np.array([byte_at[len(text) - c] for c in chars], dtype=np.int64)
+    got_starts, got_ends = char_offsets(data, starts, ends)
+    assert got_starts.dtype == np.int64 and got_ends.dtype == np.int64
+    assert got_starts.tolist() == chars.tolist()
+    assert got_ends.tolist() == (len(text) - chars).tolist()
