@@ -144,6 +144,15 @@ def looks_like_provider_code(value: str) -> bool:
 
 def check_provider_code(value: str, key: str, *, role: Literal["producer", "propagator"]) -> list[Finding]:
     """Validate a service-provider code, or a plain ASCII name used instead of one."""
+    return list(_provider_code_findings(value, key, role))
+
+
+@functools.lru_cache(maxsize=4096)  # a provider labels many files with one code: check each code once
+def _provider_code_findings(value: str, key: str, role: str) -> tuple[Finding, ...]:
+    return tuple(_check_provider_code(value, key, role=role))
+
+
+def _check_provider_code(value: str, key: str, *, role: str) -> list[Finding]:
     out: list[Finding] = []
     if not looks_like_provider_code(value):
         if value.isascii():
@@ -249,6 +258,8 @@ def _class(codepoints: frozenset[int]) -> str:
 # One regex pass per value finds anything outside the allowed and tolerated sets (the common case finds nothing).
 _OUTSIDE_CHARSET = re.compile(f"[^{_class(spec.ALLOWED_CODEPOINTS | spec.TOLERATED_CODEPOINTS)}]")
 _TOLERATED = re.compile(f"[{_class(spec.TOLERATED_CODEPOINTS)}]")
+# Only allowed characters: the common case, where no value has a charset finding (one regex call for all values).
+_ALLOWED_ONLY = re.compile(f"[{_class(spec.ALLOWED_CODEPOINTS)}]*")
 
 
 def _charset_findings(key: str, value: str) -> list[Finding]:
@@ -339,10 +350,27 @@ class Record:
         for key in ("ContentProducer", "ProduceID"):
             if not getattr(self, key):
                 out.append(Finding("error", RULE_REQUIRED, "is empty; Annex E makes it a shall-element", key))
-        for key in spec.FIELDS:
-            value = getattr(self, key)
-            if value:
-                out.extend(_charset_findings(key, value))
+        values = (
+            self.Label,
+            self.ContentProducer,
+            self.ProduceID,
+            self.ReservedCode1,
+            self.ContentPropagator,
+            self.PropagateID,
+            self.ReservedCode2,
+        )
+        # Fast path: every value is short and holds only allowed characters, so none has a charset finding.
+        try:
+            clean = bool(
+                _ALLOWED_ONLY.fullmatch("".join(values))
+                and max(map(len, values)) <= spec.VENDOR_VALUE_LENGTH_LIMIT
+            )
+        except TypeError:  # a value that is not a string: the slow path reports it as before
+            clean = False
+        if not clean:
+            for key, value in zip(spec.FIELDS, values, strict=True):
+                if value:
+                    out.extend(_charset_findings(key, value))
         if self.ContentProducer:
             out.extend(check_provider_code(self.ContentProducer, "ContentProducer", role="producer"))
         if self.ContentPropagator:
@@ -403,6 +431,7 @@ def new_content_id() -> str:
 
 
 RECORD_KEYS: frozenset[str] = frozenset(f.name for f in fields(Record))
+_FIELD_COUNT = len(RECORD_KEYS)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -419,7 +448,10 @@ class ParsedValue:
 
 
 def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
+    result: dict[str, Any] = dict(pairs)
+    if len(result) == len(pairs):  # no key twice: the common case
+        return result
+    result = {}
     duplicates: list[str] = []
     for key, value in pairs:
         if key in result:
@@ -430,8 +462,36 @@ def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+# One decoder for every value (json.loads would build a new one per call because of the hook).
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs_hook)
+
+
 def record_from_mapping(data: Mapping[str, Any], *, form: str = "mapping") -> ParsedValue:
     """Build a record from a mapping of the seven keys, tolerating missing keys and odd value types."""
+    if len(data) == _FIELD_COUNT and data.keys() == RECORD_KEYS:
+        # Fast path, the common case: exactly the seven keys, once each, all strings. Same result as below.
+        record = Record(
+            data["Label"],
+            data["ContentProducer"],
+            data["ProduceID"],
+            data["ReservedCode1"],
+            data["ContentPropagator"],
+            data["PropagateID"],
+            data["ReservedCode2"],
+        )
+        if all(
+            type(v) is str
+            for v in (
+                record.Label,
+                record.ContentProducer,
+                record.ProduceID,
+                record.ReservedCode1,
+                record.ContentPropagator,
+                record.PropagateID,
+                record.ReservedCode2,
+            )
+        ):
+            return ParsedValue(record, form, record.validate().findings)
     findings: list[Finding] = []
     values: dict[str, str] = {}
     duplicates = data.get("\x00duplicates", [])
@@ -487,7 +547,7 @@ def parse_value(text: str) -> ParsedValue:
     if "&quot;" in candidate or "&#34;" in candidate or "&#x22;" in candidate:
         candidate = html.unescape(candidate)
     try:
-        data = json.loads(candidate, object_pairs_hook=_pairs_hook)
+        data = _DECODER.decode(candidate)
     except (ValueError, RecursionError) as exc:
         return ParsedValue(None, "invalid", (Finding("error", RULE_JSON, f"not JSON: {exc}"),))
     if not isinstance(data, dict):
