@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from dataclasses import dataclass
 
 from lxml import etree
@@ -33,6 +34,17 @@ def _parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=False
     )
+
+
+_local = threading.local()
+
+
+def _shared_parser() -> etree.XMLParser:
+    """One reading parser per thread (lxml parsers are reusable, but not shared between threads)."""
+    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = _parser()
+    return parser
 
 
 @dataclass(frozen=True)
@@ -68,7 +80,7 @@ def parse_packet(packet: bytes | str) -> etree._Element:
         raise InputError("XMP packet holds no XML")
     data = data[start:].rstrip(b"\x00 \t\r\n")
     try:
-        root = etree.fromstring(data, _parser())
+        root = etree.fromstring(data, _shared_parser())
     except etree.XMLSyntaxError as exc:
         raise InputError(f"XMP packet is not well-formed XML: {exc}") from exc
     if root is None:
@@ -108,14 +120,39 @@ def _unescape(value: str) -> str:
     return html.unescape(value) if "&quot;" in value or "&#" in value else value
 
 
+# An AIGC attribute is always prefixed (unprefixed attributes have no namespace) and entities are refused, so
+# its name appears literally as ":AIGC" before "=". Without such text, no attribute needs to be looked at.
+_ATTRIBUTE_TEXT = re.compile(r":AIGC\s*=")
+_ATTRIBUTE_BYTES = re.compile(rb":AIGC\s*=")
+
+
+def might_hold_aigc_attribute(text: bytes | str) -> bool:
+    """False when ``text`` (the XML the tree was parsed from) cannot hold an AIGC attribute."""
+    if isinstance(text, str):
+        return _ATTRIBUTE_TEXT.search(text) is not None
+    # NUL bytes: possibly UTF-16 or UTF-32 text, where the name is not spelled in ASCII; look everywhere.
+    return b"\x00" in text or _ATTRIBUTE_BYTES.search(text) is not None
+
+
 def find_aigc(packet: bytes | str) -> list[XmpHit]:
     """Every AIGC property in the packet, in document order: elements, attributes and rdf:Alt forms."""
-    return find_aigc_in_tree(parse_packet(packet))
+    return find_aigc_in_tree(parse_packet(packet), attributes=might_hold_aigc_attribute(packet))
 
 
-def find_aigc_in_tree(root: etree._Element) -> list[XmpHit]:
-    """Every AIGC property under ``root`` (a packet, or a document that embeds XMP such as SVG)."""
+def find_aigc_in_tree(root: etree._Element, *, attributes: bool = True) -> list[XmpHit]:
+    """Every AIGC property under ``root`` (a packet, or a document that embeds XMP such as SVG).
+
+    ``attributes=False`` (the source text has no ``:AIGC=``, see :func:`might_hold_aigc_attribute`) looks at
+    AIGC elements only, without walking every element and attribute; the result is the same.
+    """
     hits: list[XmpHit] = []
+    if not attributes:
+        for element in root.iter("{*}" + spec.XMP_PROPERTY):
+            matched, ns = _is_aigc_name(element.tag)
+            if matched:
+                text, form = _text_of(element)
+                hits.append(XmpHit(_unescape(text), form, ns))
+        return hits
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue

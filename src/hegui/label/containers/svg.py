@@ -67,10 +67,11 @@ class SvgContainer(Container):
         return name.lower().endswith(".svg") and start.startswith((b"<?xml", b"<!--", b"<!DOCTYPE", b"<svg"))
 
     def scan(self, src: Source) -> list[Found]:
-        _, root = _load(src)
+        text, root = _load(src)
+        attributes = xmp.might_hold_aigc_attribute(text)
         return [
             found_from_value(self.name, "metadata XMP TC260:AIGC", hit.value, form=hit.form)
-            for hit in xmp.find_aigc_in_tree(root)
+            for hit in xmp.find_aigc_in_tree(root, attributes=attributes)
         ]
 
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
