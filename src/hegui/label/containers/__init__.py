@@ -88,8 +88,9 @@ def detect_source(src: Source) -> Container:
     if src.size == 0:
         raise InputError("empty file", path=src.path)
     head = src.read_at(0, min(SNIFF_BYTES, src.size), what="file header")
+    name = src.path.name
     for container in all_containers():
-        if container.sniff(head, src.path.name):
+        if container.sniff(head, name):
             return container
     known = ", ".join(sorted({c.name for c in all_containers()}))
     raise UnsupportedFormatError(f"unrecognised file format (hegui reads: {known})", path=src.path)

@@ -304,7 +304,8 @@ class open_source:
 
     def __enter__(self) -> Source:
         try:
-            self.handle = open(self.path, "rb")
+            # Unbuffered: Source does its own read-ahead (one system call per window, no second copy).
+            self.handle = open(self.path, "rb", buffering=0)
             size = os.fstat(self.handle.fileno()).st_size
         except IsADirectoryError as exc:
             raise InputError("is a directory, not a file", path=self.path) from exc
