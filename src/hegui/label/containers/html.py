@@ -68,6 +68,17 @@ def _find(src: Source) -> tuple[bytes, list[tuple[int, int, str]], bool]:
         finder.close()
     except (AssertionError, ValueError) as exc:  # html.parser's own failure modes on garbage
         raise src.error(f"HTML does not tokenize: {exc}") from exc
+    return data, _spans(finder, text), finder.xhtml
+
+
+HEAD_WINDOW = 64 * 1024  # bytes read first when looking for the head's end; most heads fit
+_BODY_OPEN = re.compile(rb"<body[\s/>]", re.IGNORECASE)
+
+
+def _spans(finder: _MetaFinder, text: str) -> list[tuple[int, int, str]]:
+    """Byte spans and contents of the AIGC meta elements ``finder`` saw in ``text`` (one byte per character)."""
+    if not finder.hits:
+        return []
     line_starts = [0]
     for match in re.finditer("\n", text):
         line_starts.append(match.end())
@@ -75,7 +86,44 @@ def _find(src: Source) -> tuple[bytes, list[tuple[int, int, str]], bool]:
     for (line, col), raw, content in finder.hits:
         start = line_starts[line - 1] + col
         spans.append((start, start + len(raw), content))
-    return data, spans, finder.xhtml
+    return spans
+
+
+def _find_in_head(src: Source) -> list[tuple[int, int, str]]:
+    """The AIGC meta elements before the ``<body>`` start tag: reading time does not depend on the page's size.
+
+    A ``<meta name>`` belongs in the head (HTML §4.2.5), which ends where the body starts. The page is tokenized
+    up to the first ``<body`` that the tokenizer reaches in a clean state (not inside a comment, script, style or
+    an unfinished tag, so a ``<body`` written in a comment or an attribute value does not end the head early).
+    A page without such a ``<body`` is tokenized whole. Writing still removes stray AIGC meta elements anywhere.
+    """
+    if src.size > MAX_FILE:
+        src.read_all(limit=MAX_FILE)  # raises the same limit error as before
+    window = src.read_at(0, min(src.size, HEAD_WINDOW), what="HTML head")
+    if window.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise src.error("UTF-16 HTML is not supported; convert it to UTF-8")
+    data = window
+    finder = _MetaFinder()
+    fed = 0
+    search_from = 0
+    try:
+        while True:
+            body = _BODY_OPEN.search(data, search_from)
+            if body is None and len(data) < src.size:
+                data = src.read_all(limit=MAX_FILE)  # the head is longer than the window: read on
+                continue
+            cut = body.start() if body is not None else len(data)
+            finder.feed(data[fed:cut].decode("latin-1"))
+            fed = cut
+            if body is None:
+                finder.close()
+                break
+            if not finder.rawdata and finder.cdata_elem is None:  # a clean tag boundary: the body starts here
+                break
+            search_from = body.end()
+    except (AssertionError, ValueError) as exc:  # html.parser's own failure modes on garbage
+        raise src.error(f"HTML does not tokenize: {exc}") from exc
+    return _spans(finder, data[:fed].decode("latin-1"))
 
 
 def _decode_content(raw_content: str) -> str:
@@ -97,7 +145,7 @@ class HtmlContainer(Container):
         return bool(_SNIFF.match(head.lstrip(b"\xef\xbb\xbf")))
 
     def scan(self, src: Source) -> list[Found]:
-        _, spans, _ = _find(src)
+        spans = _find_in_head(src)
         return [
             found_from_value(self.name, 'meta name="AIGC"', _decode_content(content), offset=start)
             for start, _, content in spans
