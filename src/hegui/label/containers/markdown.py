@@ -15,7 +15,7 @@ import yaml
 
 from hegui.label import spec
 from hegui.label.containers.base import Container, Found, Source, found_from_value
-from hegui.label.record import Finding, Record, record_from_mapping
+from hegui.label.record import RECORD_KEYS, Finding, Record, record_from_mapping
 
 MAX_FILE = 64 * 1024 * 1024  # Markdown files are parsed whole; larger ones are refused
 MAX_FRONT_MATTER = 1024 * 1024
@@ -75,12 +75,27 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
     return size
 
 
+# libyaml's parser when PyYAML was built with it (the same safe constructor and resolver, many times faster).
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_PLAIN_ASCII = re.compile(r"[\x20-\x7e]*")
+
+
 def _load_yaml(text: str, src: Source) -> Any:
+    """``yaml.safe_load`` after the alias-expansion guard, from one parse (the guard looks at the same nodes)."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        if node is not None and _expanded_size(node, {}) > MAX_NODES:
-            raise src.error(f"YAML front matter expands through aliases to over {MAX_NODES} nodes; refused")
-        return yaml.safe_load(text)
+        loader = _LOADER(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            if _expanded_size(node, {}) > MAX_NODES:
+                raise src.error(
+                    f"YAML front matter expands through aliases to over {MAX_NODES} nodes; refused"
+                )
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
     except ValueError as exc:
         raise src.error(f"YAML front matter: {exc}") from exc
     except yaml.YAMLError as exc:
@@ -89,6 +104,47 @@ def _load_yaml(text: str, src: Source) -> Any:
         raise src.error(f"YAML front matter does not parse{where}: {getattr(exc, 'problem', exc)}") from exc
     except RecursionError as exc:
         raise src.error("YAML front matter nests too deeply") from exc
+
+
+def dump_label(value: dict[Any, Any]) -> str:
+    """``yaml.safe_dump({"AIGC": value})``, the raw text of a mapping label.
+
+    libyaml's emitter writes the same text as PyYAML's for Annex E keys with printable-ASCII string values (the
+    tests check this) and is much faster; anything else goes through PyYAML's emitter.
+    """
+    dumper: type[yaml.SafeDumper] = yaml.SafeDumper
+    if all(
+        type(k) is str and k in RECORD_KEYS and type(v) is str and _PLAIN_ASCII.fullmatch(v)
+        for k, v in value.items()
+    ):
+        dumper = _DUMPER
+    return yaml.dump({spec.FIELD_NAME: value}, Dumper=dumper, allow_unicode=True, sort_keys=False)
+
+
+HEAD_WINDOW = 64 * 1024  # bytes read first when looking for the front matter; most front matter fits
+
+
+def _front_matter(src: Source) -> FrontMatter:
+    """The front matter, from the head of the file only when it holds it (reading time independent of size).
+
+    The window is cut after its last line break, so its lines are the file's first lines. A file that does not
+    start with ``---`` has no front matter; one whose front matter does not close within the window is decoded
+    whole, as before. Only the bytes read must be UTF-8.
+    """
+    if src.size <= HEAD_WINDOW:
+        return FrontMatter(_decode(src))
+    window = src.read_at(0, HEAD_WINDOW, what="front matter")
+    cut = window.rfind(b"\n")
+    if cut >= 0:
+        head = window[: cut + 1]
+        try:
+            text = head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise src.error(f"Markdown file is not UTF-8: {exc.reason}", exc.start) from exc
+        fm = FrontMatter(text)
+        if fm.present or not text[len(fm.bom) :].startswith("---"):
+            return fm
+    return FrontMatter(_decode(src))
 
 
 def _decode(src: Source) -> str:
@@ -131,7 +187,7 @@ class MarkdownContainer(Container):
         return name.lower().endswith(self.extensions)
 
     def scan(self, src: Source) -> list[Found]:
-        fm = FrontMatter(_decode(src))
+        fm = _front_matter(src)
         if not fm.present:
             return []
         data = _load_yaml(fm.yaml_text, src)
@@ -141,7 +197,7 @@ class MarkdownContainer(Container):
         location = "YAML front matter AIGC"
         if isinstance(value, dict):
             parsed = record_from_mapping({str(k): v for k, v in value.items()}, form="yaml-mapping")
-            raw = yaml.safe_dump({spec.FIELD_NAME: value}, allow_unicode=True, sort_keys=False)
+            raw = dump_label(value)
             return [Found(self.name, location, parsed.form, raw, parsed.record, parsed.findings, 0)]
         if isinstance(value, str):
             return [found_from_value(self.name, location, value, offset=0)]

@@ -1,0 +1,283 @@
+"""Fast paths of the read path agree with the slow paths they short-cut, on generated and real inputs."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hegui.label import Record, read, spec, write, xmp
+from hegui.label import record as record_module
+from hegui.label.containers import html as html_module
+from hegui.label.containers import markdown as md_module
+from hegui.label.containers.base import open_source
+from hegui.label.record import _pairs_hook, parse_value, record_from_mapping
+
+from .conftest import PRODUCER
+
+FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+# Values that exercise every validation branch: clean codes, spaces, non-ASCII, quotes, backslashes, long values.
+_values = st.one_of(
+    st.sampled_from(
+        ["", "1", "2", "4", PRODUCER, "001191110108MA01HEGU1F1DEMO", "ACME Corp", "a b", "x" * 2049]
+    ),
+    st.text(max_size=40),
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40),
+)
+_odd_values = st.one_of(_values, st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False))
+
+
+# ---- record ---------------------------------------------------------------------------------------------------
+
+
+@FAST
+@given(values=st.lists(_odd_values, min_size=7, max_size=7))
+def test_record_from_mapping_fast_path_matches_slow_path(values: list[Any]) -> None:
+    data = dict(zip(spec.FIELDS, values, strict=True))
+    # The marker key (an empty duplicate list) forces the general loop; the result must be the same.
+    slow = record_from_mapping({**data, "\x00duplicates": []}, form="bare-json")
+    assert record_from_mapping(data, form="bare-json") == slow
+
+
+@FAST
+@given(values=st.lists(_values, min_size=7, max_size=7))
+def test_validation_charset_fast_path_matches_per_field_check(
+    values: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = Record(*values)._validate()
+    with monkeypatch.context() as patched:
+        patched.setattr(record_module, "_ALLOWED_ONLY", re.compile("(?!)"))  # never matches: per-field checks
+        slow = Record(*values)._validate()
+    assert fast == slow
+
+
+@FAST
+@given(pairs=st.lists(st.tuples(st.sampled_from(["a", "b", "Label", "AIGC"]), st.integers()), max_size=6))
+def test_pairs_hook_reports_duplicates_like_the_loop(pairs: list[tuple[str, Any]]) -> None:
+    expected: dict[str, Any] = {}
+    duplicates = []
+    for key, value in pairs:
+        if key in expected:
+            duplicates.append(key)
+        expected[key] = value
+    if duplicates:
+        expected["\x00duplicates"] = duplicates
+    got = _pairs_hook(pairs)
+    assert got == expected and list(got) == list(expected)
+
+
+def test_parse_value_still_reports_duplicate_keys() -> None:
+    parsed = parse_value('{"Label":"1","Label":"2","ContentProducer":"x","ProduceID":"y"}')
+    assert parsed.record is not None and parsed.record.Label == "2"
+    assert any(f.field == "Label" and "more than once" in f.message for f in parsed.findings)
+
+
+# ---- XMP: elements-only walk when the text holds no ":AIGC=" ----------------------------------------------------
+
+_NAMESPACES = [spec.XMP_NAMESPACE, spec.XMP_NAMESPACE.rstrip("/"), "http://example.com/TC260/", "urn:other:"]
+
+
+@st.composite
+def _packets(draw: st.DrawFn) -> str:
+    decls = " ".join(f'xmlns:n{i}="{ns}"' for i, ns in enumerate(_NAMESPACES))
+    parts = []
+    for _ in range(draw(st.integers(0, 5))):
+        prefix = f"n{draw(st.integers(0, len(_NAMESPACES) - 1))}"
+        kind = draw(st.sampled_from(["element", "attribute", "alt", "other", "noprefix"]))
+        value = draw(st.sampled_from(['{"Label":"1"}', "&quot;x&quot;", "plain"]))
+        space = draw(st.sampled_from(["", " ", "\n"]))
+        if kind == "element":
+            parts.append(f"<{prefix}:AIGC>{value}</{prefix}:AIGC>")
+        elif kind == "attribute":
+            parts.append(f"<rdf:Description {prefix}:AIGC{space}={space}'{value}'/>")
+        elif kind == "alt":
+            parts.append(
+                f'<{prefix}:AIGC><rdf:Alt><rdf:li xml:lang="x-default">{value}</rdf:li></rdf:Alt></{prefix}:AIGC>'
+            )
+        elif kind == "other":
+            parts.append(f"<{prefix}:Other a='AIGC'>AIGC</{prefix}:Other>")
+        else:
+            parts.append(f"<AIGC>{value}</AIGC>")
+    return (
+        f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        f'{decls}><rdf:Description rdf:about="">{"".join(parts)}</rdf:Description></rdf:RDF></x:xmpmeta>'
+    )
+
+
+@FAST
+@given(packet=_packets(), as_bytes=st.booleans())
+def test_find_aigc_elements_only_walk_matches_full_walk(packet: str, as_bytes: bool) -> None:
+    data: bytes | str = packet.encode("utf-8") if as_bytes else packet
+    root = xmp.parse_packet(data)
+    full = xmp.find_aigc_in_tree(root, attributes=True)
+    if not xmp.might_hold_aigc_attribute(data):
+        assert xmp.find_aigc_in_tree(root, attributes=False) == full
+    assert xmp.find_aigc(data) == full
+
+
+def test_attribute_check_is_conservative_for_text_that_is_not_ascii_compatible() -> None:
+    packet = f'<rdf:Description xmlns:TC260="{spec.XMP_NAMESPACE}" TC260:AIGC="v"/>'
+    assert xmp.might_hold_aigc_attribute(packet.encode("utf-16"))
+    assert xmp.might_hold_aigc_attribute(packet.encode("utf-32-be"))
+    assert not xmp.might_hold_aigc_attribute(packet.replace("AIGC", "Other").encode("utf-8"))
+
+
+# ---- HTML: tokenize the head only -------------------------------------------------------------------------------
+
+
+class _Oracle(HTMLParser):
+    """The whole page tokenized: AIGC meta start offsets and where the first <body> start tag is."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.metas: list[int] = []
+        self.body: int | None = None
+
+    def _at(self) -> int:
+        line, col = self.getpos()
+        return self.lines[line - 1] + col
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body" and self.body is None:
+            self.body = self._at()
+        values = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "meta" and values.get("name", "").strip().lower() == "aigc":
+            self.metas.append(self._at())
+
+    handle_startendtag = handle_starttag
+
+
+_HTML_PIECES = [
+    '<meta name="AIGC" content="{&quot;Label&quot;:&quot;1&quot;}">',
+    "<META NAME=aigc CONTENT='x'/>",
+    "<!-- <body> -->",
+    "<!-- <meta name=AIGC content=c> -->",
+    "<script>var s = '<body>'; </script>",
+    "<style>p{} /* <body> */</style>",
+    '<meta name="x" content="<body>">',
+    '<meta name="AIGC" content="<body>">',
+    "<title>t &amp; <body</title>",
+    "<body>",
+    "<BODY class=a>",
+    "<p>text &amp</p>",
+    "<body/>",
+    "\n",
+    "text",
+    "&",
+]
+
+
+@FAST
+@given(pieces=st.lists(st.sampled_from(_HTML_PIECES), max_size=14), filler=st.integers(0, 3))
+def test_html_head_scan_matches_full_tokenizer_before_body(
+    tmp_path: Path, pieces: list[str], filler: int
+) -> None:
+    page = "<html><head>" + "".join(pieces) + "<p>filler</p>\n" * (filler * 3000) + "</html>"
+    path = tmp_path / "p.html"
+    path.write_bytes(page.encode("utf-8"))
+    text = page.encode("utf-8").decode("latin-1")
+    oracle = _Oracle(text)
+    oracle.feed(text)
+    oracle.close()
+    expected = [start for start in oracle.metas if oracle.body is None or start < oracle.body]
+    with open_source(path) as src:
+        spans = html_module._find_in_head(src)
+    assert [start for start, _, _ in spans] == expected
+    for start, end, _ in spans:
+        assert text[start:end].lower().startswith("<meta")
+
+
+def test_html_large_page_reads_the_head_label(tmp_path: Path) -> None:
+    path = tmp_path / "big.html"
+    record = Record.new(PRODUCER, produce_id="big")
+    path.write_text("<html><head><title>t</title></head><body>" + "<p>x</p>\n" * 200_000 + "</body></html>")
+    write(path, record)
+    assert [item.record for item in read(path).labels] == [record]
+
+
+# ---- Markdown: front matter from the head of the file, one YAML parse --------------------------------------------
+
+
+@FAST
+@given(
+    front=st.lists(
+        st.sampled_from(
+            ["title: a\n", "AIGC:\n  Label: '1'\n", "x: 1\r\n", "---\n", "...\n", "y: é\u2028\n"]
+        ),
+        max_size=6,
+    ),
+    opening=st.sampled_from(["---\n", "---\r\n", "\ufeff---\n", "--- \n", "# no\n"]),
+    filler=st.integers(0, 2),
+)
+def test_markdown_front_matter_window_matches_whole_text(
+    tmp_path: Path, front: list[str], opening: str, filler: int
+) -> None:
+    body = "body line\n" * (filler * 5000 + 1)
+    path = tmp_path / "a.md"
+    path.write_bytes((opening + "".join(front) + body).encode("utf-8"))
+    with open_source(path) as src:
+        fast = md_module._front_matter(src)
+        slow = md_module.FrontMatter(md_module._decode(src))
+    assert (fast.present, fast.lines, fast.start, fast.end, fast.bom, fast.newline) == (
+        slow.present,
+        slow.lines,
+        slow.start,
+        slow.end,
+        slow.bom,
+        slow.newline,
+    )
+
+
+@FAST
+@given(
+    value=st.dictionaries(
+        st.one_of(st.sampled_from(spec.FIELDS), st.text(max_size=5)),
+        st.one_of(
+            st.text(max_size=120),
+            st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E)),
+            st.integers(),
+        ),
+        max_size=7,
+    )
+)
+def test_markdown_label_dump_matches_pyyaml(value: dict[str, Any]) -> None:
+    assert md_module.dump_label(value) == yaml.safe_dump(
+        {spec.FIELD_NAME: value}, allow_unicode=True, sort_keys=False
+    )
+
+
+@FAST
+@given(
+    text=st.sampled_from(
+        [
+            "a: 1\nb: [x, y]\nAIGC:\n  Label: '1'\n",
+            'AIGC: \'{"Label":"1"}\'\n',
+            "a: &x [1, 2]\nb: *x\n",
+            "- 1\n- 2\n",
+            "",
+            "# only a comment\n",
+            "a: 2001-12-14\nb: 0o17\nc: ~\nd: yes\n",
+        ]
+    )
+)
+def test_markdown_yaml_load_matches_safe_load(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "y.md"
+    path.write_text("---\n" + text + "---\n")
+    with open_source(path) as src:
+        assert md_module._load_yaml(text, src) == yaml.safe_load(text)
+
+
+def test_markdown_large_file_reads_front_matter(tmp_path: Path) -> None:
+    record = Record.new(PRODUCER, produce_id="md")
+    path = tmp_path / "big.md"
+    path.write_text("---\ntitle: x\n---\n" + "line of text\n" * 200_000)
+    write(path, record)
+    assert [item.record for item in read(path).labels] == [record]
