@@ -210,6 +210,10 @@ class Matcher:
         self.max_exact = max((len(e.keyword) for e in self.exact), default=1)
         self._word = np.array([e.mode == "word" for e in self.entries], dtype=bool)
         self._has_allow = any(e.allow for e in self.entries)
+        # Per pattern: what its hits carry, and the rank of its keyword (hits are ordered by start, end, keyword).
+        self._meta = [(e.keyword, e.risks, e.mode) for e in self.entries]
+        ranks = {k: i for i, k in enumerate(sorted({e.keyword for e in self.entries}))}
+        self._rank = np.array([ranks[e.keyword] for e in self.entries], dtype=np.int64)
         if engine == "auto":
             # Same hits either way (a test holds them equal); hyperscan is faster when the extra is installed.
             engine = "hyperscan" if hyperscan_available() else "ahocorasick"
@@ -248,45 +252,61 @@ class Matcher:
             norm = normalize(text, self.options)
             hits = self._normalized_hits(text, norm, report_from, report_to, base, max_hits)
         if self._exact_ac is not None and text:
+            exact = len(hits)
             for pid, s, e in self._exact_ac.find_matches_as_indexes(text, overlapping=True):
                 if report_from < e <= report_to:
                     entry = self.exact[pid]
                     hits.append(Hit(s + base, e + base, entry.keyword, entry.risks, text[s:e], "exact"))
+            if len(hits) > exact:  # the normalised hits come sorted already
+                hits.sort(key=lambda h: (h.start, h.end, h.keyword))
         if len(hits) > max_hits:
             raise LimitExceededError(f"more than {max_hits} keyword hits; the input looks degenerate")
-        hits.sort(key=lambda h: (h.start, h.end, h.keyword))
         return hits
 
     def _normalized_hits(
         self, text: str, norm: Normalized, report_from: int, report_to: int, base: int, max_hits: int
     ) -> list[Hit]:
+        """Hits of the normalised patterns ending in ``(report_from, report_to]``, sorted by start, end, keyword.
+
+        Everything up to the final list is done on arrays; per hit, Python only slices the matched text and builds
+        the tuple.
+        """
         assert self._backend is not None
         data = norm.text.encode("utf-8", "surrogatepass")
         pid, bstart, bend = self._backend.scan(data)
         if pid.size == 0:
             return []
-        ustart, uend = char_offsets(data, bstart, bend)
         if pid.size > max_hits:
             raise LimitExceededError(f"more than {max_hits} keyword hits; the input looks degenerate")
+        ustart, uend = char_offsets(data, bstart, bend)
         if self._word[pid].any():
             ok = ~self._word[pid] | self._word_boundaries(norm.units, ustart, uend)
             pid, ustart, uend = pid[ok], ustart[ok], uend[ok]
         ostart, oend = norm.spans(ustart, uend)
         keep = (oend > report_from) & (oend <= report_to)
-        hits = []
-        for p, us, ue, s, e in zip(
-            pid[keep].tolist(),
-            ustart[keep].tolist(),
-            uend[keep].tolist(),
-            ostart[keep].tolist(),
-            oend[keep].tolist(),
-            strict=True,
-        ):
-            entry = self.entries[p]
-            if entry.allow and self._allowed(norm, p, us, ue):
-                continue
-            hits.append(Hit(s + base, e + base, entry.keyword, entry.risks, text[s:e], entry.mode))
-        return hits
+        order = np.flatnonzero(keep)
+        order = order[np.lexsort((pid[order], self._rank[pid[order]], oend[order], ostart[order]))]
+        pids = pid[order].tolist()
+        starts = ostart[order].tolist()
+        ends = oend[order].tolist()
+        if self._has_allow:
+            entries = self.entries
+            allowed = [
+                bool(entries[p].allow) and self._allowed(norm, p, us, ue)
+                for p, us, ue in zip(pids, ustart[order].tolist(), uend[order].tolist(), strict=True)
+            ]
+            if any(allowed):
+                pids, starts, ends = (
+                    [x for x, a in zip(col, allowed, strict=True) if not a] for col in (pids, starts, ends)
+                )
+        meta = self._meta
+        new = (
+            tuple.__new__
+        )  # a Hit without the keyword-argument handling of its constructor: about twice as fast
+        return [
+            new(Hit, (s + base, e + base, m[0], m[1], text[s:e], m[2]))
+            for m, s, e in zip(map(meta.__getitem__, pids), starts, ends, strict=True)
+        ]
 
     @staticmethod
     def _word_boundaries(
@@ -419,23 +439,23 @@ class Stream:
 
     def _scan(self, buf: str, *, final: bool) -> list[Hit]:
         base = self._tail_base
+        done = self._done
         limit = base + len(buf) - (0 if final else 1)
-        hits = self._m._find_block(buf, self._done - base, len(buf), base, max_hits=self._max_hits)
-        out = []
-        for h in hits:
-            if h.end <= self._done or h.end > limit or (h.start, h.keyword, h.mode) in self._reported:
-                continue
-            out.append(h)
-            self._reported.add((h.start, h.keyword, h.mode))
+        hits = self._m._find_block(buf, done - base, limit - base, base, max_hits=self._max_hits)
+        # Every hit ends in (done, limit]. One reported before ended at or before ``done``, so it started before it:
+        # only those hits can repeat one (found again with its span extended by a repeat in this chunk).
+        reported = self._reported
+        out = [h for h in hits if h.start >= done or (h.start, h.keyword, h.mode) not in reported]
         self._hits += len(out)
         if self._hits > self._max_hits:
             raise LimitExceededError(f"more than {self._max_hits} keyword hits; the input looks degenerate")
-        self._done = max(self._done, limit)
+        self._done = max(done, limit)
         if not final:
             keep = self._tail_of(buf)
-            self._tail_base = base + len(buf) - len(keep)
+            self._tail_base = tail = base + len(buf) - len(keep)
             self._tail = keep
-            self._reported = {k for k in self._reported if k[0] >= self._tail_base}
+            self._reported = {k for k in reported if k[0] >= tail}
+            self._reported.update((h.start, h.keyword, h.mode) for h in out if h.start >= tail)
         return out
 
     def _tail_of(self, buf: str) -> str:
