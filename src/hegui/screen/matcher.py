@@ -63,8 +63,8 @@ class Hit(NamedTuple):
 
 
 class _Backend(Protocol):
-    def scan(self, data: bytes) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-        """(pattern ids, start byte offsets, end byte offsets) of every occurrence, overlapping."""
+    def scan(self, data: bytes) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """(pattern ids, end byte offsets) of every occurrence, overlapping."""
         ...
 
 
@@ -74,12 +74,12 @@ class _AhoCorasick:
 
         self._ac = ahocorasick_rs.BytesAhoCorasick(patterns, implementation=ahocorasick_rs.Implementation.DFA)
 
-    def scan(self, data: bytes) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    def scan(self, data: bytes) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         found = self._ac.find_matches_as_indexes(data, overlapping=True)
         if not found:
-            return _E, _E, _E
+            return _E, _E
         arr = np.asarray(found, dtype=np.int64)
-        return arr[:, 0], arr[:, 1], arr[:, 2]
+        return arr[:, 0], arr[:, 2]
 
 
 class _Hyperscan:
@@ -96,13 +96,12 @@ class _Hyperscan:
         except ImportError as exc:  # pragma: no cover - depends on the extra
             raise UsageError("the hyperscan engine needs the extra: pip install 'hegui[hyperscan]'") from exc
         escaped = [b"".join(b"\\x%02x" % c for c in p) for p in patterns]
-        self._lengths = np.array([len(p) for p in patterns], dtype=np.int64)
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._db.compile(expressions=escaped, ids=list(range(len(escaped))), flags=0)
         self._hs = hyperscan
         self._local = threading.local()  # hyperscan scratch space must not be shared between threads
 
-    def scan(self, data: bytes) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    def scan(self, data: bytes) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         ids: list[int] = []
         ends: list[int] = []
 
@@ -115,10 +114,8 @@ class _Hyperscan:
             scratch = self._local.scratch = self._hs.Scratch(self._db)
         self._db.scan(data, match_event_handler=on_match, scratch=scratch)
         if not ids:
-            return _E, _E, _E
-        pid = np.asarray(ids, dtype=np.int64)
-        end = np.asarray(ends, dtype=np.int64)
-        return pid, end - self._lengths[pid], end
+            return _E, _E
+        return np.asarray(ids, dtype=np.int64), np.asarray(ends, dtype=np.int64)
 
 
 _E = np.zeros(0, dtype=np.int64)
@@ -212,6 +209,7 @@ class Matcher:
         self._has_allow = any(e.allow for e in self.entries)
         # Per pattern: what its hits carry, and the rank of its keyword (hits are ordered by start, end, keyword).
         self._meta = [(e.keyword, e.risks, e.mode) for e in self.entries]
+        self._chars = np.array([len(p.decode("utf-8", "surrogatepass")) for p in patterns], dtype=np.int64)
         ranks = {k: i for i, k in enumerate(sorted({e.keyword for e in self.entries}))}
         self._rank = np.array([ranks[e.keyword] for e in self.entries], dtype=np.int64)
         if engine == "auto":
@@ -273,12 +271,13 @@ class Matcher:
         """
         assert self._backend is not None
         data = norm.text.encode("utf-8", "surrogatepass")
-        pid, bstart, bend = self._backend.scan(data)
+        pid, bend = self._backend.scan(data)
         if pid.size == 0:
             return []
         if pid.size > max_hits:
             raise LimitExceededError(f"more than {max_hits} keyword hits; the input looks degenerate")
-        ustart, uend = char_offsets(data, bstart, bend)
+        (uend,) = char_offsets(data, bend)
+        ustart = uend - self._chars[pid]  # one character per unit: a match spans its pattern's length
         if self._word[pid].any():
             ok = ~self._word[pid] | self._word_boundaries(norm.units, ustart, uend)
             pid, ustart, uend = pid[ok], ustart[ok], uend[ok]

@@ -28,6 +28,7 @@ pinyin and homophone substitutions (``fa轮功``) are not folded.
 
 from __future__ import annotations
 
+import codecs
 import sys
 import threading
 import unicodedata
@@ -102,7 +103,8 @@ class Normalized:
     def text(self) -> str:
         """The normalised text as a Python string (built on first use)."""
         if self._text is None:
-            self._text = self.units.tobytes().decode("utf-16-le", "surrogatepass")
+            # Decoded straight from the array's buffer (no intermediate bytes copy).
+            self._text = codecs.utf_16_le_decode(self.units.astype("<u2", copy=False), "surrogatepass")[0]
         return self._text
 
     def __len__(self) -> int:
@@ -318,13 +320,21 @@ def _repeats(
         return _EMPTY
     same = np.flatnonzero(folded[1:] == folded[:-1]) + 1
     if drop.size:
-        after = drop + 1
-        same = same[~np.isin(same, np.union1d(drop, after))]  # dropped, or compared with a dropped neighbour
-        after = after[(after < n) & ~np.isin(after, drop)]  # kept characters right after a dropped run
-        kept_index = after - np.searchsorted(drop, after)  # their index in the text without ``drop``
-        after, kept_index = after[kept_index > 0], kept_index[kept_index > 0]
-        before = _position_map(drop)(kept_index - 1)
-        same = np.union1d(same, after[folded[after] == folded[before]])
+        # Leave out the characters that are dropped or whose left neighbour is (``drop`` is sorted and small, so
+        # membership is a binary search rather than np.isin, whose set-up costs more than the search).
+        at = np.searchsorted(drop, same)
+        dropped = drop[np.minimum(at, drop.size - 1)] == same
+        after_drop = (at > 0) & (drop[np.maximum(at - 1, 0)] == same - 1)
+        same = same[~(dropped | after_drop)]
+        # The character right after each run of dropped ones compares with the kept one just before the run.
+        run_first = np.ones(drop.size, dtype=bool)
+        run_first[1:] = drop[1:] != drop[:-1] + 1
+        run_last = np.ones(drop.size, dtype=bool)
+        run_last[:-1] = run_first[1:]
+        before, after = drop[run_first] - 1, drop[run_last] + 1
+        ok = (before >= 0) & (after < n)
+        before, after = before[ok], after[ok]
+        same = np.sort(np.concatenate((same, after[folded[after] == folded[before]])))
     return same[han_value[folded[same]]] if same.size else _EMPTY
 
 
