@@ -104,7 +104,9 @@ class Normalized:
         """The normalised text as a Python string (built on first use)."""
         if self._text is None:
             # Decoded straight from the array's buffer (no intermediate bytes copy).
-            self._text = codecs.utf_16_le_decode(self.units.astype("<u2", copy=False), "surrogatepass")[0]
+            self._text = codecs.utf_16_le_decode(self.units.astype("<u2", copy=False).data, "surrogatepass")[
+                0
+            ]
         return self._text
 
     def __len__(self) -> int:
