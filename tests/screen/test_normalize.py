@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from hegui.screen.normalize import (
     MAX_FAST_RUN,
     NormalizeOptions,
-    _classes,
     _droppable_fast,
     _droppable_general,
+    _lookup,
     normalize,
     normalize_keyword,
     tables,
@@ -110,9 +110,11 @@ _all_options = [
 def _drops_both_ways(text: str, options: NormalizeOptions) -> tuple[list[int], list[int]]:
     t = tables(options)
     units, fast = to_units(text)
-    packed = np.take(t.packed_bmp if fast else t.packed_full, units)
+    packed = (t.packed_bmp if fast else t.packed_full)[units]
+    folded, cls = _lookup(units, t, fast)
+    assert folded.tolist() == (packed & 0xFFFF).tolist()
     return (
-        _droppable_fast(packed, _classes(packed), options).tolist(),
+        _droppable_fast(cls, options, lambda: packed).tolist(),
         _droppable_general(packed, options).tolist(),
     )
 

@@ -203,6 +203,12 @@ class _Tables:
         # Han flag by folded (16-bit) value: whether a kept character may collapse with its repeat.
         self.han_value = np.ascontiguousarray(han[:0x10000])
         self.packed_bmp = np.ascontiguousarray(packed[:0x10000])
+        # The same split in two for the fast path: folded values, and the flags as 4-bit classes (8 gap, 4 Han,
+        # 2 letter/digit, 1 invisible). Two narrow lookups cost less than one wide one and the unpacking after it.
+        self.fold_full = packed.astype(np.uint16)
+        self.cls_full = (packed >> 28).astype(np.uint8)
+        self.fold_bmp = np.ascontiguousarray(self.fold_full[:0x10000])
+        self.cls_bmp = np.ascontiguousarray(self.cls_full[:0x10000])
 
     @staticmethod
     def _apply_t2s(fold: NDArray[np.uint32]) -> None:
@@ -290,11 +296,8 @@ def normalize(text: str, options: NormalizeOptions = DEFAULT_OPTIONS) -> Normali
         return Normalized(np.zeros(0, dtype=np.uint16), _EMPTY, _EMPTY, _EMPTY, 0)
     t = tables(options)
     units, fast = to_units(text)
-    # One lookup gives the folded value (low 16 bits) and the flags (gap, Han, letter/digit, invisible) in the
-    # high bits. np.take is about twice as fast as fancy indexing here.
-    packed = np.take(t.packed_bmp if fast else t.packed_full, units)
-    folded = packed.astype(np.uint16)
-    drop = _droppable_fast(packed, _classes(packed), options)
+    folded, cls = _lookup(units, t, fast)
+    drop = _droppable_fast(cls, options, lambda: np.take(t.packed_bmp if fast else t.packed_full, units))
     rep_orig = _repeats(folded, drop, t.han_value) if options.collapse_repeats else _EMPTY
     if rep_orig.size == 0:
         return Normalized(np.delete(folded, drop) if drop.size else folded, drop, _EMPTY, _EMPTY, n)
@@ -304,7 +307,8 @@ def normalize(text: str, options: NormalizeOptions = DEFAULT_OPTIONS) -> Normali
     run_start = np.ones(rep.size, dtype=bool)
     run_start[1:] = rep[1:] != rep[:-1] + 1
     owner = np.maximum.accumulate(np.where(run_start, rep, 0)) - 1
-    all_drop = np.union1d(drop, rep_orig) if drop.size else rep_orig
+    # Drops and repeats are disjoint (a repeat is a kept character), so a sort suffices.
+    all_drop = np.sort(np.concatenate((drop, rep_orig))) if drop.size else rep_orig
     return Normalized(np.delete(folded, all_drop), all_drop, rep_orig, _position_map(drop)(owner), n)
 
 
@@ -340,23 +344,24 @@ def _repeats(
     return same[han_value[folded[same]]] if same.size else _EMPTY
 
 
-def _classes(packed: NDArray[np.uint32]) -> NDArray[np.uint8]:
-    """The flags as 4-bit classes (8 gap, 4 Han, 2 letter/digit, 1 invisible), padded with two zeros each side.
+def _lookup(
+    units: NDArray[np.uint16] | NDArray[np.uint32], t: _Tables, fast: bool
+) -> tuple[NDArray[np.uint16], NDArray[np.uint8]]:
+    """Folded values, and the 4-bit classes padded with two zeros each side.
 
     The padding stands for "no character": not a gap, not Han, not a letter, exactly how the general path treats
-    the text's edges, so the window tests below need no special case there.
+    the text's edges, so the window tests need no special case there. np.take (indices converted once, no bounds
+    check: every unit is inside its table) is about twice as fast as fancy indexing.
     """
-    n = packed.size
-    cls = np.zeros(n + 4, dtype=np.uint8)
-    if _LITTLE_ENDIAN:  # the top byte of each word, read in place (a strided view, no copy of the words)
-        np.right_shift(packed.view(np.uint8)[3::4], 4, out=cls[2:-2])
-    else:  # pragma: no cover - no big-endian CI
-        cls[2:-2] = (packed >> 28).astype(np.uint8)
-    return cls
+    idx = units.astype(np.intp)
+    folded = np.take(t.fold_bmp if fast else t.fold_full, idx, mode="clip")
+    cls = np.zeros(units.size + 4, dtype=np.uint8)
+    np.take(t.cls_bmp if fast else t.cls_full, idx, out=cls[2:-2], mode="clip")
+    return folded, cls
 
 
 def _droppable_fast(
-    packed: NDArray[np.uint32], cls: NDArray[np.uint8], options: NormalizeOptions
+    cls: NDArray[np.uint8], options: NormalizeOptions, packed: Callable[[], NDArray[np.uint32]]
 ) -> NDArray[np.int64]:
     """The positions :func:`_droppable` drops, found without listing every gap.
 
@@ -371,9 +376,8 @@ def _droppable_fast(
         return _EMPTY
     inv = _EMPTY
     if options.drop_invisible:
-        invisible = (cls[2:-2] & 1).view(
-            np.bool_
-        )  # 0 or 1: a valid boolean view, and nonzero is faster on it
+        # 0 or 1: a valid boolean view, and flatnonzero is much faster on booleans than on bytes.
+        invisible = (cls[2:-2] & 1).view(np.bool_)
         if invisible.any():
             inv = np.flatnonzero(invisible)
     if not options.drop_separators:
@@ -393,13 +397,29 @@ def _droppable_fast(
             break
         parts.append(cur)
     else:
-        return _droppable_general(packed, options)
+        return _droppable_general(packed(), options)
     seps = np.concatenate(parts) if len(parts) > 1 else starts
     seps.sort()
-    joined = seps[_separator_drops(packed, seps)]
+    joined = seps[_run_drops(cls, seps)]
     if joined.size == 0:
         return inv
     return np.union1d(inv, joined) if inv.size else joined
+
+
+def _run_drops(cls: NDArray[np.uint8], seps: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """:func:`_separator_drops` over the padded classes: ``seps`` holds whole runs of gaps (sorted)."""
+    new_run = np.ones(seps.size, dtype=bool)
+    new_run[1:] = seps[1:] != seps[:-1] + 1
+    run_id = np.cumsum(new_run) - 1
+    before = seps[new_run] + 1  # padded index of the character before the run (its start - 1, plus 2)
+    after = seps[np.append(new_run[1:], True)] + 3  # padded index of the character after the run
+    pf = cls[before]
+    nf = cls[after]
+    join = (pf & nf & 4) != 0  # Han on both sides
+    lone_p = ((pf & 2) != 0) & ((cls[before - 1] & 2) == 0)
+    lone_n = ((nf & 2) != 0) & ((cls[after + 1] & 2) == 0)
+    join |= lone_p & lone_n
+    return join[run_id]
 
 
 def _position_map(drop: NDArray[np.int64]) -> Callable[[NDArray[np.int64]], NDArray[np.int64]]:
