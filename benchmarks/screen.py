@@ -86,7 +86,7 @@ def make_text(kws: list[str], mb: float, rng: random.Random) -> str:
     return "".join(parts)
 
 
-def timed(fn: Callable[[], Any], repeat: int = 2) -> tuple[float, Any]:
+def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
     best = float("inf")
     result: Any = None
     for _ in range(repeat):

@@ -2,8 +2,10 @@
 
 Every step maps one original character to one normalised character or drops it, so a hit in the normalised text
 always points at an exact span of the original (:meth:`Normalized.span`). The work is vectorised with numpy
-(one table lookup per character and a few masks), because a per-character Python loop would be ten times slower
-than the keyword matcher it feeds.
+(two table lookups per character and a few 8-bit masks), because a per-character Python loop would be ten times
+slower than the keyword matcher it feeds. Only what ordinary text rarely has is followed up position by position:
+separator runs after a Han character or a lone letter, invisibles, repeats. The offset map is sparse (the dropped
+positions), so it costs nothing until a hit asks for its span.
 
 Steps, in order:
 
@@ -74,8 +76,8 @@ class Normalized:
     """Normalised text plus a sparse map back to the original.
 
     The normalised text is kept as 16-bit units (one per original code point that survives; code points above
-    U+FFFF that do not fold into the BMP are squashed into the private-use area, see :func:`squash`), because
-    that is what the byte automaton scans. ``dropped`` holds the original positions removed (invisibles,
+    U+FFFF that do not fold into the BMP are squashed into the private-use area, see :func:`squash`), so that
+    :attr:`text` has no surrogates and a position in it is a position in ``units``. ``dropped`` holds the original positions removed (invisibles,
     separators, repeats), ``repeat_pos``/``repeat_owner`` the repeats and the kept character each was merged
     into. Both are tiny for ordinary text, so the map costs nothing until a hit asks for its span.
     """
@@ -145,7 +147,7 @@ class Normalized:
 
 
 class _Tables:
-    """Lookup tables over every code point, built once per option set (about 0.5 s, 6 MB)."""
+    """Lookup tables over every code point, built once per option set (about 0.5 s, 10 MB)."""
 
     def __init__(self, options: NormalizeOptions) -> None:
         fold = np.arange(MAX_CODEPOINT, dtype=np.uint32)
