@@ -12,14 +12,18 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hegui.errors import InputError
 from hegui.label import Record, read, spec, write, xmp
 from hegui.label import record as record_module
+from hegui.label.containers import gif as gif_module
 from hegui.label.containers import html as html_module
 from hegui.label.containers import markdown as md_module
+from hegui.label.containers import png as png_module
+from hegui.label.containers import svg as svg_module
 from hegui.label.containers.base import open_source
 from hegui.label.record import _pairs_hook, parse_value, record_from_mapping
 
-from .conftest import PRODUCER
+from .conftest import PRODUCER, assert_reader_fails_cleanly, mutated
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -172,10 +176,13 @@ _HTML_PIECES = [
     "\n",
     "text",
     "&",
+    "&amp",
+    "<body\x0b>",
+    "<bodyx>",
 ]
 
 
-@FAST
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pieces=st.lists(st.sampled_from(_HTML_PIECES), max_size=14), filler=st.integers(0, 3))
 def test_html_head_scan_matches_full_tokenizer_before_body(
     tmp_path: Path, pieces: list[str], filler: int
@@ -281,3 +288,132 @@ def test_markdown_large_file_reads_front_matter(tmp_path: Path) -> None:
     path.write_text("---\ntitle: x\n---\n" + "line of text\n" * 200_000)
     write(path, record)
     assert [item.record for item in read(path).labels] == [record]
+
+
+# ---- SVG: large files parsed up to the last "AIGC" ----------------------------------------------------------------
+
+_SVG_LABEL = f'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:TC260="{spec.XMP_NAMESPACE}" rdf:about=""><TC260:AIGC>{{"Label":"1","ContentProducer":"{PRODUCER}","ProduceID":"N"}}</TC260:AIGC></rdf:Description></rdf:RDF>'
+_SVG_PIECES = [
+    "<metadata>" + _SVG_LABEL + "</metadata>",
+    f'<g xmlns:TC260="{spec.XMP_NAMESPACE}" TC260:AIGC=\'{{"Label":"2","a":">"}}\'/>',
+    "<text>AIGC is mentioned here</text>",
+    "<!-- AIGC in a comment -->",
+    '<rect width="1" height="1"/>',
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    pieces=st.lists(st.tuples(st.sampled_from(_SVG_PIECES), st.integers(0, 3)), max_size=5),
+    newline=st.sampled_from(["\n", ""]),
+)
+def test_svg_stream_matches_whole_parse(tmp_path: Path, pieces: list[tuple[str, int]], newline: str) -> None:
+    filler = '<rect x="1" y="1" width="8" height="8" fill="#3a7"/>' + newline
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg">' + newline]
+    for piece, blocks in pieces:
+        parts.append(piece + newline + filler * (blocks * 2000))
+    parts.append(filler * 5500 + "</svg>\n")
+    path = tmp_path / "big.svg"
+    path.write_text("".join(parts), encoding="utf-8")
+    assert path.stat().st_size > svg_module.STREAM_OVER
+    with open_source(path) as src:
+        _, root = svg_module._load(src)
+        whole = xmp.find_aigc_in_tree(root)
+        assert svg_module._stream_hits(src) == whole
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_svg_stream_fails_cleanly_on_damage(tmp_path: Path, data: st.DataObject) -> None:
+    head = (
+        '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><metadata>'
+        + _SVG_LABEL
+        + "</metadata>\n"
+    )
+    seed = (head + '<rect width="1"/>\n' * 20000 + "</svg>\n").encode("utf-8")
+    damaged = data.draw(mutated(seed[:4000]))
+    assert_reader_fails_cleanly(tmp_path / "d.svg", damaged + seed[4000:], "svg")
+
+
+def test_svg_stream_refuses_what_the_whole_parse_refuses(tmp_path: Path) -> None:
+    body = '<rect width="1"/>\n' * 20000
+    cases = {
+        "entities": '<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg">&a;'
+        + body
+        + "</svg>",
+        "not <svg>": '<html xmlns="http://www.w3.org/2000/svg">' + body + "</html>",
+        "well-formed": '<svg xmlns="http://www.w3.org/2000/svg"><g></h>' + _SVG_LABEL + body + "</svg>",
+    }
+    for message, text in cases.items():
+        path = tmp_path / "r.svg"
+        path.write_text(text)
+        with pytest.raises(InputError, match=message):
+            read(path, container="svg")
+    path.write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg"><!-- \xff -->' + body.encode() + b"</svg>")
+    with pytest.raises(InputError, match="UTF-8"):
+        read(path, container="svg")
+
+
+# ---- GIF and PNG: large files walked through a memory map ----------------------------------------------------------
+
+
+def _reference_sub_block_end(data: bytes, pos: int) -> int:
+    while data[pos]:
+        pos += data[pos] + 1
+    return pos + 1
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    runs=st.lists(st.tuples(st.integers(1, 400), st.integers(1, 254)), min_size=1, max_size=6),
+    start=st.integers(0, 300),
+)
+def test_gif_sub_block_walk_with_strided_runs_matches_step_by_step(
+    tmp_path: Path, runs: list[tuple[int, int]], start: int
+) -> None:
+    chain = bytearray()
+    for count, odd in runs:  # runs of full 255-byte sub-blocks, each ended by one shorter sub-block
+        chain += (b"\xff" + bytes(range(255))) * count
+        chain += bytes([odd]) + b"\xfe" * odd
+    chain += b"\x00"
+    data = b"\x07" * start + bytes(chain) + b"\xff" * 70_000  # the tail keeps the file over the window size
+    path = tmp_path / "chain.bin"
+    path.write_bytes(data)
+    with open_source(path) as src:
+        assert src.size > gif_module.WINDOW
+        assert gif_module._Window(src).skip_sub_blocks(start) == _reference_sub_block_end(data, start)
+
+
+def test_large_gif_and_png_walks_match_small_file_walks(tmp_path: Path) -> None:
+    from hegui.label.samples import gif as gif_sample
+    from hegui.label.samples import png as png_sample
+
+    record = Record.new(PRODUCER, produce_id="walk")
+    for maker, module in ((gif_sample, gif_module), (png_sample, png_module)):
+        folder = tmp_path / module.__name__
+        folder.mkdir()
+        (big,) = maker.make(folder, size=3_000_000)
+        write(big, record)
+        with open_source(big) as src:
+            if module is gif_module:
+                walked = gif_module.iter_blocks(src)
+            else:
+                walked = [(c.offset, c.length, c.type) for c in png_module._walk_chunks(src, ())]
+        # The same file walked by the small-file code path (window reads, no memory map).
+        saved = (gif_module.WINDOW, png_module.BIG_FILE)
+        try:
+            gif_module.WINDOW, png_module.BIG_FILE = 1 << 40, 1 << 40
+            with open_source(big) as src:
+                if module is gif_module:
+                    assert gif_module.iter_blocks(src) == walked
+                else:
+                    assert [(c.offset, c.length, c.type) for c in png_module._walk_chunks(src, ())] == walked
+        finally:
+            gif_module.WINDOW, png_module.BIG_FILE = saved
+        assert [item.record for item in read(big).labels] == [record]
+        data = big.read_bytes()
+        for cut in (len(data) // 2, len(data) - 3):
+            damaged = tmp_path / f"cut{big.suffix}"
+            damaged.write_bytes(data[:cut])
+            with pytest.raises(InputError, match="truncated"):
+                read(damaged)

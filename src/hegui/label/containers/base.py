@@ -14,6 +14,7 @@ label, render into a temporary file beside the target, read the label back, comp
 
 from __future__ import annotations
 
+import mmap
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -153,6 +154,22 @@ class Source:
         self.memo: dict[str, Any] = {}
         self._window_start = 0
         self._window = b""
+        self._view: mmap.mmap | None = None
+
+    def view(self) -> mmap.mmap | bytes:
+        """The whole file as a read-only buffer (memory-mapped, so nothing is copied), for walking long chains of
+        small headers (GIF sub-blocks, PNG chunks) in large files without one read per header. Callers check
+        offsets against :attr:`size` themselves; the map is closed with the file."""
+        if self._view is None:
+            if self.size == 0:
+                return b""
+            self._view = mmap.mmap(self.handle.fileno(), 0, access=mmap.ACCESS_READ)
+        return self._view
+
+    def close(self) -> None:
+        if self._view is not None:
+            self._view.close()
+            self._view = None
 
     def read_at(self, offset: int, length: int, *, what: str = "data") -> bytes:
         """Read exactly ``length`` bytes at ``offset`` or raise :class:`InputError` (truncated file).
@@ -170,8 +187,7 @@ class Source:
         if skip >= 0 and skip + length <= len(self._window):
             return self._window[skip : skip + length]
         if length <= READ_AHEAD:
-            self.handle.seek(offset)
-            window = self.handle.read(min(READ_AHEAD, self.size - offset))
+            window = os.pread(self.handle.fileno(), min(READ_AHEAD, self.size - offset), offset)
             if len(window) < length:
                 raise InputError(f"short read of {what}", path=self.path, offset=offset)
             self._window_start, self._window = offset, window
@@ -301,6 +317,7 @@ class open_source:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.handle: BinaryIO | None = None
+        self.source: Source | None = None
 
     def __enter__(self) -> Source:
         try:
@@ -311,9 +328,12 @@ class open_source:
             raise InputError("is a directory, not a file", path=self.path) from exc
         except OSError as exc:
             raise InputError(f"cannot open: {exc.strerror or exc}", path=self.path) from exc
-        return Source(self.handle, self.path, size)
+        self.source = Source(self.handle, self.path, size)
+        return self.source
 
     def __exit__(self, *exc: object) -> None:
+        if self.source is not None:
+            self.source.close()
         if self.handle is not None:
             self.handle.close()
 

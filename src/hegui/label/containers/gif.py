@@ -14,6 +14,7 @@ extension, graphic control extensions and other comments.
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -54,7 +55,9 @@ class _Window:
     def __init__(self, src: Source) -> None:
         self.src = src
         self.start = 0
-        self.data = b""
+        self.data: bytes | mmap.mmap = b""
+        if src.size > WINDOW:  # a large file is walked through a memory map: no reads, no copies
+            self.data = src.view()
 
     def byte(self, pos: int, what: str) -> int:
         if not self.start <= pos < self.start + len(self.data):
@@ -74,6 +77,12 @@ class _Window:
             limit = len(data)
             while rel < limit:  # hot loop over the in-memory window
                 n = data[rel]
+                if n == 255:
+                    # A run of full 255-byte sub-blocks (most of any image's data): their length bytes sit every
+                    # 256 bytes, so one strided slice finds where the run ends without a step per sub-block.
+                    run = data[rel:limit:256]
+                    rel += 256 * (len(run) - len(run.lstrip(b"\xff")))
+                    continue
                 if n == 0:
                     return self.start + rel + 1
                 rel += n + 1

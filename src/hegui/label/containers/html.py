@@ -34,6 +34,11 @@ class _MetaFinder(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.hits: list[tuple[tuple[int, int], str, str]] = []  # (position, raw tag text, content)
         self.xhtml = False
+        self.body: tuple[int, int] | None = None  # (line, column) of the first <body> start tag
+
+    def _body(self, tag: str) -> None:
+        if tag == "body" and self.body is None:
+            self.body = self.getpos()
 
     def _meta(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag != "meta":
@@ -44,10 +49,12 @@ class _MetaFinder(HTMLParser):
             self.hits.append((self.getpos(), raw, values.get("content", "")))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._body(tag)
         self._meta(tag, attrs)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.xhtml = True
+        self._body(tag)
         self._meta(tag, attrs)
 
 
@@ -72,7 +79,8 @@ def _find(src: Source) -> tuple[bytes, list[tuple[int, int, str]], bool]:
 
 
 HEAD_WINDOW = 64 * 1024  # bytes read first when looking for the head's end; most heads fit
-_BODY_OPEN = re.compile(rb"<body[\s/>]", re.IGNORECASE)
+# "<body" ended the way html.parser ends a tag name (so "<bodyx" and "<body\v" are not matched).
+_BODY_OPEN = re.compile(rb"<body[\t\n\r\f />\x00]", re.IGNORECASE)
 
 
 def _spans(finder: _MetaFinder, text: str) -> list[tuple[int, int, str]]:
@@ -123,6 +131,9 @@ def _find_in_head(src: Source) -> list[tuple[int, int, str]]:
             search_from = body.end()
     except (AssertionError, ValueError) as exc:  # html.parser's own failure modes on garbage
         raise src.error(f"HTML does not tokenize: {exc}") from exc
+    if finder.body is not None:  # tokenized past the body's start (no clean cut before it): drop what follows
+        body_at = finder.body
+        finder.hits = [hit for hit in finder.hits if hit[0] < body_at]
     return _spans(finder, data[:fed].decode("latin-1"))
 
 

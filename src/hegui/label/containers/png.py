@@ -22,6 +22,8 @@ TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
 LABEL_KEYWORDS = (b"AIGC", b"Description", b"Comment")
 MAX_CHUNK = 64 * 1024 * 1024  # a metadata chunk larger than this is refused
 MAX_INFLATED = 16 * 1024 * 1024  # zTXt / compressed iTXt: guard against decompression bombs
+BIG_FILE = 256 * 1024
+_HEADER = struct.Struct(">I4s")
 
 
 class Chunk:
@@ -56,10 +58,16 @@ def _walk_chunks(src: Source, check_crc_of: tuple[bytes, ...]) -> list[Chunk]:
         raise src.error("not a PNG file (bad signature)", 0)
     chunks: list[Chunk] = []
     offset = 8
+    # A large file is walked through a memory map (headers unpacked in place: no read per IDAT chunk).
+    view = src.view() if src.size > BIG_FILE else None
+    unpack_header = _HEADER.unpack_from
     while True:
         if offset + 12 > src.size:
             raise src.error("truncated PNG: chunk header runs past the end of the file (no IEND)", offset)
-        length, ctype = struct.unpack(">I4s", src.read_at(offset, 8, what="chunk header"))
+        if view is not None:
+            length, ctype = unpack_header(view, offset)
+        else:
+            length, ctype = unpack_header(src.read_at(offset, 8, what="chunk header"))
         if length > 0x7FFFFFFF:
             raise src.error(f"chunk length {length} exceeds the PNG maximum of 2^31-1", offset)
         if not (ctype.isalpha() and ctype.isascii()):

@@ -6,11 +6,15 @@ Edited as text so the drawing's markup stays byte for byte: an existing ``x:xmpm
 out, merged through :mod:`hegui.label.xmp` (other XMP properties kept) and put back in the same place; otherwise a
 new ``rdf:RDF`` goes into ``<metadata>`` (created right after the root ``<svg>`` start tag when missing). Parsing uses lxml with entity
 resolution, DTD loading and network access off; an internal DTD subset with entity declarations is refused.
-Compressed ``.svgz`` files are gzip streams and are not recognised as SVG.
+Compressed ``.svgz`` files are gzip streams and are not recognised as SVG. Files over 256 KiB are read without
+parsing all of them: parsing stops past the last ``AIGC`` in the file (see :func:`_stream_hits`), so damage after
+it is not reported when reading (writing still parses the whole file).
 """
 
 from __future__ import annotations
 
+import codecs
+import mmap
 import re
 from typing import BinaryIO
 
@@ -50,6 +54,69 @@ def _load(src: Source) -> tuple[str, etree._Element]:
     return text, root
 
 
+STREAM_OVER = 256 * 1024  # larger files are read by _stream_hits, from their head up to the last "AIGC"
+FEED_CHUNK = 4 * 1024
+_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
+
+
+def _stream_hits(src: Source) -> list[xmp.XmpHit]:
+    """The AIGC properties of a large SVG without parsing all of it: reading time follows the label's position.
+
+    The last ``AIGC`` in the file (found at memory speed) bounds where a label can be. The document is parsed
+    incrementally from its start until the parser has gone past that point (an element starting on a later line
+    than it has been reported), so every AIGC element and attribute is complete in the partial tree; the rest of
+    the file is not parsed. The same checks as for a whole file apply to the part parsed: UTF-8, no entity
+    declarations (a DTD can only come before the root element), well-formed XML, an ``<svg>`` root.
+    """
+    with mmap.mmap(src.handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        last = view.rfind(b"AIGC")
+        target_line: int | None = None
+        parser = etree.XMLPullParser(
+            events=("start",), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+        )
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        root: etree._Element | None = None
+        lines = 1  # line number at ``fed``
+        fed = 0
+        done = False
+        while fed < src.size and not done:
+            end = min(src.size, max(fed + FEED_CHUNK, last + FEED_CHUNK if fed <= last else 0))
+            chunk = view[fed:end]
+            pending = len(decoder.getstate()[0])
+            try:
+                decoder.decode(chunk, final=end == src.size)
+            except UnicodeDecodeError as exc:
+                raise src.error(f"SVG is not UTF-8: {exc.reason}", fed - pending + exc.start) from exc
+            if _ENTITY.search(view, max(0, fed - 8), end):
+                raise src.error(
+                    "SVG declares entities in its DTD; refused (possible entity-expansion attack)"
+                )
+            if target_line is None and last >= 0 and fed <= last < end:
+                target_line = lines + chunk.count(b"\n", 0, last - fed)
+            lines += chunk.count(b"\n")
+            fed = end
+            try:
+                parser.feed(chunk)
+                for _, element in parser.read_events():
+                    if root is None:
+                        root = element
+                        if etree.QName(root).localname != "svg":
+                            raise src.error("the root element is not <svg>")
+                    if fed > last + 4 and (target_line is None or (element.sourceline or 0) > target_line):
+                        done = True  # past the last "AIGC": every label is complete in the tree
+            except etree.XMLSyntaxError as exc:
+                raise src.error(f"SVG is not well-formed XML: {exc}") from exc
+        if not done:
+            try:
+                parser.close()
+            except etree.XMLSyntaxError as exc:
+                raise src.error(f"SVG is not well-formed XML: {exc}") from exc
+        attributes = xmp.might_hold_aigc_attribute(view[:fed])
+    if root is None:
+        raise src.error("the root element is not <svg>")
+    return xmp.find_aigc_in_tree(root, attributes=attributes)
+
+
 def _masked(text: str) -> str:
     """The text with comments blanked out (same length), so regexes never match inside a comment."""
     return _COMMENTS.sub(lambda m: " " * len(m.group(0)), text)
@@ -67,11 +134,15 @@ class SvgContainer(Container):
         return name.lower().endswith(".svg") and start.startswith((b"<?xml", b"<!--", b"<!DOCTYPE", b"<svg"))
 
     def scan(self, src: Source) -> list[Found]:
-        text, root = _load(src)
-        attributes = xmp.might_hold_aigc_attribute(text)
+        if src.size > STREAM_OVER:
+            if src.size > MAX_FILE:
+                src.read_all(limit=MAX_FILE)  # the same limit error as for a whole parse
+            hits = _stream_hits(src)
+        else:
+            text, root = _load(src)
+            hits = xmp.find_aigc_in_tree(root, attributes=xmp.might_hold_aigc_attribute(text))
         return [
-            found_from_value(self.name, "metadata XMP TC260:AIGC", hit.value, form=hit.form)
-            for hit in xmp.find_aigc_in_tree(root, attributes=attributes)
+            found_from_value(self.name, "metadata XMP TC260:AIGC", hit.value, form=hit.form) for hit in hits
         ]
 
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
