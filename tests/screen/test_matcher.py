@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hegui.errors import InputError, LimitExceededError
 from hegui.screen.lexicon import Lexicon, make_entry
 from hegui.screen.matcher import Matcher, char_offsets, hyperscan_available
+from hegui.screen.normalize import normalize
 
 
 def test_hits_carry_span_keyword_and_risks(demo_matcher: Matcher) -> None:
@@ -195,3 +196,30 @@ def test_char_offsets_convert_utf8_byte_offsets(text: str, fractions: list[float
     assert got_starts.dtype == np.int64 and got_ends.dtype == np.int64
     assert got_starts.tolist() == chars.tolist()
     assert got_ends.tolist() == (len(text) - chars).tolist()
+
+
+_ref_keywords = ["法轮功", "轮功", "轮", "abc", "bc", "b", "發財", "x y", "功法"]
+_ref_matchers = {
+    engine: Matcher([make_entry(k, ["A.1.h"]) for k in _ref_keywords], engine=engine)
+    for engine in ("ahocorasick", "hyperscan")
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("法轮功發财財abcxyAB .-\u200b😀，é")), max_size=120))
+def test_find_equals_brute_force_on_the_normalised_text(text: str) -> None:
+    # Every occurrence of every keyword form in the normalised text, found with str.find, mapped back by the
+    # offset map: what the UTF-8 scan, the byte-to-character conversion and the ordering must reproduce exactly.
+    norm = normalize(text)
+    expected = set()
+    for entry in _ref_matchers["ahocorasick"].entries:
+        for form in dict.fromkeys((entry.key, entry.key.replace(" ", ""))):
+            at = norm.text.find(form)
+            while at != -1:
+                s, e = norm.span(at, at + len(form))
+                expected.add((s, e, entry.keyword, text[s:e]))
+                at = norm.text.find(form, at + 1)
+    for m in _ref_matchers.values():
+        hits = m.find(text)
+        assert {(h.start, h.end, h.keyword, h.matched) for h in hits} == expected
+        assert hits == sorted(hits, key=lambda h: (h.start, h.end, h.keyword))
