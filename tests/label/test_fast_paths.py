@@ -417,3 +417,23 @@ def test_large_gif_and_png_walks_match_small_file_walks(tmp_path: Path) -> None:
             damaged.write_bytes(data[:cut])
             with pytest.raises(InputError, match="truncated"):
                 read(damaged)
+
+
+# ---- PDF: one pikepdf open serves the labels and the file findings ------------------------------------------------
+
+
+def test_pdf_info_labels_come_in_key_order_from_one_open(tmp_path: Path) -> None:
+    import pikepdf
+
+    record = Record.new(PRODUCER, produce_id="pdf")
+    path = tmp_path / "two.pdf"
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page()
+        pdf.docinfo["/Subject"] = record.to_wrapped_json()
+        pdf.docinfo["/AIGC"] = record.to_json()
+        pdf.docinfo["/Keywords"] = "AIGC"
+        pdf.save(path)
+    for _ in range(3):
+        scan = read(path)
+        assert [item.location for item in scan.labels] == ["Info /AIGC", "Info /Subject"]
+        assert [f.rule for f in scan.findings] == ["gb45438-6.1c"]

@@ -91,21 +91,25 @@ def _stream_bytes(stream: pikepdf.Stream, src: Source, what: str) -> bytes:
         return bytes(raw)
     names = [str(f) for f in filters] if isinstance(filters, pikepdf.Array) else [str(filters)]
     if names == ["/FlateDecode"] and stream.get("/DecodeParms") is None:
-        inflater = zlib.decompressobj()
-        try:
-            out = inflater.decompress(raw, MAX_METADATA_INFLATED)
-        except zlib.error as exc:
-            raise InputError(f"{what}: corrupt Flate data: {exc}", path=src.path) from exc
-        if inflater.unconsumed_tail:
-            raise LimitExceededError(
-                f"{what} inflates beyond {MAX_METADATA_INFLATED} bytes; refused", path=src.path
-            )
-        return out
+        return _inflate(raw, src, what)
     if len(raw) > MAX_OTHER_FILTER_RAW:
         raise LimitExceededError(
             f"{what} uses filters {names} and is too large to decode safely ({len(raw)} bytes)", path=src.path
         )
     return bytes(stream.read_bytes())
+
+
+def _inflate(raw: bytes, src: Source, what: str) -> bytes:
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(raw, MAX_METADATA_INFLATED)
+    except zlib.error as exc:
+        raise InputError(f"{what}: corrupt Flate data: {exc}", path=src.path) from exc
+    if inflater.unconsumed_tail:
+        raise LimitExceededError(
+            f"{what} inflates beyond {MAX_METADATA_INFLATED} bytes; refused", path=src.path
+        )
+    return out
 
 
 @dataclass
@@ -133,7 +137,7 @@ class PdfContainer(Container):
         info = pdf.trailer.get("/Info")
         info_found: Found | None = None
         if isinstance(info, pikepdf.Dictionary):
-            for key in list(info.keys()):
+            for key in sorted(info.keys()):  # pikepdf gives a set: sorted, so the order does not vary by run
                 value = info[key]
                 if spec.FIELD_NAME in key.upper():
                     found = found_from_value(self.name, f"Info {key}", _text(value, src))
@@ -162,31 +166,37 @@ class PdfContainer(Container):
         return _State(labels, info_keys, packet, broken)
 
     def scan(self, src: Source) -> list[Found]:
-        with opened(src) as pdf:
-            try:
-                return self._state(src, pdf).labels
-            except HeguiError:
-                raise
-            except Exception as exc:
-                raise InputError(f"broken PDF: {type(exc).__name__}: {exc}", path=src.path) from exc
+        return self._read(src)[0]
 
     def file_findings(self, src: Source, labels: list[Found]) -> list[Finding]:
-        findings: list[Finding] = []
+        return self._read(src)[1]
+
+    def _read(self, src: Source) -> tuple[list[Found], list[Finding]]:
+        """Labels and file findings, from one look at the file (scan and file_findings share it)."""
+        cached: tuple[list[Found], list[Finding]] | None = src.memo.get("pdf")
+        if cached is None:
+            cached = self._read_pikepdf(src)
+            src.memo["pdf"] = cached
+        return cached
+
+    def _findings(self, state: _State, c2pa: bool) -> list[Finding]:
+        findings: list[Finding] = [c2pa_warning()] if c2pa else []
+        if state.packet_broken and state.packet is not None:
+            try:
+                xmp.find_aigc(state.packet)
+            except InputError as exc:
+                findings.append(Finding("warning", "xmp", f"XMP metadata stream unreadable: {exc}"))
+        return findings
+
+    def _read_pikepdf(self, src: Source) -> tuple[list[Found], list[Finding]]:
         with opened(src) as pdf:
             try:
-                if _has_c2pa(pdf):
-                    findings.append(c2pa_warning())
-                metadata = pdf.Root.get("/Metadata")
-                if isinstance(metadata, pikepdf.Stream):
-                    try:
-                        xmp.find_aigc(_stream_bytes(metadata, src, "XMP metadata stream"))
-                    except InputError as exc:
-                        findings.append(Finding("warning", "xmp", f"XMP metadata stream unreadable: {exc}"))
+                state = self._state(src, pdf)
+                return state.labels, self._findings(state, _has_c2pa(pdf))
             except HeguiError:
                 raise
             except Exception as exc:
                 raise InputError(f"broken PDF: {type(exc).__name__}: {exc}", path=src.path) from exc
-        return findings
 
     # ---- writing --------------------------------------------------------------------------------------------
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
