@@ -203,6 +203,13 @@ class JpegContainer(Container):
         return head.startswith(b"\xff\xd8\xff")
 
     def _state(self, src: Source) -> _State:
+        """The segments and what they hold, parsed once per open file (scan and file_findings share it)."""
+        cached: _State | None = src.memo.get("jpeg")
+        if cached is None:
+            cached = src.memo["jpeg"] = self._parse_state(src)
+        return cached
+
+    def _parse_state(self, src: Source) -> _State:
         src = Window(src)
         segments, sos = iter_segments(src)
         state = _State(segments, sos)
@@ -246,14 +253,8 @@ class JpegContainer(Container):
         return self._state(src).labels
 
     def file_findings(self, src: Source, labels: list[Found]) -> list[Finding]:
-        src = Window(src)
-        for seg in iter_segments(src)[0]:
-            head = (
-                b"" if seg.marker != APP11 else src.read_at(seg.payload_offset, min(seg.payload_size, HEAD))
-            )
-            if is_c2pa(head):
-                return [c2pa_warning()]
-        return []
+        # _state looked at the head of every APP11 segment that starts like JUMBF (is_c2pa needs that start).
+        return [c2pa_warning()] if self._state(src).c2pa else []
 
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
         state = self._state(src)

@@ -208,25 +208,18 @@ class Tiff:
             )
         table = self.view.read_at(offset + cs, count * es + self.inline_size, what="IFD entries")
         entries: list[Entry] = []
-        for i in range(count):
-            at = offset + cs + i * es
-            raw = table[i * es : (i + 1) * es]
-            if self.big:
-                tag, ftype, n = self.unpack("HHQ", raw[:12])
-                field = raw[12:20]
-                (pointer,) = self.unpack("Q", field)
-                value_at = at + 12
-            else:
-                tag, ftype, n = self.unpack("HHI", raw[:8])
-                field = raw[8:12]
-                (pointer,) = self.unpack("I", field)
-                value_at = at + 8
+        inline_size = self.inline_size
+        field_at = 12 if self.big else 8  # offset of the value field within an entry
+        layout = struct.Struct(self.order + ("HHQQ" if self.big else "HHII"))
+        at = offset + cs
+        for tag, ftype, n, pointer in layout.iter_unpack(table[: count * es]):  # one C loop over the table
             unit = TYPE_SIZES.get(ftype)
             if unit is None:
                 entries.append(Entry(tag, ftype, n, at, None, False))
-                continue
-            inline = n * unit <= self.inline_size
-            entries.append(Entry(tag, ftype, n, at, value_at if inline else pointer, inline))
+            else:
+                inline = n * unit <= inline_size
+                entries.append(Entry(tag, ftype, n, at, at + field_at if inline else pointer, inline))
+            at += es
         (next_offset,) = self.unpack("Q" if self.big else "I", table[count * es :])
         return Ifd(offset, tuple(entries), next_offset)
 
@@ -463,6 +456,13 @@ class TiffContainer(Container):
         return head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
     def _state(self, src: Source) -> _State:
+        """IFD0 and what it holds, read once per open file (scan and file_findings share it)."""
+        cached: _State | None = src.memo.get("tiff")
+        if cached is None:
+            cached = src.memo["tiff"] = self._read_state(src)
+        return cached
+
+    def _read_state(self, src: Source) -> _State:
         tiff = Tiff(src, src.path)
         ifd0 = tiff.read_ifd(tiff.first_ifd)
         packet: bytes | None = None
@@ -483,8 +483,7 @@ class TiffContainer(Container):
         return self._state(src).labels
 
     def file_findings(self, src: Source, labels: list[Found]) -> list[Finding]:
-        tiff = Tiff(src, src.path)
-        return [c2pa_warning()] if tiff.read_ifd(tiff.first_ifd).get(TAG_C2PA) is not None else []
+        return [c2pa_warning()] if self._state(src).ifd0.get(TAG_C2PA) is not None else []
 
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
         state = self._state(src)
