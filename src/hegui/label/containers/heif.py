@@ -101,7 +101,14 @@ class _Reader:
         return out
 
     def uint(self, n: int) -> int:
-        return int.from_bytes(self.take(n), "big") if n else 0
+        if not n:
+            return 0
+        pos = self.pos
+        end = pos + n
+        if end > len(self.data):
+            raise self.src.error(f"{self.what} box is too short", self.base + pos)
+        self.pos = end
+        return int.from_bytes(self.data[pos:end], "big")
 
     def cstring(self) -> str:
         end = self.data.find(b"\x00", self.pos)
@@ -415,8 +422,16 @@ class HeifContainer(Container):
     def sniff(self, head: bytes, name: str) -> bool:
         return _is_heif(head)
 
+    @staticmethod
+    def _meta(src: Source) -> Meta:
+        """:func:`parse_meta`, once per open file when reading (scan and file findings share it)."""
+        cached: Meta | None = src.memo.get("heif")
+        if cached is None:
+            cached = src.memo["heif"] = parse_meta(src)
+        return cached
+
     def scan(self, src: Source) -> list[Found]:
-        meta = parse_meta(src)
+        meta = self._meta(src)
         labels: list[Found] = []
         for item in meta.items.values():
             is_xmp = _is_xmp_item(item)
@@ -454,7 +469,7 @@ class HeifContainer(Container):
         return labels
 
     def file_findings(self, src: Source, labels: list[Found]) -> list[Finding]:
-        return [c2pa_warning()] if any(u == C2PA_UUID for u, _, _ in parse_meta(src).uuids) else []
+        return [c2pa_warning()] if any(u == C2PA_UUID for u, _, _ in self._meta(src).uuids) else []
 
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
         meta = parse_meta(src)
