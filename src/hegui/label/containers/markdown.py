@@ -112,13 +112,27 @@ def dump_label(value: dict[Any, Any]) -> str:
     libyaml's emitter writes the same text as PyYAML's for Annex E keys with printable-ASCII string values (the
     tests check this) and is much faster; anything else goes through PyYAML's emitter.
     """
-    dumper: type[yaml.SafeDumper] = yaml.SafeDumper
     if all(
         type(k) is str and k in RECORD_KEYS and type(v) is str and _PLAIN_ASCII.fullmatch(v)
         for k, v in value.items()
     ):
-        dumper = _DUMPER
-    return yaml.dump({spec.FIELD_NAME: value}, Dumper=dumper, allow_unicode=True, sort_keys=False)
+        # The node graph the safe representer builds for a mapping of strings (block style, no anchors),
+        # built directly, then serialised by libyaml: the same text without the representer's Python walk.
+        inner = yaml.MappingNode(
+            _MAP_TAG,
+            [(yaml.ScalarNode(_STR_TAG, k), yaml.ScalarNode(_STR_TAG, v)) for k, v in value.items()],
+            flow_style=False,
+        )
+        node = yaml.MappingNode(
+            _MAP_TAG, [(yaml.ScalarNode(_STR_TAG, spec.FIELD_NAME), inner)], flow_style=False
+        )
+        text: str = yaml.serialize(node, Dumper=_DUMPER, allow_unicode=True)
+        return text
+    return yaml.dump({spec.FIELD_NAME: value}, Dumper=yaml.SafeDumper, allow_unicode=True, sort_keys=False)
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
 
 
 HEAD_WINDOW = 64 * 1024  # bytes read first when looking for the front matter; most front matter fits

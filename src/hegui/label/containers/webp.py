@@ -55,7 +55,14 @@ class Chunk:
 
 
 def iter_chunks(src: Source) -> list[Chunk]:
-    """The chunks of the RIFF ``WEBP`` form, from their headers only."""
+    """The chunks of the RIFF ``WEBP`` form, from their headers only; walked once per open file."""
+    cached: list[Chunk] | None = src.memo.get("webp-chunks")
+    if cached is None:
+        cached = src.memo["webp-chunks"] = _walk_chunks(src)
+    return cached
+
+
+def _walk_chunks(src: Source) -> list[Chunk]:
     head = src.read_at(0, 12, what="RIFF header")
     if head[:4] != b"RIFF" or head[8:12] != b"WEBP":
         raise src.error("not a WebP file (no RIFF/WEBP header)", 0)
