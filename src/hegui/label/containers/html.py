@@ -5,6 +5,8 @@ Edited as bytes, not re-serialised through an HTML library, so the page's own ma
 AIGC meta elements are cut out at the spans the tokenizer reports, and one new element goes right after ``<head>``.
 The inserted element is pure ASCII (the JSON's quotes are written as ``&quot;``), so the edit is safe in every
 ASCII-compatible encoding (UTF-8, GB 18030, GBK, Big5, Latin-1); UTF-16 pages are refused with a clear error.
+Reading looks at the head only (everything before the ``<body>`` start tag, where ``<meta name>`` belongs), so its
+time does not depend on the page's size; see :func:`_find_in_head`.
 """
 
 from __future__ import annotations
@@ -103,7 +105,8 @@ def _find_in_head(src: Source) -> list[tuple[int, int, str]]:
     A ``<meta name>`` belongs in the head (HTML §4.2.5), which ends where the body starts. The page is tokenized
     up to the first ``<body`` that the tokenizer reaches in a clean state (not inside a comment, script, style or
     an unfinished tag, so a ``<body`` written in a comment or an attribute value does not end the head early).
-    A page without such a ``<body`` is tokenized whole. Writing still removes stray AIGC meta elements anywhere.
+    A page without such a ``<body`` is tokenized whole, and then only the elements before a ``<body>`` start tag
+    the tokenizer saw count. Writing still removes stray AIGC meta elements anywhere in the page.
     """
     if src.size > MAX_FILE:
         src.read_all(limit=MAX_FILE)  # raises the same limit error as before

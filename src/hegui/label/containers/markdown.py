@@ -4,6 +4,8 @@ reference §2.7). A string value holding the JSON (bare or wrapped) is read too.
 The front matter is edited as text, not re-dumped through a YAML library: re-dumping would reorder keys, change
 quoting and drop comments of the author's own front matter. Only the top-level ``AIGC:`` block is replaced (or
 appended); the result is parsed again with PyYAML to prove every other key kept its value. The body is untouched.
+Reading decodes only the head of the file when the front matter closes within its first 64 KiB, and parses the
+YAML once, with libyaml when PyYAML has it.
 """
 
 from __future__ import annotations
@@ -145,7 +147,7 @@ def _front_matter(src: Source) -> FrontMatter:
     start with ``---`` has no front matter; one whose front matter does not close within the window is decoded
     whole, as before. Only the bytes read must be UTF-8.
     """
-    if src.size <= HEAD_WINDOW:
+    if src.size <= HEAD_WINDOW or src.size > MAX_FILE:  # small, or refused by the size limit as before
         return FrontMatter(_decode(src))
     window = src.read_at(0, HEAD_WINDOW, what="front matter")
     cut = window.rfind(b"\n")
