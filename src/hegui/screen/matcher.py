@@ -299,9 +299,8 @@ class Matcher:
                     [x for x, a in zip(col, allowed, strict=True) if not a] for col in (pids, starts, ends)
                 )
         meta = self._meta
-        new = (
-            tuple.__new__
-        )  # a Hit without the keyword-argument handling of its constructor: about twice as fast
+        # tuple.__new__ builds a Hit without the argument handling of its constructor: about twice as fast.
+        new = tuple.__new__
         return [
             new(Hit, (s + base, e + base, m[0], m[1], text[s:e], m[2]))
             for m, s, e in zip(map(meta.__getitem__, pids), starts, ends, strict=True)
