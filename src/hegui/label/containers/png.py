@@ -7,6 +7,7 @@ than the XMP chunk (and any AIGC text chunk it replaces) is copied byte for byte
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from typing import BinaryIO
@@ -58,14 +59,18 @@ def _walk_chunks(src: Source, check_crc_of: tuple[bytes, ...]) -> list[Chunk]:
         raise src.error("not a PNG file (bad signature)", 0)
     chunks: list[Chunk] = []
     offset = 8
-    # A large file is walked through a memory map (headers unpacked in place: no read per IDAT chunk).
-    view = src.view() if src.size > BIG_FILE else None
-    unpack_header = _HEADER.unpack_from
+    # In a large file the headers sit far apart (IDAT chunks of 8-64 KiB and more): each is read alone, 8 bytes
+    # with one pread, rather than through a read-ahead window that the next header would never use.
+    fd = src.handle.fileno() if src.size > BIG_FILE else -1
+    unpack_header = _HEADER.unpack
     while True:
         if offset + 12 > src.size:
             raise src.error("truncated PNG: chunk header runs past the end of the file (no IEND)", offset)
-        if view is not None:
-            length, ctype = unpack_header(view, offset)
+        if fd >= 0:
+            header = os.pread(fd, 8, offset)
+            if len(header) != 8:
+                raise src.error("short read of chunk header", offset)
+            length, ctype = unpack_header(header)
         else:
             length, ctype = unpack_header(src.read_at(offset, 8, what="chunk header"))
         if length > 0x7FFFFFFF:
