@@ -90,7 +90,14 @@ class _Window:
 
 
 def iter_blocks(src: Source) -> tuple[bytes, int, list[Block]]:
-    """(signature, offset of the first block, blocks up to and including the trailer)."""
+    """(signature, offset of the first block, blocks up to and including the trailer); walked once per open file."""
+    cached: tuple[bytes, int, list[Block]] | None = src.memo.get("gif-blocks")
+    if cached is None:
+        cached = src.memo["gif-blocks"] = _walk_blocks(src)
+    return cached
+
+
+def _walk_blocks(src: Source) -> tuple[bytes, int, list[Block]]:
     head = src.read_at(0, 13, what="GIF header and logical screen descriptor")
     signature = head[:6]
     if signature not in SIGNATURES:
