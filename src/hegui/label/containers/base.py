@@ -291,15 +291,7 @@ class Container(ABC):
             target = target / source_path.name
         before = self.read(source_path)
         replaced = before.label.record if before.label is not None else None
-        if replaced is not None and replaced != record:
-            warnings.append(
-                Finding(
-                    "warning",
-                    RULE_ONE_LABEL,
-                    f"replaced the existing label (Label {replaced.Label!r}, ContentProducer "
-                    f"{replaced.ContentProducer!r}, ProduceID {replaced.ProduceID!r}); a file keeps only one label",
-                )
-            )
+        warnings.extend(replacement_warnings(replaced, record))
         with (
             open_source(source_path) as src,
             atomic_output(target, mode_from=source_path, batch=batch) as pending,
@@ -352,6 +344,20 @@ def one_label_findings(labels: list[Found]) -> list[Finding]:
             )
         ]
     return [Finding("error", RULE_ONE_LABEL, f"{len(labels)} different labels in one file ({where})")]
+
+
+def replacement_warnings(replaced: Record | None, record: Record) -> list[Finding]:
+    """The warning a writer gives when the file already held a different label (which it replaces, never keeps)."""
+    if replaced is None or replaced == record:
+        return []
+    return [
+        Finding(
+            "warning",
+            RULE_ONE_LABEL,
+            f"replaced the existing label (Label {replaced.Label!r}, ContentProducer "
+            f"{replaced.ContentProducer!r}, ProduceID {replaced.ProduceID!r}); a file keeps only one label",
+        )
+    ]
 
 
 def c2pa_warning() -> Finding:

@@ -58,6 +58,7 @@ from hegui.label.containers.base import (
     c2pa_warning,
     found_from_value,
     open_source,
+    replacement_warnings,
 )
 from hegui.label.containers.bmff import (
     MAX_TREE_BYTES,
@@ -67,7 +68,7 @@ from hegui.label.containers.bmff import (
     parse_tree,
     walk,
 )
-from hegui.label.record import RULE_ONE_LABEL, Finding, Record
+from hegui.label.record import Finding, Record
 
 KEY = spec.FIELD_NAME.encode("ascii")  # b"AIGC"
 XMP_UUID = spec.XMP_UUID_ISOBMFF
@@ -851,15 +852,7 @@ class IsobmffContainer(Container):
             return super().write(path, record, batch=batch)
         replaced = before.label.record if before.label is not None else None
         warnings.extend(plan.warnings)
-        if replaced is not None and replaced != record:
-            warnings.append(
-                Finding(
-                    "warning",
-                    RULE_ONE_LABEL,
-                    f"replaced the existing label (Label {replaced.Label!r}, ContentProducer "
-                    f"{replaced.ContentProducer!r}, ProduceID {replaced.ProduceID!r}); a file keeps only one label",
-                )
-            )
+        warnings.extend(replacement_warnings(replaced, record))
         journal = journal_path(path)
         regions = [(start, min(end, plan.size) - start) for start, end, _ in plan.edits]
         with open(path, "r+b") as handle:
