@@ -437,3 +437,28 @@ def test_pdf_info_labels_come_in_key_order_from_one_open(tmp_path: Path) -> None
         scan = read(path)
         assert [item.location for item in scan.labels] == ["Info /AIGC", "Info /Subject"]
         assert [f.rule for f in scan.findings] == ["gb45438-6.1c"]
+
+
+def test_html_write_fast_path_agrees_with_tokenizer(tmp_path: Path) -> None:
+    """Pages without "aigc" or character references skip the tokenizer on write; the result is the same."""
+    from hegui.label import Record, read, write
+    from hegui.label.containers import html as html_module
+    from hegui.label.containers.base import open_source
+
+    rec = Record.new("001191440300708461136T1XGW3", produce_id="fast-path")
+    pages = {
+        "plain.html": "<!DOCTYPE html><html><head><meta charset='utf-8'><title>t</title></head><body>x</body></html>",
+        "xhtml.html": '<html xmlns="http://www.w3.org/1999/xhtml"><head><meta charset="utf-8" /></head><body/></html>',
+        "entity.html": "<html><head><meta name='&#65;IGC' content='{}'></head><body>&#169;</body></html>",
+        "labeled.html": "<html><head><meta name='AIGC' content='{}'></head><body></body></html>",
+    }
+    for name, page in pages.items():
+        path = tmp_path / name
+        path.write_text(page, encoding="utf-8")
+        with open_source(path) as src:
+            fast = html_module._find_for_write(src)
+        with open_source(path) as src:
+            slow = html_module._find(src)
+        assert fast == slow, name
+        write(path, rec)
+        assert [f.record for f in read(path).labels] == [rec], name

@@ -80,6 +80,19 @@ def _find(src: Source) -> tuple[bytes, list[tuple[int, int, str]], bool]:
     return data, _spans(finder, text), finder.xhtml
 
 
+def _find_for_write(src: Source) -> tuple[bytes, list[tuple[int, int, str]], bool]:
+    """:func:`_find`, skipping the tokenizer when the page cannot hold an AIGC meta element anywhere: neither
+    "aigc" (any case) nor a character reference (which could spell it) occurs in its bytes."""
+    data = src.read_all(limit=MAX_FILE)
+    lowered = data.lower()
+    if b"aigc" in lowered or b"&#" in lowered or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _find(src)
+    return data, [], _SELF_CLOSING.search(data) is not None
+
+
+# A start tag closed with "/>" (what html.parser reports as a start-end tag, i.e. XHTML-style markup).
+_SELF_CLOSING = re.compile(rb"<[A-Za-z][^<>]*/>")
+
 HEAD_WINDOW = 64 * 1024  # bytes read first when looking for the head's end; most heads fit
 # "<body" ended the way html.parser ends a tag name (so "<bodyx" and "<body\v" are not matched).
 _BODY_OPEN = re.compile(rb"<body[\t\n\r\f />\x00]", re.IGNORECASE)
@@ -166,7 +179,7 @@ class HtmlContainer(Container):
         ]
 
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
-        data, spans, xhtml = _find(src)
+        data, spans, xhtml = _find_for_write(src)
         close = " />" if xhtml else ">"
         tag = f'<meta name="{spec.FIELD_NAME}" content="{html.escape(record.to_json(), quote=True)}"{close}'
         element = tag.encode("ascii")
