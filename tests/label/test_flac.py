@@ -7,9 +7,7 @@ and ``ffmpeg -metadata AIGC=... -c copy`` write; ffmpeg decodes the result witho
 from __future__ import annotations
 
 import io
-import json
 import struct
-import subprocess
 from pathlib import Path
 
 import mutagen.flac
@@ -22,12 +20,9 @@ from hegui.errors import InputError, LimitExceededError
 from hegui.label import Record, read, write
 
 from .conftest import PRODUCER, assert_reader_fails_cleanly, exiftool_json, mutated
+from .media import decode_errors, decoded_md5, ffmpeg, ffprobe_tags
 
 PADDING = 1
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True, capture_output=True)
 
 
 def make_flac(path: Path, *extra: str) -> Path:
@@ -35,33 +30,6 @@ def make_flac(path: Path, *extra: str) -> Path:
         "-f", "lavfi", "-i", "sine=frequency=440:duration=0.3", "-ac", "1", "-ar", "8000", *extra, str(path)
     )
     return path
-
-
-def decoded_md5(path: Path) -> str:
-    out = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:a", "-f", "md5", "-"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip()
-
-
-def decode_errors(path: Path) -> str:
-    return subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True, text=True
-    ).stderr
-
-
-def ffprobe_tags(path: Path) -> dict[str, str]:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "json", str(path)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    tags: dict[str, str] = json.loads(out)["format"].get("tags", {})
-    return tags
 
 
 # A test-side block walker, independent of hegui's: [(type, body)] and the offset of the first audio frame.

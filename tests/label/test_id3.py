@@ -8,9 +8,7 @@ and ``ffmpeg -metadata AIGC=... -c copy`` write; ffmpeg decodes the result witho
 
 from __future__ import annotations
 
-import json
 import struct
-import subprocess
 import zlib
 from pathlib import Path
 
@@ -23,10 +21,7 @@ from hegui.errors import InputError, LimitExceededError, UnsupportedFormatError
 from hegui.label import Record, read, write
 
 from .conftest import PRODUCER, assert_reader_fails_cleanly, exiftool_json, mutated
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True, capture_output=True)
+from .media import decode_errors, decoded_md5, ffmpeg, ffprobe_tags
 
 
 def make_mp3(path: Path, *extra: str) -> Path:
@@ -48,32 +43,6 @@ def make_mp3(path: Path, *extra: str) -> Path:
 def bare_audio(tmp_path: Path) -> bytes:
     """MPEG audio frames without any tag."""
     return make_mp3(tmp_path / "bare.mp3", "-id3v2_version", "0", "-write_xing", "0").read_bytes()
-
-
-def decoded_md5(path: Path) -> str:
-    return subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:a", "-f", "md5", "-"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-
-
-def decode_errors(path: Path) -> str:
-    return subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True, text=True
-    ).stderr
-
-
-def ffprobe_tags(path: Path) -> dict[str, str]:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "json", str(path)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    tags: dict[str, str] = json.loads(out)["format"].get("tags", {})
-    return tags
 
 
 def exiftool_user_text(path: Path) -> str | None:

@@ -25,32 +25,14 @@ from hegui.label import Record, read, write
 from hegui.label.containers.ogg import ogg_crc
 
 from .conftest import PRODUCER, assert_reader_fails_cleanly, exiftool_json, mutated
+from .media import decode_errors, decoded_md5, ffmpeg
 
 ENCODERS = {"vorbis": ("libvorbis", ".ogg", 3), "opus": ("libopus", ".opus", 2)}
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True, capture_output=True)
 
 
 def make_ogg(path: Path, codec: str, *extra: str) -> Path:
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-ac", "1", "-c:a", codec, *extra, str(path))
     return path
-
-
-def decoded_md5(path: Path) -> str:
-    return subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:a", "-f", "md5", "-"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-
-
-def decode_errors(path: Path) -> str:
-    return subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True, text=True
-    ).stderr
 
 
 def ffprobe_aigc(path: Path) -> str | None:

@@ -3,7 +3,6 @@ offsets, hostile input."""
 
 from __future__ import annotations
 
-import json
 import struct
 import subprocess
 from pathlib import Path
@@ -18,18 +17,9 @@ from hegui.label.containers import detect
 from hegui.label.containers.riff import AviContainer, WavContainer
 
 from .conftest import PRODUCER, assert_reader_fails_cleanly, exiftool_json, mutated
+from .media import decode_errors, ffmpeg, ffprobe_tags
 
 GTKIT = '{"Label":"1","ContentProducer":"gtkit","ProduceID":"gt-0001"}'
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True, capture_output=True)
-
-
-def decode_errors(path: Path) -> str:
-    return subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True, text=True
-    ).stderr
 
 
 def framemd5(path: Path) -> list[str]:
@@ -53,14 +43,6 @@ def packet_md5(path: Path) -> list[str]:
         text=True,
     ).stdout
     return [line for line in out.splitlines() if line and not line.startswith("#")]
-
-
-def ffprobe_tags(path: Path) -> dict[str, str]:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-of", "json", "-show_format", str(path)], check=True, capture_output=True
-    ).stdout
-    tags: dict[str, str] = json.loads(out)["format"].get("tags", {})
-    return tags
 
 
 def chunks(data: bytes, start: int = 12, end: int | None = None) -> list[tuple[int, bytes, int]]:
