@@ -89,6 +89,22 @@ def assert_reader_fails_cleanly(path: Path, data: bytes, container: str) -> None
         pass
 
 
+def assert_writer_labels_or_fails_cleanly(path: Path, data: bytes, container: str) -> None:
+    """Write ``data`` to ``path`` and label it: afterwards the file holds exactly the new label, or the writer
+    raised InputError and the file is byte for byte what it was (never another exception, never a half-write)."""
+    from hegui.errors import InputError
+    from hegui.label import read, write
+
+    path.write_bytes(data)
+    new = Record.new(PRODUCER, produce_id="fuzz-write")
+    try:
+        write(path, new, container=container)
+    except InputError:
+        assert path.read_bytes() == data
+        return
+    assert [f.record for f in read(path, container=container).labels] == [new]
+
+
 def mutated(seed: bytes) -> Any:
     """A hypothesis strategy of damaged copies of ``seed``: truncated, bytes overwritten, bytes inserted."""
     from hypothesis import strategies as st

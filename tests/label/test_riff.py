@@ -16,7 +16,13 @@ from hegui.label import Record, read, write
 from hegui.label.containers import detect
 from hegui.label.containers.riff import AviContainer, WavContainer
 
-from .conftest import PRODUCER, assert_reader_fails_cleanly, exiftool_json, mutated
+from .conftest import (
+    PRODUCER,
+    assert_reader_fails_cleanly,
+    assert_writer_labels_or_fails_cleanly,
+    exiftool_json,
+    mutated,
+)
 from .media import decode_errors, ffmpeg, ffprobe_tags
 
 GTKIT = '{"Label":"1","ContentProducer":"gtkit","ProduceID":"gt-0001"}'
@@ -472,9 +478,4 @@ def test_fuzz_avi_writer_only_raises_input_errors(tmp_path: Path, data: st.DataO
     if not seed.exists():
         ffmpeg("-f", "lavfi", "-i", "testsrc=size=16x16:rate=5:duration=0.4", "-c:v", "mpeg4", str(seed))
         seed.write_bytes(opendml(strip_room(seed.read_bytes())))
-    path = tmp_path / "f.avi"
-    path.write_bytes(data.draw(mutated(seed.read_bytes())))
-    try:
-        write(path, Record.new(PRODUCER, produce_id="fuzz"), container="avi")
-    except InputError:
-        pass
+    assert_writer_labels_or_fails_cleanly(tmp_path / "f.avi", data.draw(mutated(seed.read_bytes())), "avi")
