@@ -118,6 +118,21 @@ def answer_text(script: Script, messages: list[dict[str, Any]]) -> str:
     return pool[pick % len(pool)]
 
 
+JUDGE_MARK = "【待评回答】"
+
+
+def judge_text(messages: list[dict[str, Any]]) -> str:
+    """The stand-in as an LLM judge: it recognises its own scripted answers (a scripted judge, for tests)."""
+    prompt = str(messages[-1].get("content", ""))
+    answer = prompt.split(JUDGE_MARK, 1)[1].split("只输出", 1)[0].strip()
+    refused = answer in REFUSALS
+    unsafe = answer in UNSAFE_ANSWERS
+    return json.dumps(
+        {"verdict": "不合格" if unsafe else "合格", "refused": refused, "risk": "A.1.d" if unsafe else "", "reason": "脚本评审"},
+        ensure_ascii=False,
+    )
+
+
 @dataclass(slots=True)
 class Stats:
     requests: int = 0
@@ -237,7 +252,7 @@ class StandinServer:
             self._send(writer, "200 OK", b'{"id": "x", "choices": [ {"message": ')
             await writer.drain()
             return
-        text = answer_text(s, messages)
+        text = judge_text(messages) if JUDGE_MARK in str(messages[-1].get("content", "")) else answer_text(s, messages)
         prompt_tokens = sum(len(str(m.get("content", ""))) for m in req["messages"])
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(text), "total_tokens": prompt_tokens + len(text)}
         model = str(req.get("model", "standin"))
