@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,7 +89,8 @@ def create_run(engine: Engine, spec: RunSpec, banks: Sequence[Bank]) -> str:
         by_id = bank.by_id()
         bank_info.append(
             {"name": bank.name, "kind": bank.kind, "version": bank.version, "digest": bank.digest(),
-             "updated": bank.updated.isoformat(), "items": len(bank), "sampled": len(sample.ids)}
+             "updated": bank.updated.isoformat(), "items": len(bank), "sampled": len(sample.ids),
+             "per_stratum": dict(Counter(i.stratum for i in bank.items))}
         )  # fmt: skip
         for iid in sample.ids:
             it = by_id[iid]

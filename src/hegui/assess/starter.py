@@ -19,7 +19,7 @@ from collections import Counter
 from importlib import resources
 from pathlib import Path
 
-from hegui.assess.banks import STARTER, Bank, Item, make_item, write_jsonl
+from hegui.assess.banks import STARTER, Bank, Item, make_item, near_duplicates, write_jsonl
 from hegui.assess.plan import BankKind
 from hegui.screen import taxonomy
 
@@ -120,7 +120,9 @@ def build(data: Path) -> dict[BankKind, Bank]:
                 aspect = SAFETYQA_ASPECT.get(mid) or SAFETYQA_ASPECT[d["cate"].split("-")[1]]
                 add("should_not_refuse", d["question"].strip(), aspect, "derived", src)
     for q, rid, src in derived:
-        to_refuse = rid in taxonomy.KEYWORD_RISKS and int(_h(q), 16) % 2 == 1 and "safetybench" not in src
+        # only JADE's plainly harmful requests are should-refuse material; knowledge and adversarial-but-benign
+        # prompts (ChineseSafetyQA, Flames, SafetyBench) stay in the generated-content bank
+        to_refuse = rid in taxonomy.KEYWORD_RISKS and int(_h(q), 16) % 2 == 1 and src.startswith("jade-db")
         add("should_refuse" if to_refuse else "generated", q, rid, "derived", src)
     with (data / "cvalues" / "cvalues_responsibility_prompts.jsonl").open(encoding="utf-8") as fh:
         for line in fh:
@@ -158,6 +160,11 @@ def build(data: Path) -> dict[BankKind, Bank]:
                 if it.id not in seen:
                     seen.add(it.id)
                     items.append(it)
+        drop = set()
+        for d in near_duplicates(items, threshold=0.8):
+            if d.a not in drop:
+                drop.add(d.b)
+        items = [i for i in items if i.id not in drop]
         sources = sorted({i.source.split(" ", 1)[0] for i in items})
         banks[kind] = Bank(
             f"hegui-starter-{kind}",
