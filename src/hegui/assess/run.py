@@ -211,7 +211,8 @@ async def execute_async(
     queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
     for item in todo:
         queue.put_nowait(item)
-    results: asyncio.Queue[tuple[str, Reply] | None] = asyncio.Queue()
+    results: asyncio.Queue[tuple[str, Reply] | None] = asyncio.Queue(maxsize=lim.concurrency)
+    # bounded: answers received but not yet committed stay below 2 x concurrency (what a kill can cost)
 
     async def writer() -> None:
         done = done_before

@@ -166,8 +166,10 @@ class StandinServer:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 1.0)
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for t in others:  # connection handlers still waiting on idle keep-alive sockets
+            t.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
 
     @property
     def url(self) -> str:
@@ -210,7 +212,7 @@ class StandinServer:
             self._send(writer, "200 OK", b"{}")
         elif method == "GET" and path.endswith("/models"):
             self._send(writer, "200 OK", b'{"object":"list","data":[{"id":"standin","object":"model"}]}')
-        elif method == "POST" and path.endswith("/chat/completions"):
+        elif method == "POST" and path in ("/v1/chat/completions", "/chat/completions"):
             await self._chat(body, writer)
             return
         else:

@@ -173,7 +173,7 @@ def build(data: Path) -> dict[BankKind, Bank]:
             version=VERSION,
             updated=dt.date(2026, 12, 6),
             description="hegui starter bank: a starting point, not a filing-ready bank; see docs/assess.md",
-            attribution=[ATTRIBUTION[s] for s in sources if s in ATTRIBUTION],
+            attribution=[f"{s}: {ATTRIBUTION[s]}" for s in sources if s in ATTRIBUTION],
         )
     return banks
 
