@@ -245,11 +245,15 @@ class ChatClient:
             raise UsageError("use 'async with ChatClient(...)'")
         body = self.params.body(self.model, messages)
         payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        est = estimate_tokens("".join(m["content"] for m in body["messages"])) + (self.params.max_tokens or 256)
+        limited = bool(self.limits.rpm or self.limits.tpm)
+        est = 0
+        if self.limits.tpm:
+            est = estimate_tokens("".join(m["content"] for m in body["messages"])) + (self.params.max_tokens or 256)
         last = ""
         start = time.perf_counter()
         for attempt in range(1, self.limits.max_attempts + 1):
-            await self.limiter.acquire(est)
+            if limited:
+                await self.limiter.acquire(est)
             try:
                 reply = await self._attempt(payload, messages)
             except _Retry as r:
@@ -260,7 +264,8 @@ class ChatClient:
                 continue
             reply.attempts = attempt
             reply.latency_ms = (time.perf_counter() - start) * 1000
-            self.limiter.settle(est, reply.prompt_tokens + reply.completion_tokens)
+            if self.limits.tpm:
+                self.limiter.settle(est, reply.prompt_tokens + reply.completion_tokens)
             return reply
         return Reply("", attempts=self.limits.max_attempts, error=last, latency_ms=(time.perf_counter() - start) * 1000)
 

@@ -139,9 +139,12 @@ class Stats:
     attempts: Counter[str] = field(default_factory=Counter)
     completions: Counter[str] = field(default_factory=Counter)
     statuses: Counter[str] = field(default_factory=Counter)
+    first_at: float | None = None
+    """Wall-clock time (``time.time()``) of the first chat request since the last reset."""
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "first_at": self.first_at,
             "requests": self.requests,
             "attempts": dict(self.attempts),
             "completions": dict(self.completions),
@@ -222,6 +225,8 @@ class StandinServer:
     async def _chat(self, body: bytes, writer: asyncio.StreamWriter) -> None:
         s = self.script
         self.stats.requests += 1
+        if self.stats.first_at is None:
+            self.stats.first_at = time.time()
         try:
             req = json.loads(body)
             messages = [m for m in req["messages"] if m.get("role") != "system"]
