@@ -39,7 +39,10 @@ from hegui.assess.client import ChatParams, Limits, cache_key
 def _bank(n: int, tag: str) -> banks.Bank:
     from hegui.screen import taxonomy
 
-    items = [banks.make_item("generated", f"基准问题 {tag} {i}：请简要介绍端午节。", taxonomy.RISK_IDS[i % 31]) for i in range(n)]
+    items = [
+        banks.make_item("generated", f"基准问题 {tag} {i}：请简要介绍端午节。", taxonomy.RISK_IDS[i % 31])
+        for i in range(n)
+    ]
     return banks.Bank(f"bench-{tag}", "generated", items)
 
 
@@ -48,8 +51,9 @@ class Standin:
         script = json.dumps({"latency": latency, "refuse_rate": 0.3, "unsafe_rate": 0.05})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hegui.assess.standin", "--port", "0", "--script", script],
-            stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         self.url = line.strip().rsplit(" ", 1)[-1]
@@ -59,7 +63,9 @@ class Standin:
             return json.load(r)  # type: ignore[no-any-return]
 
     def reset(self) -> None:
-        urllib.request.urlopen(urllib.request.Request(self.url.replace("/v1", "/_reset"), data=b"", method="POST")).close()
+        urllib.request.urlopen(
+            urllib.request.Request(self.url.replace("/v1", "/_reset"), data=b"", method="POST")
+        ).close()
 
     def close(self) -> None:
         self.proc.terminate()
@@ -89,7 +95,10 @@ def bare_aiohttp(url: str, n: int, tag: str, concurrency: int = 64) -> float:
             async def worker() -> None:
                 while not q.empty():
                     i = q.get_nowait()
-                    body = {"model": "bench", "messages": [{"role": "user", "content": f"基准问题 {tag} {i}"}]}
+                    body = {
+                        "model": "bench",
+                        "messages": [{"role": "user", "content": f"基准问题 {tag} {i}"}],
+                    }
                     async with s.post(url + "/chat/completions", json=body) as r:
                         (await r.json())["choices"][0]["message"]["content"]
 
@@ -113,7 +122,10 @@ def bare_httpx(url: str, n: int, tag: str, concurrency: int = 64) -> float:
             async def worker() -> None:
                 while not q.empty():
                     i = q.get_nowait()
-                    body = {"model": "bench", "messages": [{"role": "user", "content": f"基准问题 {tag} {i}"}]}
+                    body = {
+                        "model": "bench",
+                        "messages": [{"role": "user", "content": f"基准问题 {tag} {i}"}],
+                    }
                     r = await c.post(url + "/chat/completions", json=body)
                     r.json()["choices"][0]["message"]["content"]
 
@@ -135,19 +147,43 @@ def resume_cost(url: str, server: Standin, n: int, db: Path) -> tuple[float, flo
     from hegui.assess.models import AssessAnswer
 
     with engine.begin() as conn:  # the state a killed run leaves: 90 % answered
-        conn.execute(insert(AssessAnswer), [
-            {"cache_key": cache_key("bench", spec.params, it.messages()), "model": "bench", "answer": "好的。",
-             "finish_reason": "stop", "prompt_tokens": 10, "completion_tokens": 3, "latency_ms": 1.0, "attempts": 1,
-             "error": ""} for it in done
-        ])  # fmt: skip
+        conn.execute(
+            insert(AssessAnswer),
+            [
+                {
+                    "cache_key": cache_key("bench", spec.params, it.messages()),
+                    "model": "bench",
+                    "answer": "好的。",
+                    "finish_reason": "stop",
+                    "prompt_tokens": 10,
+                    "completion_tokens": 3,
+                    "latency_ms": 1.0,
+                    "attempts": 1,
+                    "error": "",
+                }
+                for it in done
+            ],
+        )
     # whole CLI: from process start to the server seeing the first request (then stop it: only the start counts)
     server.reset()
     env = {**os.environ}
     t0 = time.time()
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from hegui.cli.main import app; app()", "assess", "resume", rid, "--db",
-         f"sqlite:///{db}", "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "from hegui.cli.main import app; app()",
+            "assess",
+            "resume",
+            rid,
+            "--db",
+            f"sqlite:///{db}",
+            "--json",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     first = None
     while first is None and time.time() - t0 < 60:
         time.sleep(0.01)
@@ -176,7 +212,9 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     con = Console()
     tmp = Path(tempfile.mkdtemp(prefix="hegui-bench-"))
-    con.print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    con.print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
     fast = Standin(0.0)
     try:
         bare = bare_aiohttp(fast.url, args.n, "bare")
@@ -197,13 +235,34 @@ def main(argv: list[str] | None = None) -> None:
         t.add_column(col)
     t.add_row("bare aiohttp loop, no store (anchor), 0 ms", f"{bare:,.0f} req/s", "1.00", "")
     t.add_row("httpx AsyncClient loop, no store, 0 ms", f"{hx:,.0f} req/s", f"{hx / bare:.2f}", "")
-    t.add_row("hegui run (stores every answer, SQLite WAL), 0 ms", f"{ours:,.0f} req/s", f"{ours / bare:.2f}", "≥ 500 req/s")
-    t.add_row("bare aiohttp loop, 50 ms latency (ideal 1,280 req/s)", f"{bare_sat:,.0f} req/s", f"{bare_sat / ideal:.1%} of ideal", "")
-    t.add_row("hegui run, 50 ms latency (ideal 1,280 req/s)", f"{sat:,.0f} req/s", f"{sat / ideal:.1%} of ideal", "≥ 95 %")
-    t.add_row(f"resume {args.resume_n:,}-item run, in process: call → first request", f"{first:.3f} s", "", "< 2 s")
-    t.add_row(f"resume {args.resume_n:,}-item run, CLI: process start → first request", f"{cli:.3f} s", "", "< 2 s")
+    t.add_row(
+        "hegui run (stores every answer, SQLite WAL), 0 ms",
+        f"{ours:,.0f} req/s",
+        f"{ours / bare:.2f}",
+        "≥ 500 req/s",
+    )
+    t.add_row(
+        "bare aiohttp loop, 50 ms latency (ideal 1,280 req/s)",
+        f"{bare_sat:,.0f} req/s",
+        f"{bare_sat / ideal:.1%} of ideal",
+        "",
+    )
+    t.add_row(
+        "hegui run, 50 ms latency (ideal 1,280 req/s)",
+        f"{sat:,.0f} req/s",
+        f"{sat / ideal:.1%} of ideal",
+        "≥ 95 %",
+    )
+    t.add_row(
+        f"resume {args.resume_n:,}-item run, in process: call → first request", f"{first:.3f} s", "", "< 2 s"
+    )
+    t.add_row(
+        f"resume {args.resume_n:,}-item run, CLI: process start → first request", f"{cli:.3f} s", "", "< 2 s"
+    )
     con.print(t)
-    con.print(f"load average while measuring: {os.getloadavg()[0]:.1f} (other work on the machine skews every row)")
+    con.print(
+        f"load average while measuring: {os.getloadavg()[0]:.1f} (other work on the machine skews every row)"
+    )
 
 
 if __name__ == "__main__":

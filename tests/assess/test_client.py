@@ -41,8 +41,9 @@ def test_answers_match_the_script_streaming_or_not() -> None:
 
 @pytest.mark.parametrize("fault", ["every_429", "every_500", "every_malformed", "every_hang"])
 def test_faults_are_retried_and_each_question_answered_once(fault: str) -> None:
-    script = standin.Script(**{fault: 3}, hang_seconds=3.0, retry_after="0")  # type: ignore[arg-type]
-    limits = Limits(concurrency=8, timeout=0.5, backoff_base=0.01)
+    # the timeout must be long enough that a healthy answer never hits it, even on a busy 2-core machine
+    script = standin.Script(**{fault: 3}, hang_seconds=10.0, retry_after="0")  # type: ignore[arg-type]
+    limits = Limits(concurrency=16, timeout=3.0, backoff_base=0.01)
     with standin.serve_in_thread(script) as s:
         convs = _conv(30)
         replies = _ask(s.url, convs, limits=limits)

@@ -39,16 +39,30 @@ def _truth(script: standin.Script, engine: Engine, run_id: str) -> dict[str, tup
 @pytest.mark.parametrize("stream", [False, True])
 def test_measured_rates_equal_the_scripted_truth(engine: Engine, stream: bool) -> None:
     script = standin.Script(
-        refuse_rate=0.1, unsafe_rate=0.15, refuse_markers=MARKERS, every_429=9, every_malformed=13, every_500=17,
+        refuse_rate=0.1,
+        unsafe_rate=0.15,
+        refuse_markers=MARKERS,
+        every_429=9,
+        every_malformed=13,
+        every_500=17,
         retry_after="0",
-    )  # fmt: skip
+    )
     with standin.serve_in_thread(script) as s:
-        spec = run.RunSpec(s.url, "m", ChatParams(stream=stream), Limits(concurrency=16, backoff_base=0.01),
-                           sample_sizes=SIZES)  # fmt: skip
+        spec = run.RunSpec(
+            s.url,
+            "m",
+            ChatParams(stream=stream),
+            Limits(concurrency=16, backoff_base=0.01),
+            sample_sizes=SIZES,
+        )
         run_id, totals, summary = service.assess_endpoint(
-            engine, spec, banks.starters(), judges=["keyword", "refusal-rules", "llm"], judge_endpoint=s.url,
+            engine,
+            spec,
+            banks.starters(),
+            judges=["keyword", "refusal-rules", "llm"],
+            judge_endpoint=s.url,
             judge_model="judge",
-        )  # fmt: skip
+        )
         statuses = s.server.stats.statuses
     assert statuses["429"] and statuses["malformed"] and statuses["500"]  # faults happened and were survived
     assert totals.errors == 0 and totals.asked == sum(SIZES.values())
@@ -66,7 +80,9 @@ def test_measured_rates_equal_the_scripted_truth(engine: Engine, stream: bool) -
 
 def test_answers_are_cached_across_runs(engine: Engine) -> None:
     with standin.serve_in_thread(standin.Script()) as s:
-        spec = run.RunSpec(s.url, "m", sample_sizes={"generated": 50, "should_refuse": 20, "should_not_refuse": 20})
+        spec = run.RunSpec(
+            s.url, "m", sample_sizes={"generated": 50, "should_refuse": 20, "should_not_refuse": 20}
+        )
         r1 = run.create_run(engine, spec, banks.starters())
         t1 = run.execute(engine, r1)
         r2 = run.create_run(engine, spec, banks.starters())
@@ -97,8 +113,12 @@ def _hegui(*args: str, **kw: object) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
     return subprocess.Popen(
         [sys.executable, "-c", "from hegui.cli.main import app; app()", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **kw,  # type: ignore[call-overload]
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        **kw,  # type: ignore[call-overload]
+    )
 
 
 def _stored(db: Path) -> set[str]:
@@ -116,10 +136,26 @@ def test_sigkill_then_resume_loses_nothing_and_repeats_only_in_flight(tmp_path: 
     concurrency = 8
     with standin.serve_in_thread(script) as s:
         proc = _hegui(
-            "assess", "run", "--endpoint", s.url, "--model", "m", "--concurrency", str(concurrency), "--db", url,
-            "--judges", "keyword,refusal-rules", "--sample", "generated=300", "--sample", "should-refuse=150",
-            "--sample", "should-not-refuse=150", "--json",
-        )  # fmt: skip
+            "assess",
+            "run",
+            "--endpoint",
+            s.url,
+            "--model",
+            "m",
+            "--concurrency",
+            str(concurrency),
+            "--db",
+            url,
+            "--judges",
+            "keyword,refusal-rules",
+            "--sample",
+            "generated=300",
+            "--sample",
+            "should-refuse=150",
+            "--sample",
+            "should-not-refuse=150",
+            "--json",
+        )
         assert proc.stderr is not None
         first = proc.stderr.readline()
         assert first.startswith("run "), first
@@ -172,8 +208,12 @@ def test_postgres_store() -> None:
     base = "postgresql://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dhegui_assess_test"
     engine = run.engine_for(base)
     with standin.serve_in_thread(standin.Script(refuse_rate=0.4)) as s:
-        spec = run.RunSpec(s.url, "m", sample_sizes={"generated": 40, "should_refuse": 30, "should_not_refuse": 30})
-        rid, totals, summary = service.assess_endpoint(engine, spec, banks.starters(), judges=["keyword", "refusal-rules"])
+        spec = run.RunSpec(
+            s.url, "m", sample_sizes={"generated": 40, "should_refuse": 30, "should_not_refuse": 30}
+        )
+        rid, totals, summary = service.assess_endpoint(
+            engine, spec, banks.starters(), judges=["keyword", "refusal-rules"]
+        )
         again = run.execute(engine, rid)
     assert totals.asked == 100 and again.asked == 0
     assert summary.banks["should_refuse"].n == 30

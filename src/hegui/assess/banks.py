@@ -76,7 +76,9 @@ class Item:
 
     def messages(self) -> list[dict[str, str]]:
         """The chat messages to send: earlier turns, then the question."""
-        return [{"role": r, "content": c} for r, c in self.history] + [{"role": "user", "content": self.question}]
+        return [{"role": r, "content": c} for r, c in self.history] + [
+            {"role": "user", "content": self.question}
+        ]
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "question": self.question, "stratum": self.stratum}
@@ -134,7 +136,9 @@ class Bank:
     def coverage(self) -> plan.Coverage:
         return plan.coverage(self.kind, [i.stratum for i in self.items])
 
-    def stale(self, interval_days: int = plan.UPDATE_INTERVAL_DAYS, today: dt.date | None = None) -> int | None:
+    def stale(
+        self, interval_days: int = plan.UPDATE_INTERVAL_DAYS, today: dt.date | None = None
+    ) -> int | None:
         """Days past the update interval, or ``None`` when the bank is fresh enough."""
         age = ((today or dt.date.today()) - self.updated).days
         return age - interval_days if age > interval_days else None
@@ -242,7 +246,7 @@ def parse_jsonl(text: str, *, where: str = "bank") -> Bank:
         it = make_item(
             kind,
             d["question"],
-            d.get("stratum", d.get("risk", d.get("aspect", ""))),
+            str(d.get("stratum", d.get("risk", d.get("aspect", ""))) or ""),
             history=d.get("history", ()),
             origin=d.get("origin", "authored"),
             source=d.get("source", ""),
@@ -313,8 +317,10 @@ def xlsx_bytes(
     wb = Workbook(write_only=True)
     for bank in banks:
         ws = wb.create_sheet(KIND_ZH[bank.kind] if len(banks) <= 3 else bank.name[:31])
-        cols = list(COLUMNS) + (list(ANSWER_COLUMNS) if answers is not None else []) + (
-            list(EXTRA_COLUMNS) if extra else []
+        cols = (
+            list(COLUMNS)
+            + (list(ANSWER_COLUMNS) if answers is not None else [])
+            + (list(EXTRA_COLUMNS) if extra else [])
         )
         ws.append([_text_cell(ws, c) for c in cols])
         for n, it in enumerate(bank.items, start=1):
@@ -332,7 +338,9 @@ def xlsx_bytes(
     return buf.getvalue()
 
 
-def write_xlsx(banks: Sequence[Bank], path: str | Path, *, answers: dict[str, AnswerCell] | None = None) -> Path:
+def write_xlsx(
+    banks: Sequence[Bank], path: str | Path, *, answers: dict[str, AnswerCell] | None = None
+) -> Path:
     p = Path(path)
     data = xlsx_bytes(banks, answers=answers)
     with atomic_output(p) as f:
@@ -396,7 +404,7 @@ def read_xlsx(
         seen: set[str] = set()
         for n, r in enumerate(rows[1:], start=2):
 
-            def cell(col: str, r: list[str] = r) -> str:
+            def cell(col: str, r: list[str] = r, idx: dict[str, int] = idx) -> str:
                 i = idx.get(col)
                 return r[i].strip() if i is not None and i < len(r) else ""
 
@@ -470,7 +478,9 @@ class NearDuplicate:
         return {"a": self.a, "b": self.b, "similarity": round(self.similarity, 3)}
 
 
-def near_duplicates(items: Iterable[Item], *, threshold: float = 0.8, max_posting: int = 400) -> list[NearDuplicate]:
+def near_duplicates(
+    items: Iterable[Item], *, threshold: float = 0.8, max_posting: int = 400
+) -> list[NearDuplicate]:
     """Pairs of items whose character-trigram Jaccard similarity reaches ``threshold`` (after NFKC, case and
     punctuation folding). Exact repeats score 1.0. An inverted index over trigrams limits the comparisons;
     trigrams shared by more than ``max_posting`` items are too common to point at duplicates and are skipped."""

@@ -28,7 +28,15 @@ import aiohttp
 from hegui.errors import InputError, UsageError
 
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524})
-CONTENT_FILTER_HINTS = ("content_filter", "data_inspection", "inappropriate", "sensitive", "敏感", "违规", "content policy")
+CONTENT_FILTER_HINTS = (
+    "content_filter",
+    "data_inspection",
+    "inappropriate",
+    "sensitive",
+    "敏感",
+    "违规",
+    "content policy",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +82,9 @@ def cache_key(model: str, params: ChatParams, messages: list[dict[str, str]]) ->
         "extra": params.extra,
         "messages": messages,
     }
-    return hashlib.sha256(json.dumps(material, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+    return hashlib.sha256(
+        json.dumps(material, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    ).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +258,9 @@ class ChatClient:
         limited = bool(self.limits.rpm or self.limits.tpm)
         est = 0
         if self.limits.tpm:
-            est = estimate_tokens("".join(m["content"] for m in body["messages"])) + (self.params.max_tokens or 256)
+            est = estimate_tokens("".join(m["content"] for m in body["messages"])) + (
+                self.params.max_tokens or 256
+            )
         last = ""
         start = time.perf_counter()
         for attempt in range(1, self.limits.max_attempts + 1):
@@ -267,7 +279,9 @@ class ChatClient:
             if self.limits.tpm:
                 self.limiter.settle(est, reply.prompt_tokens + reply.completion_tokens)
             return reply
-        return Reply("", attempts=self.limits.max_attempts, error=last, latency_ms=(time.perf_counter() - start) * 1000)
+        return Reply(
+            "", attempts=self.limits.max_attempts, error=last, latency_ms=(time.perf_counter() - start) * 1000
+        )
 
     async def _attempt(self, payload: bytes, messages: list[dict[str, str]]) -> Reply:
         assert self._session is not None
@@ -282,12 +296,14 @@ class ChatClient:
                     if resp.status in (401, 403):
                         raise InputError(f"{self.url}: HTTP {resp.status}: check the API key ({text[:200]})")
                     if resp.status == 404:
-                        raise InputError(f"{self.url}: HTTP 404: check the endpoint URL and model name ({text[:200]})")
+                        raise InputError(
+                            f"{self.url}: HTTP 404: check the endpoint URL and model name ({text[:200]})"
+                        )
                     return Reply("", error=f"HTTP {resp.status}: {text[:300]}")
                 if self.params.stream:
                     return await self._read_stream(resp, messages)
                 raw = await resp.read()
-        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ConnectionError) as exc:
             raise _Retry(f"{type(exc).__name__}: {exc}"[:300]) from None
         try:
             data = json.loads(raw)

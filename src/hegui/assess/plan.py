@@ -19,7 +19,11 @@ from hegui.screen import taxonomy
 
 BankKind = Literal["generated", "should_refuse", "should_not_refuse"]
 BANK_KINDS: tuple[BankKind, ...] = ("generated", "should_refuse", "should_not_refuse")
-KIND_ZH: dict[str, str] = {"generated": "生成内容测试题", "should_refuse": "应拒答测试题", "should_not_refuse": "非拒答测试题"}
+KIND_ZH: dict[str, str] = {
+    "generated": "生成内容测试题",
+    "should_refuse": "应拒答测试题",
+    "should_not_refuse": "非拒答测试题",
+}
 KIND_EN: dict[str, str] = {
     "generated": "Generated-content questions",
     "should_refuse": "Should-refuse questions",
@@ -41,7 +45,9 @@ class BankMinimums:
 
     def per_risk(self, kind: BankKind, risk: str) -> int:
         if kind == "generated":
-            return self.generated_per_a1_a2_risk if risk[:3] in ("A.1", "A.2") else self.generated_per_other_risk
+            return (
+                self.generated_per_a1_a2_risk if risk[:3] in ("A.1", "A.2") else self.generated_per_other_risk
+            )
         if kind == "should_refuse":
             return self.should_refuse_per_risk if risk in taxonomy.KEYWORD_RISKS else 0
         return self.should_not_refuse_per_aspect

@@ -10,7 +10,15 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from hegui.assess.judge import VERDICT_ZH, ZH_VERDICT, Policy, Verdict, finalize, store_verdicts, verdict_table
+from hegui.assess.judge import (
+    VERDICT_ZH,
+    ZH_VERDICT,
+    Policy,
+    Verdict,
+    finalize,
+    store_verdicts,
+    verdict_table,
+)
 from hegui.assess.plan import KIND_ZH
 from hegui.assess.report import rows_xlsx
 from hegui.assess.run import answers, load_run
@@ -18,8 +26,23 @@ from hegui.atomic import atomic_output
 from hegui.errors import InputError
 from hegui.screen import taxonomy
 
-COLUMNS = ("序号", "题目编号", "题库", "测试题", "一级分类", "二级分类", "模型回答", "自动研判", "人工研判", "备注")
-ALLOWED = {"generated": ("pass", "fail"), "should_refuse": ("refused", "answered"), "should_not_refuse": ("refused", "answered")}
+COLUMNS = (
+    "序号",
+    "题目编号",
+    "题库",
+    "测试题",
+    "一级分类",
+    "二级分类",
+    "模型回答",
+    "自动研判",
+    "人工研判",
+    "备注",
+)
+ALLOWED = {
+    "generated": ("pass", "fail"),
+    "should_refuse": ("refused", "answered"),
+    "should_not_refuse": ("refused", "answered"),
+}
 
 
 def export(engine: Engine, run_id: str, path: str | Path, *, only_disputed: bool = False) -> int:
@@ -33,7 +56,13 @@ def export(engine: Engine, run_id: str, path: str | Path, *, only_disputed: bool
         votes = {j: v for j, v in table.get(a.item_id, {}).items() if j not in ("final", "human")}
         if only_disputed and len(set(votes.values())) <= 1:
             continue
-        cat = taxonomy.category_of(a.stratum).zh if a.stratum in taxonomy.BY_ID else "非拒答" if a.kind == "should_not_refuse" else ""
+        cat = (
+            taxonomy.category_of(a.stratum).zh
+            if a.stratum in taxonomy.BY_ID
+            else "非拒答"
+            if a.kind == "should_not_refuse"
+            else ""
+        )
         sub = taxonomy.BY_ID[a.stratum].zh if a.stratum in taxonomy.BY_ID else a.stratum
         auto = table.get(a.item_id, {}).get("final", "")
         human = table.get(a.item_id, {}).get("human", "")
@@ -41,8 +70,20 @@ def export(engine: Engine, run_id: str, path: str | Path, *, only_disputed: bool
         hist = json.loads(a.messages)[:-1]
         if hist:
             q = "\n".join(f"[{m['role']}] {m['content']}" for m in hist) + "\n[user] " + q
-        rows.append([len(rows), a.item_id, KIND_ZH[a.kind], q, cat, sub, a.answer, VERDICT_ZH.get(auto, auto),
-                     VERDICT_ZH.get(human, human), ""])  # fmt: skip
+        rows.append(
+            [
+                len(rows),
+                a.item_id,
+                KIND_ZH[a.kind],
+                q,
+                cat,
+                sub,
+                a.answer,
+                VERDICT_ZH.get(auto, auto),
+                VERDICT_ZH.get(human, human),
+                "",
+            ]
+        )
 
     data = rows_xlsx(run_id[:31], rows)
     with atomic_output(Path(path)) as f:
@@ -63,7 +104,11 @@ def import_(engine: Engine, path: str | Path, *, run_id: str | None = None, poli
     policy = policy or json.loads(run.config).get("policy", "human-first")
     if not rows or "人工研判" not in rows[0] or "题目编号" not in rows[0]:
         raise InputError("not a review workbook: needs the columns 题目编号 and 人工研判", path=p)
-    ci, cv, cn = rows[0].index("题目编号"), rows[0].index("人工研判"), rows[0].index("备注") if "备注" in rows[0] else None
+    ci, cv, cn = (
+        rows[0].index("题目编号"),
+        rows[0].index("人工研判"),
+        rows[0].index("备注") if "备注" in rows[0] else None,
+    )
     kinds = {a.item_id: a.kind for a in answers(engine, rid)}
     got: dict[str, Verdict] = {}
     for n, r in enumerate(rows[1:], start=2):

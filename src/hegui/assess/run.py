@@ -88,10 +88,17 @@ def create_run(engine: Engine, spec: RunSpec, banks: Sequence[Bank]) -> str:
         )
         by_id = bank.by_id()
         bank_info.append(
-            {"name": bank.name, "kind": bank.kind, "version": bank.version, "digest": bank.digest(),
-             "updated": bank.updated.isoformat(), "items": len(bank), "sampled": len(sample.ids),
-             "per_stratum": dict(Counter(i.stratum for i in bank.items))}
-        )  # fmt: skip
+            {
+                "name": bank.name,
+                "kind": bank.kind,
+                "version": bank.version,
+                "digest": bank.digest(),
+                "updated": bank.updated.isoformat(),
+                "items": len(bank),
+                "sampled": len(sample.ids),
+                "per_stratum": dict(Counter(i.stratum for i in bank.items)),
+            }
+        )
         for iid in sample.ids:
             it = by_id[iid]
             msgs = it.messages()
@@ -120,10 +127,17 @@ def create_run(engine: Engine, spec: RunSpec, banks: Sequence[Bank]) -> str:
     with engine.begin() as conn:
         conn.execute(
             insert(AssessRun),
-            [{"id": run_id, "endpoint": spec.endpoint, "model": spec.model,
-              "params": json.dumps(spec.params.to_json(), ensure_ascii=False),
-              "config": json.dumps(config, ensure_ascii=False), "status": "running"}],
-        )  # fmt: skip
+            [
+                {
+                    "id": run_id,
+                    "endpoint": spec.endpoint,
+                    "model": spec.model,
+                    "params": json.dumps(spec.params.to_json(), ensure_ascii=False),
+                    "config": json.dumps(config, ensure_ascii=False),
+                    "status": "running",
+                }
+            ],
+        )
         for i in range(0, len(rows), 2000):
             conn.execute(insert(AssessQuestion), rows[i : i + 2000])
     return run_id
@@ -181,9 +195,20 @@ def _upsert(engine: Engine, rows: list[dict[str, Any]]) -> None:
     ins = sqlite_insert(AssessAnswer) if dialect == "sqlite" else pg_insert(AssessAnswer)
     stmt = ins.on_conflict_do_update(
         index_elements=["cache_key"],
-        set_={c: ins.excluded[c] for c in ("answer", "finish_reason", "prompt_tokens", "completion_tokens",
-                                              "latency_ms", "attempts", "error", "model")},
-    )  # fmt: skip
+        set_={
+            c: ins.excluded[c]
+            for c in (
+                "answer",
+                "finish_reason",
+                "prompt_tokens",
+                "completion_tokens",
+                "latency_ms",
+                "attempts",
+                "error",
+                "model",
+            )
+        },
+    )
     with engine.begin() as conn:
         conn.execute(stmt, rows)
 
@@ -227,9 +252,19 @@ async def execute_async(
                 if entry is None:
                     continue
                 key, r = entry
-                rows.append({"cache_key": key, "model": run.model, "answer": r.text, "finish_reason": r.finish_reason,
-                             "prompt_tokens": r.prompt_tokens, "completion_tokens": r.completion_tokens,
-                             "latency_ms": r.latency_ms, "attempts": r.attempts, "error": r.error})  # fmt: skip
+                rows.append(
+                    {
+                        "cache_key": key,
+                        "model": run.model,
+                        "answer": r.text,
+                        "finish_reason": r.finish_reason,
+                        "prompt_tokens": r.prompt_tokens,
+                        "completion_tokens": r.completion_tokens,
+                        "latency_ms": r.latency_ms,
+                        "attempts": r.attempts,
+                        "error": r.error,
+                    }
+                )
             if rows:
                 _upsert(engine, rows)
                 done += len(rows)
@@ -296,10 +331,18 @@ def answers(engine: Engine, run_id: str) -> list[Answered]:
     """Every question of the run with its answer ('' and the error when none could be had), in run order."""
     q = (
         select(
-            AssessQuestion.item_id, AssessQuestion.kind, AssessQuestion.stratum, AssessQuestion.bank,
-            AssessQuestion.question, AssessQuestion.messages, AssessAnswer.answer, AssessAnswer.finish_reason,
-            AssessAnswer.error, AssessAnswer.prompt_tokens, AssessAnswer.completion_tokens,
-        )  # fmt: skip
+            AssessQuestion.item_id,
+            AssessQuestion.kind,
+            AssessQuestion.stratum,
+            AssessQuestion.bank,
+            AssessQuestion.question,
+            AssessQuestion.messages,
+            AssessAnswer.answer,
+            AssessAnswer.finish_reason,
+            AssessAnswer.error,
+            AssessAnswer.prompt_tokens,
+            AssessAnswer.completion_tokens,
+        )
         .select_from(AssessQuestion)
         .outerjoin(AssessAnswer, AssessAnswer.cache_key == AssessQuestion.cache_key)
         .where(AssessQuestion.run_id == run_id)
@@ -307,8 +350,19 @@ def answers(engine: Engine, run_id: str) -> list[Answered]:
     )
     with engine.connect() as conn:
         return [
-            Answered(r[0], r[1], r[2], r[3], r[4], r[5], r[6] if r[6] is not None else "", r[7] or "",
-                     r[8] if r[6] is not None else "not asked yet", int(r[9] or 0), int(r[10] or 0))  # fmt: skip
+            Answered(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6] if r[6] is not None else "",
+                r[7] or "",
+                r[8] if r[6] is not None else "not asked yet",
+                int(r[9] or 0),
+                int(r[10] or 0),
+            )
             for r in conn.execute(q)
         ]
 
@@ -316,5 +370,13 @@ def answers(engine: Engine, run_id: str) -> list[Answered]:
 def runs(engine: Engine) -> list[dict[str, Any]]:
     with Session(engine) as s:
         rows = s.execute(select(AssessRun).order_by(AssessRun.created_at)).scalars().all()
-    return [{"id": r.id, "model": r.model, "endpoint": r.endpoint, "status": r.status,
-             "created_at": str(r.created_at)} for r in rows]  # fmt: skip
+    return [
+        {
+            "id": r.id,
+            "model": r.model,
+            "endpoint": r.endpoint,
+            "status": r.status,
+            "created_at": str(r.created_at),
+        }
+        for r in rows
+    ]

@@ -72,9 +72,13 @@ def merged_by_kind(banks: Sequence[Bank]) -> list[Bank]:
 
 
 def make_judges(
-    names: Sequence[str], *, lexicon: Any = None, judge_endpoint: str | None = None, judge_model: str | None = None,
+    names: Sequence[str],
+    *,
+    lexicon: Any = None,
+    judge_endpoint: str | None = None,
+    judge_model: str | None = None,
     judge_api_key: str | None = None,
-) -> list[Judge]:  # fmt: skip
+) -> list[Judge]:
     judges: list[Judge] = []
     for n in names:
         if n == "keyword":
@@ -94,16 +98,32 @@ def make_judges(
     return judges
 
 
-def start(engine: Engine, spec: RunSpec, banks: Sequence[Bank], *, judges: Sequence[str] = DEFAULT_JUDGES,
-          policy: str = "human-first", judge_endpoint: str | None = None, judge_model: str | None = None) -> str:  # fmt: skip
+def start(
+    engine: Engine,
+    spec: RunSpec,
+    banks: Sequence[Bank],
+    *,
+    judges: Sequence[str] = DEFAULT_JUDGES,
+    policy: str = "human-first",
+    judge_endpoint: str | None = None,
+    judge_model: str | None = None,
+) -> str:
     """Create the run (sample and store its questions); the judging setup is kept with it for ``resume``."""
     for n in judges:
         if n not in JUDGE_NAMES:
             raise UsageError(f"unknown judge {n!r}: use {', '.join(JUDGE_NAMES)}")
     Policy.parse(policy)
     run_id = create_run(engine, spec, merged_by_kind(banks))
-    _set_config(engine, run_id, {"judges": list(judges), "policy": policy, "judge_endpoint": judge_endpoint,
-                                 "judge_model": judge_model})  # fmt: skip
+    _set_config(
+        engine,
+        run_id,
+        {
+            "judges": list(judges),
+            "policy": policy,
+            "judge_endpoint": judge_endpoint,
+            "judge_model": judge_model,
+        },
+    )
     return run_id
 
 
@@ -115,13 +135,23 @@ def _set_config(engine: Engine, run_id: str, extra: dict[str, Any]) -> None:
     run = load_run(engine, run_id)
     config = json.loads(run.config) | extra
     with engine.begin() as conn:
-        conn.execute(update(AssessRun).where(AssessRun.id == run_id).values(config=json.dumps(config, ensure_ascii=False)))
+        conn.execute(
+            update(AssessRun)
+            .where(AssessRun.id == run_id)
+            .values(config=json.dumps(config, ensure_ascii=False))
+        )
 
 
 def resume(
-    engine: Engine, run_id: str, *, api_key: str | None = None, judge_api_key: str | None = None,
-    progress: Progress | None = None, lexicon: Any = None, concurrency: int | None = None,
-) -> tuple[RunTotals, Summary]:  # fmt: skip
+    engine: Engine,
+    run_id: str,
+    *,
+    api_key: str | None = None,
+    judge_api_key: str | None = None,
+    progress: Progress | None = None,
+    lexicon: Any = None,
+    concurrency: int | None = None,
+) -> tuple[RunTotals, Summary]:
     """Ask what is still unanswered, judge every answer, and summarise (also the second half of a fresh run)."""
     from dataclasses import replace
 
@@ -134,14 +164,19 @@ def resume(
         limits = replace(limits, concurrency=concurrency)
     totals = execute(engine, run_id, api_key=api_key, progress=progress, limits=limits)
     judges = make_judges(
-        config.get("judges", DEFAULT_JUDGES), lexicon=lexicon, judge_endpoint=config.get("judge_endpoint"),
-        judge_model=config.get("judge_model"), judge_api_key=judge_api_key,
-    )  # fmt: skip
+        config.get("judges", DEFAULT_JUDGES),
+        lexicon=lexicon,
+        judge_endpoint=config.get("judge_endpoint"),
+        judge_model=config.get("judge_model"),
+        judge_api_key=judge_api_key,
+    )
     run_judges(engine, run_id, judges, policy=Policy.parse(config.get("policy", "human-first")))
     return totals, summarize(engine, run_id)
 
 
-def assess_endpoint(engine: Engine, spec: RunSpec, banks: Sequence[Bank], **kw: Any) -> tuple[str, RunTotals, Summary]:
+def assess_endpoint(
+    engine: Engine, spec: RunSpec, banks: Sequence[Bank], **kw: Any
+) -> tuple[str, RunTotals, Summary]:
     """Sample, ask, judge and summarise in one call."""
     start_kw = {k: kw.pop(k) for k in ("judges", "policy", "judge_endpoint", "judge_model") if k in kw}
     run_id = start(engine, spec, banks, **start_kw)

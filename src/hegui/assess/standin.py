@@ -57,6 +57,8 @@ class Script:
     unsafe_rate: float = 0.05
     refuse_markers: tuple[str, ...] = ()
     """Questions containing any of these are always refused (e.g. words typical of the should-refuse bank)."""
+    refuse_texts: frozenset[str] = frozenset()
+    """Questions (last user turn, exact text) that are always refused."""
     latency: float = 0.0
     """Seconds before each answer."""
     every_429: int = 0
@@ -69,7 +71,9 @@ class Script:
     seed: str = "hegui"
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["refuse_texts"] = sorted(self.refuse_texts)
+        return d
 
 
 def conversation_key(messages: list[dict[str, Any]]) -> str:
@@ -85,7 +89,7 @@ def _bucket(script: Script, key: str, salt: str) -> float:
 def decide(script: Script, messages: list[dict[str, Any]]) -> Behaviour:
     """What the stand-in answers to this conversation: the scripted truth tests compare measured rates with."""
     last = str(messages[-1].get("content", "")) if messages else ""
-    if any(m in last for m in script.refuse_markers):
+    if last in script.refuse_texts or any(m in last for m in script.refuse_markers):
         return "refuse"
     key = conversation_key(messages)
     if _bucket(script, key, "refuse") < script.refuse_rate:
@@ -128,7 +132,12 @@ def judge_text(messages: list[dict[str, Any]]) -> str:
     refused = answer in REFUSALS
     unsafe = answer in UNSAFE_ANSWERS
     return json.dumps(
-        {"verdict": "不合格" if unsafe else "合格", "refused": refused, "risk": "A.1.d" if unsafe else "", "reason": "脚本评审"},
+        {
+            "verdict": "不合格" if unsafe else "合格",
+            "refused": refused,
+            "risk": "A.1.d" if unsafe else "",
+            "reason": "脚本评审",
+        },
         ensure_ascii=False,
     )
 
@@ -201,7 +210,13 @@ class StandinServer:
                 writer.close()
 
     @staticmethod
-    def _send(writer: asyncio.StreamWriter, status: str, body: bytes, ctype: str = "application/json", extra: str = "") -> None:
+    def _send(
+        writer: asyncio.StreamWriter,
+        status: str,
+        body: bytes,
+        ctype: str = "application/json",
+        extra: str = "",
+    ) -> None:
         writer.write(
             f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n{extra}\r\n".encode()
             + body
@@ -240,7 +255,12 @@ class StandinServer:
         fault = fault_for(s, key, self.stats.attempts[key])
         if fault == "429":
             self.stats.statuses["429"] += 1
-            self._send(writer, "429 Too Many Requests", b'{"error":{"message":"rate limited"}}', extra=f"Retry-After: {s.retry_after}\r\n")
+            self._send(
+                writer,
+                "429 Too Many Requests",
+                b'{"error":{"message":"rate limited"}}',
+                extra=f"Retry-After: {s.retry_after}\r\n",
+            )
             await writer.drain()
             return
         if fault == "500":
@@ -259,20 +279,42 @@ class StandinServer:
             self._send(writer, "200 OK", b'{"id": "x", "choices": [ {"message": ')
             await writer.drain()
             return
-        text = judge_text(messages) if JUDGE_MARK in str(messages[-1].get("content", "")) else answer_text(s, messages)
+        text = (
+            judge_text(messages)
+            if JUDGE_MARK in str(messages[-1].get("content", ""))
+            else answer_text(s, messages)
+        )
         prompt_tokens = sum(len(str(m.get("content", ""))) for m in req["messages"])
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(text), "total_tokens": prompt_tokens + len(text)}
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": len(text),
+            "total_tokens": prompt_tokens + len(text),
+        }
         model = str(req.get("model", "standin"))
         self.stats.completions[key] += 1
         self.stats.statuses["200"] += 1
         if req.get("stream"):
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+            )
             pieces = [text[i : i + 8] for i in range(0, len(text), 8)]
             events = []
             for n, p in enumerate(pieces):
                 delta = {"role": "assistant", "content": p} if n == 0 else {"content": p}
-                events.append({"id": "c", "object": "chat.completion.chunk", "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
-            last: dict[str, Any] = {"id": "c", "object": "chat.completion.chunk", "model": model, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                events.append(
+                    {
+                        "id": "c",
+                        "object": "chat.completion.chunk",
+                        "model": model,
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
+                    }
+                )
+            last: dict[str, Any] = {
+                "id": "c",
+                "object": "chat.completion.chunk",
+                "model": model,
+                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+            }
             if (req.get("stream_options") or {}).get("include_usage"):
                 last["usage"] = usage
             events.append(last)
@@ -289,7 +331,9 @@ class StandinServer:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            ],
             "usage": usage,
         }
         self._send(writer, "200 OK", json.dumps(out, ensure_ascii=False).encode())
@@ -342,6 +386,8 @@ def main(argv: list[str] | None = None) -> None:
     fields = json.loads(args.script) if args.script else {}
     if "refuse_markers" in fields:
         fields["refuse_markers"] = tuple(fields["refuse_markers"])
+    if "refuse_texts" in fields:
+        fields["refuse_texts"] = frozenset(fields["refuse_texts"])
     script = Script(**fields)
     if args.latency is not None:
         script.latency = args.latency

@@ -82,13 +82,21 @@ def _jade(data: Path) -> list[tuple[str, str, str]]:
 
 
 def build(data: Path) -> dict[BankKind, Bank]:
-    authored = json.loads(resources.files("hegui.assess").joinpath("data/authored_questions.json").read_text("utf-8"))
+    authored = json.loads(
+        resources.files("hegui.assess").joinpath("data/authored_questions.json").read_text("utf-8")
+    )
     screen_authored = json.loads(
         resources.files("hegui.screen").joinpath("data/authored_risk.json").read_text("utf-8")
     )
-    pools: dict[BankKind, dict[str, list[Item]]] = {"generated": {}, "should_refuse": {}, "should_not_refuse": {}}
+    pools: dict[BankKind, dict[str, list[Item]]] = {
+        "generated": {},
+        "should_refuse": {},
+        "should_not_refuse": {},
+    }
 
-    def add(kind: BankKind, q: str, stratum: str, origin: str, source: str, history: list[list[str]] | None = None) -> None:
+    def add(
+        kind: BankKind, q: str, stratum: str, origin: str, source: str, history: list[list[str]] | None = None
+    ) -> None:
         it = make_item(kind, q, stratum, history=history or (), origin=origin, source=source)
         pools[kind].setdefault(it.stratum, []).append(it)
 
@@ -110,7 +118,8 @@ def build(data: Path) -> dict[BankKind, Bank]:
     with (data / "chinese-safetyqa" / "chinese_safetyqa.jsonl").open(encoding="utf-8") as fh:
         for n, line in enumerate(fh):
             d = json.loads(line)
-            top, mid, *_ = d["cate"].split("-") + ["", ""]
+            parts: list[str] = [*str(d["cate"]).split("-"), "", ""]
+            top, mid = parts[0], parts[1]
             src = f"chinese-safetyqa chinese_safetyqa.jsonl#{n + 1}"
             if top == "理论技术知识":
                 derived.append((d["question"].strip(), "A.5.a", src))
@@ -127,7 +136,13 @@ def build(data: Path) -> dict[BankKind, Bank]:
     with (data / "cvalues" / "cvalues_responsibility_prompts.jsonl").open(encoding="utf-8") as fh:
         for line in fh:
             d = json.loads(line)
-            add("should_not_refuse", d["prompt"].strip(), "", "derived", f"cvalues {d.get('domain_zh', '')}#{d['id_']}")
+            add(
+                "should_not_refuse",
+                d["prompt"].strip(),
+                "",
+                "derived",
+                f"cvalues {d.get('domain_zh', '')}#{d['id_']}",
+            )
 
     # Authored: the screening wing's risk templates (generated bank) and this wing's own templates.
     for rid, spec in screen_authored["risks"].items():
@@ -142,10 +157,23 @@ def build(data: Path) -> dict[BankKind, Bank]:
         for stratum, spec in groups.items():
             for frame in spec["frames"]:
                 for filler in spec["fillers"]:
-                    add(kind_name, frame.replace("{x}", filler), stratum, "authored", "hegui assess/authored_questions.json")
+                    add(
+                        kind_name,
+                        frame.replace("{x}", filler),
+                        stratum,
+                        "authored",
+                        "hegui assess/authored_questions.json",
+                    )
     for kind_name, convs in authored["multi_turn"].items():
         for conv in convs:
-            add(kind_name, conv["question"], conv["stratum"], "authored", "hegui assess/authored_questions.json", conv["history"])
+            add(
+                kind_name,
+                conv["question"],
+                conv["stratum"],
+                "authored",
+                "hegui assess/authored_questions.json",
+                conv["history"],
+            )
 
     banks: dict[BankKind, Bank] = {}
     for kind, by_stratum in pools.items():
@@ -186,7 +214,9 @@ def main(argv: list[str] | None = None) -> None:
     for kind, bank in build(args.data).items():
         write_jsonl(bank, args.out / Path(STARTER[kind]).name)
         cov = bank.coverage()
-        print(kind, len(bank), Counter(i.origin for i in bank.items), "gaps:", [g.to_json() for g in cov.gaps])
+        print(
+            kind, len(bank), Counter(i.origin for i in bank.items), "gaps:", [g.to_json() for g in cov.gaps]
+        )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,12 @@ from hegui.assess.run import answers
 
 Z95 = 1.959963984540054
 Outcome = Literal["conforms", "does not conform", "undecided"]
-OUTCOME_ZH = {"conforms": "符合", "does not conform": "不符合", "undecided": "待定", "not applicable": "不适用"}
+OUTCOME_ZH = {
+    "conforms": "符合",
+    "does not conform": "不符合",
+    "undecided": "待定",
+    "not applicable": "不适用",
+}
 
 
 def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:

@@ -29,7 +29,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 bank_app = typer.Typer(help="Question banks: import, export, check coverage, stats.", no_args_is_help=True)
-review_app = typer.Typer(help="Human review through Excel: export answers, import verdicts.", no_args_is_help=True)
+review_app = typer.Typer(
+    help="Human review through Excel: export answers, import verdicts.", no_args_is_help=True
+)
 app.add_typer(bank_app, name="bank")
 app.add_typer(review_app, name="review")
 
@@ -53,7 +55,9 @@ def _handled(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def _json(payload: dict[str, Any]) -> None:
-    typer.echo(json.dumps({"hegui_version": __version__, **payload}, ensure_ascii=False, indent=2, default=str))
+    typer.echo(
+        json.dumps({"hegui_version": __version__, **payload}, ensure_ascii=False, indent=2, default=str)
+    )
 
 
 def _kind(value: str | None) -> Any:
@@ -70,8 +74,12 @@ def _kind(value: str | None) -> Any:
 @bank_app.command("import")
 @_handled
 def bank_import(
-    file: Path = typer.Argument(..., help="FILE.xlsx (filing layout, one sheet per bank) or FILE.jsonl[.gz]."),
-    kind: str | None = typer.Option(None, "--kind", help="generated | should-refuse | should-not-refuse (default: from the sheet name)."),
+    file: Path = typer.Argument(
+        ..., help="FILE.xlsx (filing layout, one sheet per bank) or FILE.jsonl[.gz]."
+    ),
+    kind: str | None = typer.Option(
+        None, "--kind", help="generated | should-refuse | should-not-refuse (default: from the sheet name)."
+    ),
     name: str | None = typer.Option(None, "--name", help="Bank name (default: file stem and kind)."),
     version: str = typer.Option("1", "--version", help="Version recorded in the bank."),
     directory: Path | None = typer.Option(None, "--dir", help=DIR_HELP),
@@ -102,7 +110,9 @@ def bank_import(
 @_handled
 def bank_export(
     names: list[str] = typer.Argument(None, help="Bank names, files, or 'starter' (default)."),
-    out: Path = typer.Option(..., "--out", "-o", help="FILE.xlsx (filing layout) or FILE.jsonl[.gz] (one bank)."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="FILE.xlsx (filing layout) or FILE.jsonl[.gz] (one bank)."
+    ),
     directory: Path | None = typer.Option(None, "--dir", help=DIR_HELP),
 ) -> None:
     """Write banks in the filing Excel layout (one sheet per bank) or as JSONL."""
@@ -136,28 +146,40 @@ def bank_check(
     from hegui.assess.service import merged_by_kind, resolve_banks
 
     banks = merged_by_kind(resolve_banks(names or ["starter"], directory=directory))
-    report = []
+    report: list[dict[str, Any]] = []
     findings = False
     for b in banks:
         cov = b.coverage()
         dups = near_duplicates(b.items, threshold=similarity)
         stale = b.stale(interval_days)
         findings |= bool(cov.gaps or dups or stale)
-        report.append({"bank": b.name, "version": b.version, "updated": b.updated.isoformat(),
-                       "stale_by_days": stale, "coverage": cov.to_json(),
-                       "near_duplicates": [d.to_json() for d in dups[:200]], "near_duplicate_count": len(dups)})  # fmt: skip
+        report.append(
+            {
+                "bank": b.name,
+                "version": b.version,
+                "updated": b.updated.isoformat(),
+                "stale_by_days": stale,
+                "coverage": cov.to_json(),
+                "near_duplicates": [d.to_json() for d in dups[:200]],
+                "near_duplicate_count": len(dups),
+            }
+        )
     if as_json:
         _json({"banks": report, "sources": plan.SOURCES})
     else:
         for r in report:
             c = r["coverage"]
-            typer.echo(f"{r['bank']} ({c['kind']}, v{r['version']}, updated {r['updated']}): {c['total']} questions; "
-                       f"bank minimum {c['bank_minimum']} {'ok' if c['bank_ok'] else 'NOT MET'}; "
-                       f"sampling minimum {c['sampling_minimum']} {'ok' if c['sample_ok'] else 'NOT MET'}")  # fmt: skip
+            typer.echo(
+                f"{r['bank']} ({c['kind']}, v{r['version']}, updated {r['updated']}): {c['total']} questions; "
+                f"bank minimum {c['bank_minimum']} {'ok' if c['bank_ok'] else 'NOT MET'}; "
+                f"sampling minimum {c['sampling_minimum']} {'ok' if c['sample_ok'] else 'NOT MET'}"
+            )
             for g in c["gaps"]:
                 typer.echo(f"  gap: {g['scope']} has {g['have']}, needs {g['need']}")
             if r["near_duplicate_count"]:
-                typer.echo(f"  {r['near_duplicate_count']} near-duplicate pairs (first: {r['near_duplicates'][0]})")
+                typer.echo(
+                    f"  {r['near_duplicate_count']} near-duplicate pairs (first: {r['near_duplicates'][0]})"
+                )
             if r["stale_by_days"]:
                 typer.echo(f"  reminder: older than the update interval by {r['stale_by_days']} days")
     if findings:
@@ -179,8 +201,10 @@ def bank_stats(
         _json({"banks": stats})
         return
     for s in stats:
-        typer.echo(f"{s['name']} ({s['kind']}, v{s['version']}): {s['items']} questions, {s['multi_turn']} multi-turn, "
-                   f"{s['derived']} derived, {s['authored']} authored; sources {s['sources']}")  # fmt: skip
+        typer.echo(
+            f"{s['name']} ({s['kind']}, v{s['version']}): {s['items']} questions, {s['multi_turn']} multi-turn, "
+            f"{s['derived']} derived, {s['authored']} authored; sources {s['sources']}"
+        )
 
 
 @bank_app.command("list")
@@ -189,7 +213,9 @@ def bank_list(directory: Path | None = typer.Option(None, "--dir", help=DIR_HELP
     """The banks in the banks directory (plus the shipped starter banks)."""
     from hegui.assess.service import banks_dir
 
-    typer.echo("starter (starter-generated, starter-should-refuse, starter-should-not-refuse): shipped with hegui")
+    typer.echo(
+        "starter (starter-generated, starter-should-refuse, starter-should-not-refuse): shipped with hegui"
+    )
     d = banks_dir(directory)
     for p in sorted(d.glob("*.jsonl*")) if d.exists() else []:
         typer.echo(p.name.split(".jsonl")[0])
@@ -213,8 +239,10 @@ def _finish(run_id: str, summary: Any, totals: Any, as_json: bool) -> None:
         _json(payload)
     else:
         for kind, r in summary.banks.items():
-            typer.echo(f"{kind}: {r.k}/{r.n} = {r.rate:.1%} (95% {r.ci_low:.1%}-{r.ci_high:.1%}; "
-                       f"{'≥' if r.direction == 'min' else '≤'}{r.threshold:.0%}) → {r.outcome}")  # fmt: skip
+            typer.echo(
+                f"{kind}: {r.k}/{r.n} = {r.rate:.1%} (95% {r.ci_low:.1%}-{r.ci_high:.1%}; "
+                f"{'≥' if r.direction == 'min' else '≤'}{r.threshold:.0%}) → {r.outcome}"
+            )
             for m, mr in summary.methods.get(kind, {}).items():
                 typer.echo(f"    {m}: {mr.rate:.1%} (n={mr.n}) → {mr.outcome}")
         typer.echo(f"report: hegui assess report {run_id}", err=True)
@@ -224,9 +252,14 @@ def _finish(run_id: str, summary: Any, totals: Any, as_json: bool) -> None:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True, disable=not sys.stderr.isatty(),
-    )  # fmt: skip
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
 
 
 def _lexicon(path: Path | None) -> Any:
@@ -240,12 +273,18 @@ def _lexicon(path: Path | None) -> Any:
 @app.command("run")
 @_handled
 def run_cmd(
-    endpoint: str = typer.Option(..., "--endpoint", help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1"),
+    endpoint: str = typer.Option(
+        ..., "--endpoint", help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1"
+    ),
     model: str = typer.Option(..., "--model", help="Model name the endpoint serves."),
     bank: list[str] = typer.Option(None, "--bank", help="Bank name or file (repeatable; default: starter)."),
-    plan_name: str = typer.Option("standard", "--plan", help="standard (the sampling minimums) or full (every question)."),
+    plan_name: str = typer.Option(
+        "standard", "--plan", help="standard (the sampling minimums) or full (every question)."
+    ),
     concurrency: int = typer.Option(16, "--concurrency", help="Requests in flight at most."),
-    system: str = typer.Option("", "--system", help="System prompt (the one the service uses in production)."),
+    system: str = typer.Option(
+        "", "--system", help="System prompt (the one the service uses in production)."
+    ),
     temperature: float = typer.Option(0.0, "--temperature"),
     max_tokens: int = typer.Option(512, "--max-tokens"),
     stream: bool = typer.Option(False, "--stream", help="Ask for streamed answers."),
@@ -253,15 +292,27 @@ def run_cmd(
     tpm: float | None = typer.Option(None, "--tpm", help="Tokens per minute at most."),
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds per attempt."),
     seed: int = typer.Option(0, "--seed", help="Sampling seed (same seed, same sample)."),
-    sample: list[str] = typer.Option(None, "--sample", help="KIND=N: sample size for one bank kind (below the minimum: undecided)."),
-    judges: str = typer.Option("keyword,classifier,refusal", "--judges", help="Comma list: keyword, classifier, refusal, refusal-rules, llm."),
+    sample: list[str] = typer.Option(
+        None, "--sample", help="KIND=N: sample size for one bank kind (below the minimum: undecided)."
+    ),
+    judges: str = typer.Option(
+        "keyword,classifier,refusal",
+        "--judges",
+        help="Comma list: keyword, classifier, refusal, refusal-rules, llm.",
+    ),
     judge_endpoint: str | None = typer.Option(None, "--judge-endpoint", help="Endpoint of the LLM judge."),
     judge_model: str | None = typer.Option(None, "--judge-model", help="Model of the LLM judge."),
-    policy: str = typer.Option("human-first", "--policy", help="Final verdict: human-first, strict, majority, only:JUDGE."),
-    api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help="Environment variable with the API key."),
+    policy: str = typer.Option(
+        "human-first", "--policy", help="Final verdict: human-first, strict, majority, only:JUDGE."
+    ),
+    api_key_env: str = typer.Option(
+        "OPENAI_API_KEY", "--api-key-env", help="Environment variable with the API key."
+    ),
     price_in: float = typer.Option(0.0, "--price-in", help="Price per million prompt tokens."),
     price_out: float = typer.Option(0.0, "--price-out", help="Price per million completion tokens."),
-    lexicon: Path | None = typer.Option(None, "--lexicon", help="Keyword library for the keyword judge (default: demo)."),
+    lexicon: Path | None = typer.Option(
+        None, "--lexicon", help="Keyword library for the keyword judge (default: demo)."
+    ),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
     directory: Path | None = typer.Option(None, "--dir", help=DIR_HELP),
     as_json: bool = typer.Option(False, "--json", help="JSON summary on stdout."),
@@ -280,19 +331,37 @@ def run_cmd(
             raise UsageError(f"--sample {s!r}: use KIND=N, e.g. generated=1000")
         sizes[_kind(k)] = int(n)
     spec = RunSpec(
-        endpoint, model, ChatParams(system, temperature, max_tokens, None, stream),
-        Limits(concurrency=concurrency, rpm=rpm, tpm=tpm, timeout=timeout), plan_name, seed,  # type: ignore[arg-type]
-        Prices(price_in, price_out), sizes,
-    )  # fmt: skip
+        endpoint,
+        model,
+        ChatParams(system, temperature, max_tokens, None, stream),
+        Limits(concurrency=concurrency, rpm=rpm, tpm=tpm, timeout=timeout),
+        plan_name,  # type: ignore[arg-type]
+        seed,
+        Prices(price_in, price_out),
+        sizes,
+    )
     engine = engine_for(db)
     banks = service.resolve_banks(bank or ["starter"], directory=directory)
-    run_id = service.start(engine, spec, banks, judges=[j.strip() for j in judges.split(",") if j.strip()],
-                           policy=policy, judge_endpoint=judge_endpoint, judge_model=judge_model)  # fmt: skip
+    run_id = service.start(
+        engine,
+        spec,
+        banks,
+        judges=[j.strip() for j in judges.split(",") if j.strip()],
+        policy=policy,
+        judge_endpoint=judge_endpoint,
+        judge_model=judge_model,
+    )
     typer.echo(f"run {run_id}", err=True)
     key = os.environ.get(api_key_env)
     with _progress() as progress:
-        totals, summary = service.resume(engine, run_id, api_key=key, judge_api_key=key,
-                                         progress=_progress_cb(progress), lexicon=_lexicon(lexicon))  # fmt: skip
+        totals, summary = service.resume(
+            engine,
+            run_id,
+            api_key=key,
+            judge_api_key=key,
+            progress=_progress_cb(progress),
+            lexicon=_lexicon(lexicon),
+        )
     _finish(run_id, summary, totals, as_json)
 
 
@@ -314,14 +383,23 @@ def resume_cmd(
     key = os.environ.get(api_key_env)
     typer.echo(f"run {run_id}", err=True)
     with _progress() as progress:
-        totals, summary = service.resume(engine, run_id, api_key=key, judge_api_key=key, concurrency=concurrency,
-                                         progress=_progress_cb(progress), lexicon=_lexicon(lexicon))  # fmt: skip
+        totals, summary = service.resume(
+            engine,
+            run_id,
+            api_key=key,
+            judge_api_key=key,
+            concurrency=concurrency,
+            progress=_progress_cb(progress),
+            lexicon=_lexicon(lexicon),
+        )
     _finish(run_id, summary, totals, as_json)
 
 
 @app.command("runs")
 @_handled
-def runs_cmd(db: str | None = typer.Option(None, "--db", help=DB_HELP), as_json: bool = typer.Option(False, "--json")) -> None:
+def runs_cmd(
+    db: str | None = typer.Option(None, "--db", help=DB_HELP), as_json: bool = typer.Option(False, "--json")
+) -> None:
     """The runs in the store."""
     from hegui.assess.run import engine_for, runs
 
@@ -354,7 +432,9 @@ def report_cmd(
     langs = ("zh", "en") if lang == "both" else (lang,)
     lex = _lexicon(lexicon)
     with err.status("writing the report"):
-        paths = write_report(engine, run_id, out, formats=fmt or ("html", "pdf", "xlsx"), langs=langs, lexicon=lex)
+        paths = write_report(
+            engine, run_id, out, formats=fmt or ("html", "pdf", "xlsx"), langs=langs, lexicon=lex
+        )
     if as_json:
         _json({"files": [str(p) for p in paths], "report": collect(engine, run_id, lexicon=lex).to_json()})
     else:
@@ -367,7 +447,9 @@ def report_cmd(
 def review_export(
     run_id: str = typer.Argument(...),
     out: Path = typer.Option(..., "--out", "-o", help="FILE.xlsx to fill in."),
-    disputed: bool = typer.Option(False, "--disputed", help="Only answers on which the automatic judges disagree."),
+    disputed: bool = typer.Option(
+        False, "--disputed", help="Only answers on which the automatic judges disagree."
+    ),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Write the answers with the automatic verdict and an empty 人工研判 column."""
