@@ -3,8 +3,8 @@
 The run's questions are written first (one row each, in sampled order, with the cache key of their answer). The
 answers go to ``assess_answer`` keyed by (model, parameters, conversation): asking is skipped for every question
 whose answer is already there, whichever run stored it. A run killed at any moment therefore resumes with
-:func:`execute` again: answers already stored are kept and never asked again; only the requests that were in flight
-(at most ``concurrency`` plus the answers waiting in the current write batch) are asked again.
+:func:`execute` again: answers already stored are kept and never asked again; only the answers not yet committed
+(in flight, queued or in the batch being written: at most 3 x ``concurrency``) are asked again.
 """
 
 from __future__ import annotations
@@ -237,7 +237,8 @@ async def execute_async(
     for item in todo:
         queue.put_nowait(item)
     results: asyncio.Queue[tuple[str, Reply] | None] = asyncio.Queue(maxsize=lim.concurrency)
-    # bounded: answers received but not yet committed stay below 2 x concurrency (what a kill can cost)
+    # bounded: answers received but not yet committed stay below 3 x concurrency (in flight or held by the
+    # workers, queued, and the batch being written): what a kill can cost
 
     async def writer() -> None:
         done = done_before
@@ -266,7 +267,7 @@ async def execute_async(
                     }
                 )
             if rows:
-                _upsert(engine, rows)
+                await asyncio.to_thread(_upsert, engine, rows)
                 done += len(rows)
                 if progress:
                     progress(done, total)
