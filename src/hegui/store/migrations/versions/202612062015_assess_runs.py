@@ -41,7 +41,10 @@ def upgrade() -> None:
         sa.Column("messages", sa.Text(), nullable=False),
         sa.Column("cache_key", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
-            ["run_id"], ["assess_run.id"], name=op.f("fk_assess_question_run_id_assess_run"), ondelete="CASCADE"
+            ["run_id"],
+            ["assess_run.id"],
+            name=op.f("fk_assess_question_run_id_assess_run"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("run_id", "item_id", name=op.f("pk_assess_question")),
     )
@@ -70,7 +73,10 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["run_id"], ["assess_run.id"], name=op.f("fk_assess_verdict_run_id_assess_run"), ondelete="CASCADE"
+            ["run_id"],
+            ["assess_run.id"],
+            name=op.f("fk_assess_verdict_run_id_assess_run"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("run_id", "item_id", "judge", name=op.f("pk_assess_verdict")),
     )
