@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +151,7 @@ def resume(
     progress: Progress | None = None,
     lexicon: Any = None,
     concurrency: int | None = None,
+    on_phase: Callable[[str], None] | None = None,
 ) -> tuple[RunTotals, Summary]:
     """Ask what is still unanswered, judge every answer, and summarise (also the second half of a fresh run)."""
     from dataclasses import replace
@@ -162,7 +163,11 @@ def resume(
     limits = Limits(**config.get("limits", {}))
     if concurrency:
         limits = replace(limits, concurrency=concurrency)
+    if on_phase:
+        on_phase("asking")
     totals = execute(engine, run_id, api_key=api_key, progress=progress, limits=limits)
+    if on_phase:
+        on_phase("judging: " + ", ".join(config.get("judges", DEFAULT_JUDGES)))
     judges = make_judges(
         config.get("judges", DEFAULT_JUDGES),
         lexicon=lexicon,

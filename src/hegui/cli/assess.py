@@ -224,13 +224,17 @@ def bank_list(directory: Path | None = typer.Option(None, "--dir", help=DIR_HELP
 # ------------------------------------------------------------------------------------------------ runs
 
 
-def _progress_cb(progress: Progress) -> Callable[[int, int], None]:
+def _progress_cb(progress: Progress) -> tuple[Callable[[int, int], None], Callable[[str], None]]:
+    """(answers done, phase) callbacks driving one progress bar."""
     task = progress.add_task("answers", total=None)
 
     def cb(done: int, total: int) -> None:
         progress.update(task, completed=done, total=total)
 
-    return cb
+    def phase(name: str) -> None:
+        progress.update(task, description=name)
+
+    return cb, phase
 
 
 def _finish(run_id: str, summary: Any, totals: Any, as_json: bool) -> None:
@@ -354,12 +358,14 @@ def run_cmd(
     typer.echo(f"run {run_id}", err=True)
     key = os.environ.get(api_key_env)
     with _progress() as progress:
+        cb, phase = _progress_cb(progress)
         totals, summary = service.resume(
             engine,
             run_id,
             api_key=key,
             judge_api_key=key,
-            progress=_progress_cb(progress),
+            progress=cb,
+            on_phase=phase,
             lexicon=_lexicon(lexicon),
         )
     _finish(run_id, summary, totals, as_json)
@@ -383,13 +389,15 @@ def resume_cmd(
     key = os.environ.get(api_key_env)
     typer.echo(f"run {run_id}", err=True)
     with _progress() as progress:
+        cb, phase = _progress_cb(progress)
         totals, summary = service.resume(
             engine,
             run_id,
             api_key=key,
             judge_api_key=key,
             concurrency=concurrency,
-            progress=_progress_cb(progress),
+            progress=cb,
+            on_phase=phase,
             lexicon=_lexicon(lexicon),
         )
     _finish(run_id, summary, totals, as_json)
