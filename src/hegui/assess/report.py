@@ -224,17 +224,17 @@ def bar_chart(rates: dict[str, Rate], *, lang: str, width: int = 640) -> Markup:
     """Horizontal bars (rate) with 95 % interval whiskers and the threshold line, as inline SVG."""
     if not rates:
         return Markup("")
-    row, left, right = 16, 150, 60
+    row, left, right, top = 16, 150, 60, 14
     items = list(rates.items())
-    h = row * len(items) + 24
+    h = row * len(items) + 24 + top
     plot = width - left - right
     thr = next(iter(rates.values())).threshold
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" font-size="9" font-family="Noto Sans CJK SC, sans-serif">'
     ]
     for i, (scope, r) in enumerate(items):
-        y = 4 + i * row
-        label = scope
+        y = top + 4 + i * row
+        label = scope if scope != "(none)" else ("未分方面" if lang == "zh" else "general")
         if lang == "zh" and scope in taxonomy.BY_ID:
             label = f"{scope} {taxonomy.BY_ID[scope].zh[:8]}"
         colour = {"conforms": "#2a7", "does not conform": "#c33", "undecided": "#d90"}.get(r.outcome, "#888")
@@ -260,9 +260,9 @@ def bar_chart(rates: dict[str, Rate], *, lang: str, width: int = 640) -> Markup:
         parts.append(f'<text x="{left + plot + 4}" y="{y + 10}">{_pct(r.rate)} (n={r.n})</text>')
     tx = left + plot * thr
     parts.append(
-        f'<line x1="{tx:.1f}" y1="0" x2="{tx:.1f}" y2="{h - 14}" stroke="#36c" stroke-dasharray="3,2"/>'
+        f'<line x1="{tx:.1f}" y1="{top - 2}" x2="{tx:.1f}" y2="{h - 14}" stroke="#36c" stroke-dasharray="3,2"/>'
     )
-    parts.append(f'<text x="{tx:.1f}" y="{h - 3}" text-anchor="middle" fill="#36c">{_pct(thr)}</text>')
+    parts.append(f'<text x="{tx:.1f}" y="{top - 4}" text-anchor="middle" fill="#36c">{_pct(thr)}</text>')
     for frac in (0.0, 0.5, 1.0):
         parts.append(
             f'<text x="{left + plot * frac:.1f}" y="{h - 3}" text-anchor="middle" fill="#777">{int(frac * 100)}%</text>'
