@@ -23,9 +23,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import aiohttp
-
 from hegui.errors import InputError, UsageError
+from hegui.extras import require
+
+require("assess", "aiohttp")
+
+import aiohttp  # noqa: E402 - after the check that names the extra
 
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524})
 CONTENT_FILTER_HINTS = (

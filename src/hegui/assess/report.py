@@ -386,7 +386,10 @@ def _write(target: Path, data: bytes) -> Path:
 
 
 def html_to_pdf(html: str, target: Path) -> Path:
-    from weasyprint import HTML
+    from hegui.extras import require
+
+    (weasyprint,) = require("report", "weasyprint")
+    HTML = weasyprint.HTML
 
     pdf = HTML(string=html).write_pdf()
     if pdf is None:  # pragma: no cover

@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import secrets
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,32 +25,38 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from hegui import store
 from hegui.assess import plan
 from hegui.assess.banks import Bank
 from hegui.assess.client import ChatClient, ChatParams, Limits, Prices, Reply, cache_key
 from hegui.assess.models import AssessAnswer, AssessQuestion, AssessRun
 from hegui.errors import InputError, UsageError
-from hegui.store import open_store
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``, called as answers are stored."""
 
 
+_WAL: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
 def engine_for(url: str | None = None) -> Engine:
-    """The store, migrated; SQLite in WAL mode with ``synchronous=NORMAL`` (a committed answer survives a killed
-    process; only a power cut can lose the last commits) and a busy timeout for concurrent readers."""
-    engine = open_store(url)
-    if engine.dialect.name == "sqlite":
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=10000")
-            cur.close()
-
-        engine.dispose()
+    """The store's engine for ``url`` (hegui.store: cached per process, migrated to head; the URL defaults to
+    ``$HEGUI_DATABASE_URL``, hegui.toml, then ``./hegui.db``). SQLite runs in WAL mode with ``synchronous=NORMAL``:
+    a committed answer survives a killed process (only a power cut can lose the last commits), and readers such as
+    the report do not block the writer."""
+    engine = store.engine_for(url)
+    if engine.dialect.name == "sqlite" and engine not in _WAL:
+        event.listen(engine, "connect", _pragmas)
+        engine.dispose()  # connections opened before the listener reconnect with the pragmas
+        _WAL.add(engine)
     return engine
 
 

@@ -7,7 +7,6 @@ is undecided; ``bank check``: gaps, near duplicates or a stale bank), 2 usage er
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -18,8 +17,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hegui import __version__
-from hegui.errors import EXIT_FINDINGS, HeguiError, UsageError
+from hegui.cli._output import emit_json, errors_to_exit
+from hegui.errors import EXIT_FINDINGS, UsageError
 
 app = typer.Typer(
     name="assess",
@@ -43,21 +42,19 @@ err = Console(stderr=True)
 
 
 def _handled(fn: Callable[P, R]) -> Callable[P, R]:
+    """hegui errors → one line on stderr and the matching exit code (the shared mapping of hegui.cli._output)."""
+
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
+        with errors_to_exit():
             return fn(*args, **kwargs)
-        except HeguiError as exc:
-            typer.echo(f"hegui assess: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
 
     return wrapper
 
 
 def _json(payload: dict[str, Any]) -> None:
-    typer.echo(
-        json.dumps({"hegui_version": __version__, **payload}, ensure_ascii=False, indent=2, default=str)
-    )
+    """The shared --json envelope: ``hegui_version``, then the payload."""
+    emit_json(payload)
 
 
 def _kind(value: str | None) -> Any:
