@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, event, func, insert, select, update
+from sqlalchemy import Engine, event, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -160,21 +160,24 @@ def load_run(engine: Engine, run_id: str) -> AssessRun:
 
 
 def pending(engine: Engine, run_id: str) -> tuple[int, list[tuple[str, str]]]:
-    """(questions in the run, [(cache_key, messages JSON)] still without a good answer), in run order."""
+    """(questions in the run, [(cache_key, messages JSON)] still without a good answer), in run order. Only the
+    unanswered rows travel from the database (what a resume of a large run pays before its first request)."""
     q = (
-        select(AssessQuestion.cache_key, AssessQuestion.messages, AssessAnswer.error, AssessAnswer.cache_key)
+        select(AssessQuestion.cache_key, AssessQuestion.messages)
         .select_from(AssessQuestion)
         .outerjoin(AssessAnswer, AssessAnswer.cache_key == AssessQuestion.cache_key)
-        .where(AssessQuestion.run_id == run_id)
+        .where(
+            AssessQuestion.run_id == run_id, or_(AssessAnswer.cache_key.is_(None), AssessAnswer.error != "")
+        )
         .order_by(AssessQuestion.position)
     )
+    count = select(func.count()).select_from(AssessQuestion).where(AssessQuestion.run_id == run_id)
     todo: list[tuple[str, str]] = []
     seen: set[str] = set()
-    total = 0
     with engine.connect() as conn:
-        for key, msgs, err, have in conn.execute(q):
-            total += 1
-            if (have is None or err) and key not in seen:
+        total = int(conn.execute(count).scalar_one())
+        for key, msgs in conn.execute(q):
+            if key not in seen:
                 seen.add(key)
                 todo.append((key, msgs))
     return total, todo

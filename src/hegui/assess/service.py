@@ -34,7 +34,14 @@ JUDGE_NAMES = ("keyword", "classifier", "refusal", "refusal-rules", "llm")
 
 
 def banks_dir(path: str | Path | None = None) -> Path:
-    return Path(path or os.environ.get(BANKS_DIR_ENV) or "hegui-banks")
+    """Where imported banks live: the argument, ``$HEGUI_BANKS_DIR``, ``banks_dir`` under ``[assess]`` in
+    hegui.toml, else ``./hegui-banks``."""
+    if path or os.environ.get(BANKS_DIR_ENV):
+        return Path(path or os.environ[BANKS_DIR_ENV])
+    from hegui.config import load_config
+
+    configured = load_config().section("assess").get("banks_dir")
+    return Path(str(configured)) if configured else Path("hegui-banks")
 
 
 def resolve_banks(names: Sequence[str], *, directory: str | Path | None = None) -> list[Bank]:

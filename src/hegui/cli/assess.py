@@ -36,8 +36,8 @@ app.add_typer(review_app, name="review")
 
 P = ParamSpec("P")
 R = TypeVar("R")
-DB_HELP = "Database URL (default: $HEGUI_DATABASE_URL, else sqlite:///./hegui.db)."
-DIR_HELP = "Where imported banks live (default: $HEGUI_BANKS_DIR, else ./hegui-banks)."
+DB_HELP = "Database URL (default: $HEGUI_DATABASE_URL, hegui.toml, else sqlite:///./hegui.db)."
+DIR_HELP = "Where imported banks live (default: $HEGUI_BANKS_DIR, [assess] banks_dir in hegui.toml, else ./hegui-banks)."
 err = Console(stderr=True)
 
 
