@@ -121,3 +121,21 @@ def test_requests_per_minute_limit_spaces_requests() -> None:
 def test_estimate_tokens() -> None:
     assert estimate_tokens("你好世界") == 4
     assert estimate_tokens("abcdefgh") == 2
+
+
+def test_tokens_per_window_limit_waits_for_the_window_to_slide() -> None:
+    from hegui.assess.client import RateLimiter
+
+    async def go() -> list[float]:
+        lim = RateLimiter(None, tpm=100, window=0.3)  # 100 tokens per 0.3 s
+        t = time.monotonic()
+        stamps = []
+        for _ in range(3):
+            await lim.acquire(60)
+            stamps.append(time.monotonic() - t)
+        return stamps
+
+    _first, second, third = asyncio.run(go())
+    assert (
+        second >= 0.28 and third >= second + 0.28
+    )  # each further 60 waits until the previous left the window

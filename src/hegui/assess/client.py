@@ -135,10 +135,11 @@ class Reply:
 
 
 class RateLimiter:
-    """Requests-per-minute spacing plus a sliding one-minute token window."""
+    """Requests-per-minute spacing plus a sliding one-minute token window (``window`` seconds; tests shorten it)."""
 
-    def __init__(self, rpm: float | None, tpm: float | None) -> None:
-        self.interval = 60.0 / rpm if rpm else 0.0
+    def __init__(self, rpm: float | None, tpm: float | None, *, window: float = 60.0) -> None:
+        self.window = window
+        self.interval = window / rpm if rpm else 0.0
         self.tpm = tpm
         self._next = 0.0
         self._window: collections.deque[tuple[float, int]] = collections.deque()
@@ -159,11 +160,11 @@ class RateLimiter:
             if self.tpm:
                 tokens = min(tokens, int(self.tpm))
                 while True:
-                    while self._window and self._window[0][0] <= now - 60.0:
+                    while self._window and self._window[0][0] <= now - self.window:
                         self._used -= self._window.popleft()[1]
                     if self._used + tokens <= self.tpm or not self._window:
                         break
-                    await asyncio.sleep(max(0.01, self._window[0][0] + 60.0 - now))
+                    await asyncio.sleep(max(0.01, self._window[0][0] + self.window - now))
                     now = time.monotonic()
                 self._window.append((now, tokens))
                 self._used += tokens
