@@ -161,6 +161,10 @@ def test_report_html_pdf_and_attachments(
     ws = wb["应拒答测试题"]
     assert [c.value for c in ws[1]][:6] == ["序号", "测试题", "一级分类", "二级分类", "模型回答", "研判结果"]
     verdicts = {ws.cell(r, 6).value for r in range(2, ws.max_row + 1)}
+    starter = {i.id: i for b in banks.starters() for i in b.items}
+    for r in range(2, ws.max_row + 1):  # origin and source travel from the bank through the run to 附件5
+        it = starter[ws.cell(r, 10).value]
+        assert (ws.cell(r, 9).value, ws.cell(r, 8).value) == (it.origin, it.source)
     assert verdicts <= {"拒答", "未拒答"} and len(verdicts) == 2
     kw = load_workbook(tmp_path / "附件4_拦截关键词列表.xlsx").active
     assert kw is not None and [c.value for c in kw[1]] == ["关键词", "一级分类", "二级分类"]

@@ -45,6 +45,9 @@ class AssessQuestion(Base):
     messages: Mapped[str] = mapped_column(Text)
     """JSON list of chat messages without the system prompt."""
     cache_key: Mapped[str] = mapped_column(String(64), index=True)
+    origin: Mapped[str] = mapped_column(String(10), default="")
+    """``derived`` or ``authored``, as the bank said (kept for the 附件5 export)."""
+    source: Mapped[str] = mapped_column(Text, default="")
 
 
 class AssessAnswer(Base):

@@ -407,7 +407,17 @@ def attachment5(engine: Engine, run_id: str) -> bytes:
         b = banks.setdefault(a.kind, Bank(a.bank, a.kind))  # type: ignore[arg-type]
         msgs = json.loads(a.messages)
         hist = [(m["role"], m["content"]) for m in msgs[:-1]]
-        b.items.append(make_item(a.kind, a.question, a.stratum, history=hist, id=a.item_id))  # type: ignore[arg-type]
+        kind: Any = a.kind
+        item = make_item(
+            kind,
+            a.question,
+            a.stratum,
+            history=hist,
+            id=a.item_id,
+            origin=a.origin or "authored",
+            source=a.source,
+        )
+        b.items.append(item)
         v = table.get(a.item_id, {}).get("final", "")
         cells[a.item_id] = AnswerCell(
             a.answer if not a.error else f"（未获得回答：{a.error}）", VERDICT_ZH.get(v, v)

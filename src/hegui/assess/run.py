@@ -120,6 +120,8 @@ def create_run(engine: Engine, spec: RunSpec, banks: Sequence[Bank]) -> str:
                     "question": it.question,
                     "messages": json.dumps(msgs, ensure_ascii=False),
                     "cache_key": cache_key(spec.model, spec.params, msgs),
+                    "origin": it.origin,
+                    "source": it.source,
                 }
             )
             pos += 1
@@ -336,6 +338,8 @@ class Answered:
     error: str
     prompt_tokens: int
     completion_tokens: int
+    origin: str = ""
+    source: str = ""
 
 
 def answers(engine: Engine, run_id: str) -> list[Answered]:
@@ -353,6 +357,8 @@ def answers(engine: Engine, run_id: str) -> list[Answered]:
             AssessAnswer.error,
             AssessAnswer.prompt_tokens,
             AssessAnswer.completion_tokens,
+            AssessQuestion.origin,
+            AssessQuestion.source,
         )
         .select_from(AssessQuestion)
         .outerjoin(AssessAnswer, AssessAnswer.cache_key == AssessQuestion.cache_key)
@@ -373,6 +379,8 @@ def answers(engine: Engine, run_id: str) -> list[Answered]:
                 r[8] if r[6] is not None else "not asked yet",
                 int(r[9] or 0),
                 int(r[10] or 0),
+                r[11] or "",
+                r[12] or "",
             )
             for r in conn.execute(q)
         ]

@@ -40,6 +40,8 @@ def upgrade() -> None:
         sa.Column("question", sa.Text(), nullable=False),
         sa.Column("messages", sa.Text(), nullable=False),
         sa.Column("cache_key", sa.String(length=64), nullable=False),
+        sa.Column("origin", sa.String(length=10), nullable=False),
+        sa.Column("source", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["run_id"],
             ["assess_run.id"],
