@@ -198,22 +198,32 @@ def test_sigkill_then_resume_loses_nothing_and_repeats_only_in_flight(tmp_path: 
 
 @pytest.mark.postgres
 def test_postgres_store() -> None:
-    import sqlalchemy as sa
+    """The same run on PostgreSQL, in a database of its own (created here, dropped afterwards)."""
+    import uuid
 
-    # a schema of its own, so that other wings' tests on the shared database are left alone
-    admin = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    with admin.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA IF EXISTS hegui_assess_test CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA hegui_assess_test"))
-    base = "postgresql://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dhegui_assess_test"
-    engine = run.engine_for(base)
-    with standin.serve_in_thread(standin.Script(refuse_rate=0.4)) as s:
-        spec = run.RunSpec(
-            s.url, "m", sample_sizes={"generated": 40, "should_refuse": 30, "should_not_refuse": 30}
-        )
-        rid, totals, summary = service.assess_endpoint(
-            engine, spec, banks.starters(), judges=["keyword", "refusal-rules"]
-        )
-        again = run.execute(engine, rid)
-    assert totals.asked == 100 and again.asked == 0
-    assert summary.banks["should_refuse"].n == 30
+    import psycopg
+    from psycopg import sql
+
+    admin = os.environ.get("HEGUI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    name = f"hegui_assess_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = f"{admin.rsplit('/', 1)[0]}/{name}"
+    try:
+        engine = run.engine_for(url)
+        with standin.serve_in_thread(standin.Script(refuse_rate=0.4)) as s:
+            sizes = {"generated": 40, "should_refuse": 30, "should_not_refuse": 30}
+            spec = run.RunSpec(s.url, "m", sample_sizes=sizes)
+            rid, totals, summary = service.assess_endpoint(
+                engine, spec, banks.starters(), judges=["keyword", "refusal-rules"]
+            )
+            again = run.execute(engine, rid)
+        assert engine.dialect.name == "postgresql"
+        assert totals.asked == 100 and again.asked == 0
+        assert summary.banks["should_refuse"].n == 30
+    finally:
+        from hegui.store import dispose_engines
+
+        dispose_engines()
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
