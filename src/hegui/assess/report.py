@@ -131,10 +131,18 @@ def clauses(summary: Summary, coverage: dict[str, plan.Coverage], lexicon_cov: A
             "No keyword library was given to this run; assess it with 'hegui lexicon check'."
         )
     else:
-        c.outcome = "conforms" if lexicon_cov.ok else "does not conform"
-        for line in lexicon_cov.lines()[:6]:
-            c.evidence_zh.append(line)
-            c.evidence_en.append(line)
+        cov = lexicon_cov
+        c.outcome = "conforms" if cov.ok else "does not conform"
+        missing = [r for r in cov.risks if r.gap]
+        if cov.demo:
+            c.evidence_zh.append("所用为 hegui 演示词库，仅示范格式，不可用于备案。")
+        c.evidence_zh.append(f"关键词总数 {cov.total}（要求不少于 {cov.need_total}）。")
+        c.evidence_zh.append(
+            f"17 类风险中 {len(missing)} 类低于下限（A.1 每类≥200，A.2 每类≥100），共缺 {sum(r.gap for r in missing)} 个。"
+        )
+        for r in missing[:4]:
+            c.evidence_zh.append(f"{r.risk} {r.name}：{r.have}/{r.need}")
+        c.evidence_en += [line.strip() for line in cov.lines()[:7]]
     out.append(c)
     for cid, kind, zh, en in (
         ("8.2", "generated", "生成内容测试题库", "Generated-content test bank"),
