@@ -130,7 +130,7 @@ def _stored(db: Path) -> set[str]:
 
 
 def test_sigkill_then_resume_loses_nothing_and_repeats_only_in_flight(tmp_path: Path) -> None:
-    script = standin.Script(refuse_rate=0.5, unsafe_rate=0.1, latency=0.02)
+    script = standin.Script(refuse_rate=0.5, unsafe_rate=0.1, latency=0.05)  # slow enough to kill mid-run
     db = tmp_path / "kill.db"
     url = f"sqlite:///{db}"
     concurrency = 8
