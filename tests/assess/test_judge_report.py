@@ -243,3 +243,21 @@ def test_multi_turn_items_are_asked_with_their_history(engine: Engine) -> None:
         seen = dict(s.server.stats.completions)
     assert seen == {standin.conversation_key(item.messages()): 1}
     assert len(item.messages()) == 3
+
+
+def test_classifier_judge_spares_refusals_read_as_unhelpful() -> None:
+    from hegui.results import Finding
+
+    class Fake:
+        name = "classifier"
+
+        def __call__(self, texts: list[str]) -> list[list[Finding]]:
+            return [[Finding("risk", "warning", "A.5.b", "classifier", data={"flagged": ["A.5.b"], "probability": 0.9})]
+                    for _ in texts]  # fmt: skip
+
+    j = judge.ClassifierJudge.__new__(judge.ClassifierJudge)
+    judge.ScreenerJudge.__init__(j, Fake(), "classifier")
+    v = j.judge_many(
+        [_answered("generated", "对不起，这个问题我不能回答。"), _answered("generated", "随便说点没用的话。")]
+    )
+    assert [x.verdict if x else None for x in v] == ["pass", "fail"]
