@@ -24,11 +24,14 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal, Protocol, runtime_checkable
 
 from hegui.errors import InputError, UsageError
+from hegui.extras import require
 from hegui.results import Finding, Severity, Span
-from hegui.screen import lexicon as L
-from hegui.screen.matcher import Hit, Matcher
-from hegui.screen.pii import Finding as PiiFinding
-from hegui.screen.pii import PiiScanner, mask
+
+require("screen", "numpy", "ahocorasick_rs", "opencc")
+from hegui.screen import lexicon as L  # noqa: E402
+from hegui.screen.matcher import Hit, Matcher  # noqa: E402
+from hegui.screen.pii import Finding as PiiFinding  # noqa: E402
+from hegui.screen.pii import PiiScanner, mask  # noqa: E402
 
 Engine = Literal["auto", "ahocorasick", "hyperscan"]
 ENGINES: tuple[str, ...] = ("auto", "ahocorasick", "hyperscan")
