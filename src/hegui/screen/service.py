@@ -263,17 +263,27 @@ def resolve_lexicon(lexicon: L.Lexicon | str | os.PathLike[str] | None = None) -
     """A lexicon object from what a caller gives: a :class:`Lexicon`, a path, ``"demo"``, or None.
 
     None takes ``HEGUI_LEXICON`` or ``lexicon`` in hegui.toml, else the small demo lexicon (whose identity says
-    ``demo: true``, so no result passes for a filing-grade check by accident).
+    ``demo: true``, so no result passes for a filing-grade check by accident). A bare name that is not a file
+    here is looked up in the user data folder's ``lexicons/`` (``NAME``, ``NAME.json``, ``.xlsx``, ``.csv``).
     """
     if isinstance(lexicon, L.Lexicon):
         return lexicon
-    if lexicon is None:
-        from hegui.config import load_config
+    from hegui.config import load_config
 
+    if lexicon is None:
         lexicon = load_config().lexicon or "demo"
     if str(lexicon) == "demo":
         return L.load_demo()
-    return L.load(Path(lexicon))
+    path = Path(lexicon)
+    if not path.exists() and len(path.parts) == 1:  # a bare name: a lexicon kept in the user data folder
+        folder = load_config().lexicons_dir
+        for candidate in (
+            folder / path.name,
+            *(folder / f"{path.name}{ext}" for ext in (".json", ".xlsx", ".csv")),
+        ):
+            if candidate.is_file():
+                return L.load(candidate)
+    return L.load(path)
 
 
 @dataclass
