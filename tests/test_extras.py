@@ -27,6 +27,18 @@ def test_missing_module_names_the_extra() -> None:
     assert info.value.exit_code == 3
 
 
+def test_require_installed_does_not_import() -> None:
+    import sys as _sys
+
+    _sys.modules.pop("tomllib", None)
+    from hegui.extras import require_installed
+
+    require_installed("screen", "tomllib")
+    assert "tomllib" not in _sys.modules
+    with pytest.raises(MissingExtraError, match=r"hegui\[corpus\]"):
+        require_installed("corpus", "hegui_no_such_module")
+
+
 def test_store_without_sqlalchemy_names_the_store_extra() -> None:
     """A real interpreter in which sqlalchemy cannot be imported (sys.modules entry set to None)."""
     code = (

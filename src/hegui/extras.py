@@ -98,3 +98,10 @@ def require(extra: str, *modules: str) -> list[ModuleType]:
                 raise MissingExtraError(extra, missing) from None
             raise
     return loaded
+
+
+def require_installed(extra: str, *modules: str) -> None:
+    """Like :func:`require`, without importing: for modules a wing imports lazily, checked when the wing loads."""
+    for name in modules:
+        if not available(name):
+            raise MissingExtraError(extra, name)

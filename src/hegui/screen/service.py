@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal, Protocol, runtime_checkable
 
 from hegui.errors import InputError, UsageError
-from hegui.extras import require
+from hegui.extras import require, require_installed
 from hegui.results import Finding, Severity, Span
 
-require("screen", "numpy", "ahocorasick_rs", "opencc")
+require("screen", "numpy")
+require_installed("screen", "ahocorasick_rs", "opencc", "jieba")
 from hegui.screen import lexicon as L  # noqa: E402
 from hegui.screen.matcher import Hit, Matcher  # noqa: E402
 from hegui.screen.pii import Finding as PiiFinding  # noqa: E402
