@@ -252,7 +252,8 @@ class ScreenResult:
         return {
             "lexicon": self.lexicon.to_dict(),
             "screeners": list(self.screeners),
-            "findings": self.found,
+            "found": self.found,
+            "findings": self.found,  # the earlier name of "found", kept for existing consumers
             "results": [r.to_dict() for r in self.results],
         }
 
