@@ -261,31 +261,45 @@ class ScreenResult:
 # ------------------------------------------------------------------------------------------------ the pipeline
 
 
-def resolve_lexicon(lexicon: L.Lexicon | str | os.PathLike[str] | None = None) -> L.Lexicon:
-    """A lexicon object from what a caller gives: a :class:`Lexicon`, a path, ``"demo"``, or None.
-
-    None takes ``HEGUI_LEXICON`` or ``lexicon`` in hegui.toml, else the small demo lexicon (whose identity says
-    ``demo: true``, so no result passes for a filing-grade check by accident). A bare name that is not a file
-    here is looked up in the user data folder's ``lexicons/`` (``NAME``, ``NAME.json``, ``.xlsx``, ``.csv``).
-    """
+def lexicon_source(
+    lexicon: L.Lexicon | str | os.PathLike[str] | None = None,
+) -> L.Lexicon | str | os.PathLike[str]:
+    """What to load for what a caller names: a :class:`Lexicon` or ``"demo"`` as given; None takes
+    ``HEGUI_LEXICON`` or ``lexicon`` in hegui.toml, else ``"demo"``; a bare name that is not a file here is looked
+    up in the user data folder's ``lexicons/`` (``NAME``, ``NAME.json``, ``.xlsx``, ``.csv``)."""
     if isinstance(lexicon, L.Lexicon):
         return lexicon
     from hegui.config import load_config
 
     if lexicon is None:
         lexicon = load_config().lexicon or "demo"
-    if str(lexicon) == "demo":
-        return L.load_demo()
     path = Path(lexicon)
-    if not path.exists() and len(path.parts) == 1:  # a bare name: a lexicon kept in the user data folder
+    if str(lexicon) != "demo" and not path.exists() and len(path.parts) == 1:
         folder = load_config().lexicons_dir
         for candidate in (
             folder / path.name,
             *(folder / f"{path.name}{ext}" for ext in (".json", ".xlsx", ".csv")),
         ):
             if candidate.is_file():
-                return L.load(candidate)
-    return L.load(path)
+                return candidate
+    return lexicon
+
+
+def resolve_lexicon(lexicon: L.Lexicon | str | os.PathLike[str] | None = None) -> L.Lexicon:
+    """A lexicon object from what a caller gives: a :class:`Lexicon`, a path, ``"demo"``, or None.
+
+    None takes ``HEGUI_LEXICON`` or ``lexicon`` in hegui.toml, else the small demo lexicon (whose identity says
+    ``demo: true``, so no result passes for a filing-grade check by accident).
+    """
+    if isinstance(lexicon, L.Lexicon):
+        return lexicon
+    if lexicon is None:
+        from hegui.config import load_config
+
+        lexicon = load_config().lexicon or "demo"
+    if str(lexicon) == "demo":
+        return L.load_demo()
+    return L.load(Path(lexicon))
 
 
 @dataclass
@@ -306,7 +320,7 @@ class Pipeline:
         engine: Engine = "auto",
         extra: Iterable[Screener] = (),
     ) -> Pipeline:
-        lex = resolve_lexicon(lexicon)
+        lex = resolve_lexicon(lexicon_source(lexicon))
         screeners: list[Screener] = [KeywordScreener(lex, engine=engine)]
         if pii:
             screeners.append(PiiScreener())
@@ -544,7 +558,7 @@ def screen_stream(
     if errors not in ("strict", "replace"):
         raise UsageError(f"errors must be 'strict' or 'replace', not {errors!r}")
     if matcher is None:
-        matcher = Matcher(resolve_lexicon(lexicon))
+        matcher = Matcher(resolve_lexicon(lexicon_source(lexicon)))
     first = handle.read(READ_BYTES)
     if encoding:
         try:
