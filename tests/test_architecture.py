@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, int], ...] = (
     ("hegui.config", 0),
     ("hegui.results", 0),
     ("hegui.extras", 0),
+    ("hegui.stats", 0),  # proportions and intervals shared by assess, corpus and the dashboard
     ("hegui.store", 1),
     ("hegui.label", 2),
     ("hegui.screen", 2),
