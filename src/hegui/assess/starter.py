@@ -1,7 +1,7 @@
 """Reproducible build of the starter banks shipped in ``hegui/assess/data/`` (``python -m hegui.assess.starter
---data ../shared/data``).
+--data DATA_DIR``, DATA_DIR holding unchanged copies of the data sets named in :data:`ATTRIBUTION`).
 
-Derived items come from public data sets (licences in shared/data/README.md; attribution in every item's
+Derived items come from public data sets (licences listed in :data:`ATTRIBUTION`; attribution in every item's
 ``source`` and in each bank's header); authored items are the project's own templates (``data/authored_questions.json``
 and the screening wing's authored risk templates). Each risk keeps at most :data:`CAP` derived items, chosen by
 hash, so the package stays small. The mapping of data-set categories onto Appendix A is the project's reading and
