@@ -164,7 +164,7 @@ def test_ethics_rereview_list_has_seven_items_and_no_generative_models() -> None
     listed = rereview_list()
     assert sorted(listed) == list(range(1, 8))
     assert not any("generative" in en.lower() or "生成式" in zh for zh, en in listed.values())
-    reasons = ethics_review(ServiceProfile(name="lab", rd_on_expert_review_list={6})).reasons
+    reasons = ethics_review(ServiceProfile(name="lab", rd_on_expert_review_list={6})).reasons_in("en")
     assert any("item 6" in r and "public-opinion" in r for r in reasons)
 
 

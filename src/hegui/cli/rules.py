@@ -202,8 +202,8 @@ def summary_lines(assessment: Any) -> list[str]:
     a = assessment
     return [
         f"Filing path: {a.filing.genai}; algorithm filing: {'yes' if a.filing.algorithm_filing else 'no'}",
-        f"Cross-border: {a.crossborder.code} ({a.crossborder.article}) — {'; '.join(a.crossborder.reasons)}",
-        "Ethics: " + ("; ".join(a.ethics.reasons) if a.ethics.reasons else "no review trigger"),
+        f"Cross-border: {a.crossborder.code} ({a.crossborder.article}) — {'; '.join(a.crossborder.reasons_in('en'))}",
+        "Ethics: " + ("; ".join(a.ethics.reasons_in("en")) if a.ethics.reasons else "no review trigger"),
     ]
 
 

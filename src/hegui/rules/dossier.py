@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from hegui.errors import InputError
 from hegui.rules.catalogue import Text
-from hegui.rules.engine import Assessment, evaluate_facts
+from hegui.rules.engine import Assessment
 from hegui.rules.evidence import DutyRecord
 from hegui.rules.expr import parse
 from hegui.rules.report import ALGO_ZH, environment
@@ -63,7 +63,7 @@ def model_checklist(
     ``evidence_by_id`` maps attachment ids to registered evidence locations.
     """
     path = assessment.filing.genai
-    facts = evaluate_facts(assessment.profile, assessment.catalogue)
+    facts = assessment.facts
     items: list[ChecklistItem] = []
     if path == "none":
         return path, items
