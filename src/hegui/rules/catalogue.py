@@ -123,6 +123,7 @@ class Duty(_Model):
     duty: Text
     evidence: list[str] = Field(default_factory=list)
     citation: str
+    citation_zh: str | None = None
     status: Status
     deadline: Deadline | None = None
     maps_to: list[str] = Field(default_factory=list)

@@ -49,6 +49,7 @@ class Deadline:
     from_fact: str
     problem: str | None = None
     text_zh: str = ""
+    problem_zh: str | None = None
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,7 @@ def compute_deadline(duty: Duty, profile: ServiceProfile, as_of: dt.date | None 
             dl.from_fact,
             problem=f"set {dl.from_fact} in the profile to compute it",
             text_zh=dl.text.zh,
+            problem_zh=f"请在服务事实中填写 {dl.from_fact} 以计算期限",
         )
     try:
         if dl.working_days is not None or dl.working_days_parameter is not None:
@@ -234,8 +236,14 @@ def compute_deadline(duty: Duty, profile: ServiceProfile, as_of: dt.date | None 
                 else int(value_at(str(dl.calendar_days_parameter), start))
             )
             due = start + dt.timedelta(days=n)
-    except (calendar.CalendarRangeError, InputError) as exc:
-        return Deadline(None, dl.text.en, dl.from_fact, problem=exc.detail, text_zh=dl.text.zh)
+    except calendar.CalendarRangeError as exc:
+        return Deadline(
+            None, dl.text.en, dl.from_fact, problem=exc.detail, text_zh=dl.text.zh, problem_zh=exc.detail_zh
+        )
+    except InputError as exc:
+        return Deadline(
+            None, dl.text.en, dl.from_fact, problem=exc.detail, text_zh=dl.text.zh, problem_zh="该日期无适用参数"
+        )
     return Deadline(due, dl.text.en, dl.from_fact, text_zh=dl.text.zh)
 
 

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hegui.errors import InputError, UsageError
-from hegui.rules.engine import Assessment
+from hegui.rules.engine import Assessment, assess
+from hegui.rules.profile import ServiceProfile
+from hegui.store import open_store, session_scope
 from hegui.store.models import DutyState, EvidenceItem
 
 EvidenceKind = Literal["file", "url", "hegui_output"]
@@ -117,6 +121,15 @@ class DutyRecord:
     evidence: list[EvidenceItem] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     due: dt.date | None = None
+    reasons_zh: list[str] = field(default_factory=list)
+
+    def note(self, zh: str, en: str) -> None:
+        """Record why the duty is in its state, in both report languages."""
+        self.reasons_zh.append(zh)
+        self.reasons.append(en)
+
+    def reasons_in(self, lang: str) -> list[str]:
+        return self.reasons_zh if lang == "zh" else self.reasons
 
 
 def register_view(
@@ -143,30 +156,68 @@ def register_view(
         rec = DutyRecord(duty_id=did, state="open", evidence=ev, due=due)
         if team is not None and team.status == "not_applicable":
             rec.state = "not_applicable"
-            rec.reasons.append(team.note or "marked not applicable by the team")
+            rec.note(team.note or "团队标记为不适用", team.note or "marked not applicable by the team")
         elif ev:
             rec.state = "proven"
             for it in ev:
                 if it.review_due is not None and it.review_due < today:
                     rec.state = "overdue"
-                    rec.reasons.append(f"review of {it.title or it.location} was due {it.review_due}")
+                    what = it.title or it.location
+                    rec.note(f"{what} 应于 {it.review_due} 复核", f"review of {what} was due {it.review_due}")
                 if it.kind in ("file", "hegui_output") and it.sha256:
                     path = Path(it.location)
                     if not path.is_file():
                         rec.state = "changed" if rec.state == "proven" else rec.state
-                        rec.reasons.append(f"{it.location} no longer exists")
+                        rec.note(f"{it.location} 已不存在", f"{it.location} no longer exists")
                     elif sha256_file(path) != it.sha256:
                         rec.state = "changed" if rec.state == "proven" else rec.state
-                        rec.reasons.append(f"{it.location} changed since it was registered")
+                        rec.note(f"{it.location} 登记后已被修改", f"{it.location} changed since it was registered")
         else:
             if due is not None and due < today:
                 rec.state = "overdue"
-                rec.reasons.append(f"deadline {due} passed without evidence")
+                rec.note(f"期限 {due} 已过，尚无证据", f"deadline {due} passed without evidence")
             elif team is not None and team.status == "met":
                 rec.state = "unproven"
-                rec.reasons.append("marked met, but no evidence is registered")
+                rec.note("已标记为满足，但未登记证据", "marked met, but no evidence is registered")
             elif team is not None and team.status == "in_progress":
                 rec.state = "in_progress"
         out.append(rec)
     out.sort(key=lambda r: (STATES.index(r.state), r.duty_id))
+    return out
+
+
+@contextmanager
+def store_session(db: str | None = None) -> Iterator[Session]:
+    """One session on the evidence store (``db`` URL, else ``$HEGUI_DATABASE_URL``, else ./hegui.db), committed
+    on success and disposed of afterwards: the one way the rules wing opens the store."""
+    engine = open_store(db)
+    try:
+        with session_scope(engine) as s:
+            yield s
+    finally:
+        engine.dispose()
+
+
+def assess_with_register(
+    profile: ServiceProfile | Mapping[str, Any] | str | Path,
+    *,
+    db: str | None = None,
+    today: dt.date | None = None,
+    as_of: dt.date | None = None,
+) -> tuple[Assessment, list[DutyRecord]]:
+    """Assess a profile and read its evidence register in one call (what ``rules status`` and reports need)."""
+    assessment = assess(profile, as_of=as_of)
+    with store_session(db) as s:
+        records = register_view(s, assessment, today=today)
+    return assessment, records
+
+
+def attachment_evidence(session: Session, service: str, attachment_ids: set[str]) -> dict[str, list[str]]:
+    """Registered evidence locations by filing-package item id (``FILING-ATT-1`` ...) for one service."""
+    rows = session.scalars(
+        select(EvidenceItem).where(EvidenceItem.service == service, EvidenceItem.duty_id.in_(attachment_ids))
+    ).all()
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        out.setdefault(row.duty_id, []).append(row.location)
     return out
