@@ -176,14 +176,14 @@ def mechanism(cb: CrossBorder, as_of: dt.date | None = None) -> Mechanism:
             why.append(
                 (
                     f"{since}{non:,}人个人信息 ≥ {sa_non:,}（以上）",
-                    f"{non:,} non-sensitive individuals ≥ {sa_non:,} (以上) {since_en}",
+                    f"{non:,} non-sensitive individuals ≥ {sa_non:,} (at least) {since_en}",
                 )
             )
         if at_least(sens, sa_sens):
             why.append(
                 (
                     f"{since}{sens:,}人敏感个人信息 ≥ {sa_sens:,}（以上）",
-                    f"{sens:,} sensitive individuals ≥ {sa_sens:,} (以上) {since_en}",
+                    f"{sens:,} sensitive individuals ≥ {sa_sens:,} (at least) {since_en}",
                 )
             )
         if modern:
@@ -207,7 +207,7 @@ def mechanism(cb: CrossBorder, as_of: dt.date | None = None) -> Mechanism:
             why.append(
                 (
                     f"{sens:,}人敏感个人信息 < {sa_sens:,}（不满）",
-                    f"{sens:,} sensitive individuals < {sa_sens:,} (不满)",
+                    f"{sens:,} sensitive individuals < {sa_sens:,} (fewer than the threshold)",
                 )
             )
         if modern:
@@ -224,7 +224,7 @@ def mechanism(cb: CrossBorder, as_of: dt.date | None = None) -> Mechanism:
         [
             (
                 f"{since}{non:,}人个人信息 < {scc_non:,}（不满）",
-                f"{non:,} non-sensitive individuals < {scc_non:,} (不满)",
+                f"{non:,} non-sensitive individuals < {scc_non:,} (fewer than the threshold)",
             )
         ],
         "第5条第（四）项",

@@ -81,7 +81,7 @@ def filing_path(profile: ServiceProfile) -> FilingPath:
                 (
                     "具有舆论属性的生成式人工智能服务，仅调用已备案模型且不自行训练或微调：登记",
                     "GenAI service with public-opinion attributes that only calls an already-filed model "
-                    "and does not train or fine-tune it: registration (登记)",
+                    "and does not train or fine-tune it: registration",
                 )
             )
         else:
@@ -95,7 +95,7 @@ def filing_path(profile: ServiceProfile) -> FilingPath:
             reasons.append(
                 (
                     f"具有舆论属性的生成式人工智能服务，使用{why[0]}：备案，并按TC260-003开展安全评估",
-                    f"GenAI service with public-opinion attributes on its {why[1]}: filing (备案) and a "
+                    f"GenAI service with public-opinion attributes on its {why[1]}: filing and a "
                     "TC260-003 security assessment",
                 )
             )

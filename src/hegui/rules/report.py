@@ -54,6 +54,7 @@ L: dict[str, dict[str, str]] = {
     "params": {"zh": "五、参数", "en": "5. Parameters"},
     "coverage": {"zh": "六、规则目录覆盖范围", "en": "6. Catalogue coverage"},
     "toc": {"zh": "目录", "en": "Contents"},
+    "id": {"zh": "编号", "en": "ID"},
     "duty": {"zh": "义务", "en": "Duty"},
     "because": {"zh": "触发事实", "en": "Triggered by"},
     "when": {"zh": "适用情形", "en": "When"},
@@ -191,17 +192,22 @@ def report_context(
                 "rows": rows,
             }
         )
+    def num(v: Any) -> str:
+        return f"{v:,}" if isinstance(v, int) else str(v)
+
     params = []
     for p in parameters().values():
         hist = p.history()
         params.append(
             {
-                "value": p.at(a.as_of) if any(d is None or d <= a.as_of for d, _ in hist) else "—",
+                "value": num(p.at(a.as_of)) if any(d is None or d <= a.as_of for d, _ in hist) else "—",
                 "unit": p.unit_zh if lang == "zh" else p.unit,
                 "citation": p.citation_zh if lang == "zh" else p.citation,
                 "mark": p.mark,
                 "history": [
-                    f"{v} ({L['since'][lang]} {d.isoformat()})" if lang == "en" else f"{d.isoformat()}{L['since'][lang]}：{v}"
+                    f"{num(v)} ({L['since'][lang]} {d.isoformat()})"
+                    if lang == "en"
+                    else f"{d.isoformat()}{L['since'][lang]}：{num(v)}"
                     for d, v in hist
                     if d is not None and d > dt.date.min
                 ]
