@@ -144,5 +144,7 @@ def test_filing_drafts_as_docx(tmp_path: Path) -> None:
     assert "算法备案材料草稿：换脸演示" in text and "2025-11-03" in text and "【待补充】" in text
     assert "DS-16" in cells and "示例科技有限公司" in cells and "《互联网信息服务深度合成管理规定》" in cells
     checklist = model_checklist_docx(a, {"FILING-ATT-2": ["policy.pdf"]}, tmp_path / "list.docx")
-    cells = "\n".join(c.text for t in docx.Document(str(checklist)).tables for row in t.rows for c in row.cells)
+    cells = "\n".join(
+        c.text for t in docx.Document(str(checklist)).tables for row in t.rows for c in row.cells
+    )
     assert "FILING-ATT-2" in cells and "已提供" in cells and "policy.pdf" in cells and "缺失" in cells

@@ -194,7 +194,11 @@ def _duty_table(assessment: Any, lang: str = "en") -> Table:
         if f.deadline:
             due = str(f.deadline.due) if f.deadline.due else "?"
         table.add_row(
-            f.duty.id, f.duty.mark, escape(text[:110] + ("…" if len(text) > 110 else "")), escape(because), due
+            f.duty.id,
+            f.duty.mark,
+            escape(text[:110] + ("…" if len(text) > 110 else "")),
+            escape(because),
+            due,
         )
     return table
 
@@ -435,10 +439,10 @@ def evidence_mark(
     from hegui.rules.profile import load_profile
 
     prof = load_profile(profile)
-    load_catalogue().duty(duty_id)
+    duty = load_catalogue().duty(duty_id)
     with store_session(db) as s:
-        set_status(s, service=prof.name, duty_id=duty_id, status=state, note=note)
-    typer.echo(f"{duty_id.upper()}: {state}")
+        set_status(s, service=prof.name, duty_id=duty.id, status=state, note=note)
+    typer.echo(f"{duty.id}: {state}")
 
 
 # ---------------------------------------------------------------------------------------------------- dossier

@@ -160,8 +160,10 @@ class Catalogue:
     digest: str = ""
 
     def duty(self, duty_id: str) -> Duty:
+        """A duty by id, case-insensitively (``gai-09b`` finds ``GAI-09b``)."""
+        by_upper = {d.upper(): d for d in self.duties}
         try:
-            return self.duties[duty_id.upper()]
+            return self.duties[by_upper[duty_id.upper()]]
         except KeyError:
             near = [d for d in self.duties if d.startswith(duty_id.upper().split("-")[0])][:8]
             hint = f"; ids with that prefix: {', '.join(near)}" if near else ""
@@ -282,7 +284,12 @@ def load_catalogue() -> Catalogue:
     duty_files = [(e.name, _read(e, f"{where}/duties/{e.name}")) for e in files]
     cat = build_catalogue(instruments_raw, bases_raw, duty_files, where=where)
     h = hashlib.sha256()
-    for entry in [root.joinpath("instruments.yaml"), root.joinpath("bases.yaml"), root.joinpath("parameters.yaml"), *files]:
+    for entry in [
+        root.joinpath("instruments.yaml"),
+        root.joinpath("bases.yaml"),
+        root.joinpath("parameters.yaml"),
+        *files,
+    ]:
         h.update(entry.name.encode() + b"\0" + entry.read_bytes() + b"\0")
     cat.digest = h.hexdigest()
     return cat

@@ -89,7 +89,10 @@ def filing_path(profile: ServiceProfile) -> FilingPath:
             if profile.own_foundation_model:
                 why = ("自有基础模型", "own foundation model")
             elif profile.serves_model_via_api_of_filed_model:
-                why = ("在已备案基础模型上微调或训练的模型", "model fine-tuned or trained on a filed base model")
+                why = (
+                    "在已备案基础模型上微调或训练的模型",
+                    "model fine-tuned or trained on a filed base model",
+                )
             else:
                 why = ("自有或微调模型", "own or fine-tuned model")
             reasons.append(

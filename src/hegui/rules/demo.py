@@ -110,7 +110,8 @@ def run(out: Path, console: Console) -> str:
     )
     counts = load_catalogue().counts()
     links = " · ".join(
-        f"<a href='rules/{html.escape(p.name)}'>{html.escape(p.name)}</a>" for p in [*files, draft, draft_docx, checklist, checklist_docx]
+        f"<a href='rules/{html.escape(p.name)}'>{html.escape(p.name)}</a>"
+        for p in [*files, draft, draft_docx, checklist, checklist_docx]
     )
     open_count = sum(r.state not in ("proven", "not_applicable") for r in register)
     return (

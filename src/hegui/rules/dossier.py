@@ -247,7 +247,9 @@ def algorithm_dossier_docx(
     )
     pending = [c["f"].duty.id for c in clauses if c["verdict"] != "符合"]
     doc.add_heading("4. 风险与整改计划", 2)
-    doc.add_paragraph("结论为“待补充证据”或“待评估”的条目须在提交前补齐：" + ("、".join(pending) or "无") + "。")
+    doc.add_paragraph(
+        "结论为“待补充证据”或“待评估”的条目须在提交前补齐：" + ("、".join(pending) or "无") + "。"
+    )
     doc.add_heading("二、拟公示内容", 1)
     for label, val in [
         ("算法名称", p.name),
@@ -263,13 +265,19 @@ def algorithm_dossier_docx(
 
 
 def model_checklist_docx(
-    assessment: Assessment, evidence_by_id: dict[str, list[str]], target: Path, *, today: dt.date | None = None
+    assessment: Assessment,
+    evidence_by_id: dict[str, list[str]],
+    target: Path,
+    *,
+    today: dt.date | None = None,
 ) -> Path:
     """The model-filing checklist as an editable Word document."""
     path, items = model_checklist(assessment, evidence_by_id)
     doc, add_table = _new_docx()
     doc.add_heading(f"大模型备案材料清单：{assessment.profile.name}", 0)
-    doc.add_paragraph(f"日期 {(today or assessment.as_of).isoformat()} · 路径：{PATH_ZH[path]}（依据实务资料 †）")
+    doc.add_paragraph(
+        f"日期 {(today or assessment.as_of).isoformat()} · 路径：{PATH_ZH[path]}（依据实务资料 †）"
+    )
     if not items:
         doc.add_paragraph("本服务无需生成式人工智能备案或登记。")
     add_table(
@@ -346,7 +354,9 @@ def write_dossier(
         target = out / "model-filing-checklist.zh.html"
         path, items = model_checklist(assessment, by_id)
         payload["path"] = path
-        payload["items"] = [{"id": i.attachment.id, "status": i.status, "evidence": i.evidence} for i in items]
+        payload["items"] = [
+            {"id": i.attachment.id, "status": i.status, "evidence": i.evidence} for i in items
+        ]
         if docx:
             files.append(model_checklist_docx(assessment, by_id, out / "model-filing-checklist.zh.docx"))
     write_bytes(target, html.encode("utf-8"))

@@ -31,8 +31,8 @@ __all__ = [
     "EthicsReview",
     "FilingPath",
     "Finding",
-    "assess",
     "as_profile",
+    "assess",
     "compute_deadline",
     "ethics_review",
     "filing_path",
@@ -242,7 +242,12 @@ def compute_deadline(duty: Duty, profile: ServiceProfile, as_of: dt.date | None 
         )
     except InputError as exc:
         return Deadline(
-            None, dl.text.en, dl.from_fact, problem=exc.detail, text_zh=dl.text.zh, problem_zh="该日期无适用参数"
+            None,
+            dl.text.en,
+            dl.from_fact,
+            problem=exc.detail,
+            text_zh=dl.text.zh,
+            problem_zh="该日期无适用参数",
         )
     return Deadline(due, dl.text.en, dl.from_fact, text_zh=dl.text.zh)
 

@@ -66,9 +66,7 @@ def add_evidence(
     known_duties: set[str] | None = None,
 ) -> EvidenceItem:
     """Register one item; files (and hegui outputs) are hashed now, URLs keep the hash the caller supplies."""
-    duty_id = duty_id.upper()
-    if known_duties is not None and duty_id not in known_duties:
-        raise UsageError(f"no duty {duty_id!r} in the catalogue; see `hegui rules explain`")
+    duty_id = canonical_id(duty_id, known_duties)
     if kind is None:
         kind = "url" if location.startswith(("http://", "https://")) else "file"
     if kind in ("file", "hegui_output"):
@@ -95,15 +93,35 @@ def add_evidence(
     return item
 
 
-def set_status(session: Session, *, service: str, duty_id: str, status: str, note: str = "") -> DutyState:
+def canonical_id(duty_id: str, known: set[str] | None) -> str:
+    """The id as the catalogue spells it (ids are matched case-insensitively: ``gai-09b`` is ``GAI-09b``)."""
+    if known is None:
+        return duty_id.upper()
+    by_upper = {k.upper(): k for k in known}
+    try:
+        return by_upper[duty_id.upper()]
+    except KeyError:
+        raise UsageError(f"no duty {duty_id!r} in the catalogue; see `hegui rules explain`") from None
+
+
+def set_status(
+    session: Session,
+    *,
+    service: str,
+    duty_id: str,
+    status: str,
+    note: str = "",
+    known_duties: set[str] | None = None,
+) -> DutyState:
     """Record the team's status for a duty (upsert on service + duty)."""
     if status not in TEAM_STATUSES:
         raise UsageError(f"status must be one of {', '.join(TEAM_STATUSES)}, got {status!r}")
+    duty_id = canonical_id(duty_id, known_duties)
     row = session.scalars(
-        select(DutyState).where(DutyState.service == service, DutyState.duty_id == duty_id.upper())
+        select(DutyState).where(DutyState.service == service, DutyState.duty_id == duty_id)
     ).one_or_none()
     if row is None:
-        row = DutyState(service=service, duty_id=duty_id.upper(), status=status, note=note)
+        row = DutyState(service=service, duty_id=duty_id, status=status, note=note)
         session.add(row)
     else:
         row.status = status
@@ -171,7 +189,9 @@ def register_view(
                         rec.note(f"{it.location} 已不存在", f"{it.location} no longer exists")
                     elif sha256_file(path) != it.sha256:
                         rec.state = "changed" if rec.state == "proven" else rec.state
-                        rec.note(f"{it.location} 登记后已被修改", f"{it.location} changed since it was registered")
+                        rec.note(
+                            f"{it.location} 登记后已被修改", f"{it.location} changed since it was registered"
+                        )
         else:
             if due is not None and due < today:
                 rec.state = "overdue"

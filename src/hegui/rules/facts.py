@@ -14,7 +14,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from hegui.errors import InputError
-
 from hegui.rules.crossborder import Mechanism
 from hegui.rules.decisions import FilingPath
 from hegui.rules.parameters import value_at
@@ -76,7 +75,9 @@ def base_facts(
     facts["exports_data"] = crossborder.exports_pi
     facts["genai_filing_path"] = filing.genai
     facts["algorithm_filing"] = filing.algorithm_filing
-    facts["pi_officer_threshold_reached"] = _reaches(profile.pi_individuals_total, "pi.officer_individuals", day)
+    facts["pi_officer_threshold_reached"] = _reaches(
+        profile.pi_individuals_total, "pi.officer_individuals", day
+    )
     facts["pi_ten_million_or_more"] = _reaches(
         profile.pi_individuals_total, "pi.important_data_rules_individuals", day
     )

@@ -77,7 +77,9 @@ def parameters() -> dict[str, Parameter]:
             out[name] = Parameter.model_validate(body)
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise InputError(f"parameter {name}: {problems}", path="hegui/rules/data/parameters.yaml") from None
+            raise InputError(
+                f"parameter {name}: {problems}", path="hegui/rules/data/parameters.yaml"
+            ) from None
     return out
 
 

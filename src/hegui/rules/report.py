@@ -93,8 +93,20 @@ L: dict[str, dict[str, str]] = {
 }
 
 KIND_LABEL = {
-    "zh": {"duty": "义务", "prohibition": "禁止性规定", "checklist": "检查项", "decision": "判定", "note": "说明"},
-    "en": {"duty": "duty", "prohibition": "prohibition", "checklist": "checklist", "decision": "decision", "note": "note"},
+    "zh": {
+        "duty": "义务",
+        "prohibition": "禁止性规定",
+        "checklist": "检查项",
+        "decision": "判定",
+        "note": "说明",
+    },
+    "en": {
+        "duty": "duty",
+        "prohibition": "prohibition",
+        "checklist": "checklist",
+        "decision": "decision",
+        "note": "note",
+    },
 }
 STATE_LABEL = {
     "zh": {
@@ -179,7 +191,9 @@ def report_context(
                     "citation": words.duty_citation(f.duty, lang),
                     "because": words.because(f.because, lang),
                     "state": (rec.state if rec else "open") if states is not None else None,
-                    "state_label": STATE_LABEL[lang][rec.state if rec else "open"] if states is not None else "",
+                    "state_label": STATE_LABEL[lang][rec.state if rec else "open"]
+                    if states is not None
+                    else "",
                     "state_reasons": rec.reasons_in(lang) if rec else [],
                 }
             )
@@ -192,6 +206,7 @@ def report_context(
                 "rows": rows,
             }
         )
+
     def num(v: Any) -> str:
         return f"{v:,}" if isinstance(v, int) else str(v)
 
@@ -251,7 +266,10 @@ def report_context(
         "params": params,
         "context_notes": context_notes,
         "coverage": L["coverage_line"][lang].format(
-            i=counts["instruments"], it=counts["instruments_to_verify"], d=counts["duties"], dt=counts["duties_to_verify"]
+            i=counts["instruments"],
+            it=counts["instruments_to_verify"],
+            d=counts["duties"],
+            dt=counts["duties_to_verify"],
         ),
         "prepared_by": prepared_by,
     }

@@ -30,8 +30,10 @@ def fact(name: str, lang: str) -> str:
 def value(v: Any, lang: str) -> str:
     """A fact's value in words: sets as lists of words, dates as ISO dates, codes through the value table."""
     if isinstance(v, frozenset | set | list | tuple):
-        return "、".join(value(x, lang) for x in sorted(v, key=str)) if lang == "zh" else ", ".join(
-            value(x, lang) for x in sorted(v, key=str)
+        return (
+            "、".join(value(x, lang) for x in sorted(v, key=str))
+            if lang == "zh"
+            else ", ".join(value(x, lang) for x in sorted(v, key=str))
         )
     if isinstance(v, bool):
         return ("是" if v else "否") if lang == "zh" else ("yes" if v else "no")
@@ -86,7 +88,10 @@ def kind(text: str, lang: str) -> str:
 _NAMES: list[tuple[str, str]] = [
     ("Security Assessment Measures (CAC Order No. 11)", "《数据出境安全评估办法》"),
     ("Standard Contract Measures (CAC Order No. 13)", "《个人信息出境标准合同办法》"),
-    ("PI Export Certification Measures (in force 2026-01-01)", "《个人信息出境认证办法》（2026年1月1日起施行）"),
+    (
+        "PI Export Certification Measures (in force 2026-01-01)",
+        "《个人信息出境认证办法》（2026年1月1日起施行）",
+    ),
     ("2018 Security Assessment Provisions", "《具有舆论属性或社会动员能力的互联网信息服务安全评估规定》"),
     ("Network Data Security Management Regulations", "《网络数据安全管理条例》"),
     ("NDSM Regulations", "《网络数据安全管理条例》"),
