@@ -179,3 +179,36 @@ def test_because_includes_the_facts_under_not() -> None:
         "has_ethics_committee": False,
         "rd_activity_in_ethics_scope": True,
     }
+
+
+def test_every_fact_role_and_evidence_item_has_words_for_the_reports() -> None:
+    """The Chinese report must not fall back to an identifier or an English evidence item."""
+    from hegui.rules import words
+    from hegui.rules.facts import COMPUTED, PROFILE_FACTS
+
+    cat = load_catalogue()
+    for name in [*PROFILE_FACTS, *cat.bases, *COMPUTED]:
+        assert words.fact(name, "zh") != name, name
+    for role in ("provider", "technical_supporter", "content_platform", "app_store", "pi_handler", "any"):
+        assert words.role(role, "zh") != role
+    for duty in cat.duties.values():
+        zh = words.evidence(duty, "zh")
+        assert len(zh) == len(duty.evidence), duty.id
+        untranslated = [
+            e for e, z in zip(duty.evidence, zh, strict=True) if e == z and re.search("[a-z]{3}", e)
+        ]
+        assert untranslated == [], (duty.id, untranslated)
+
+
+def test_every_citation_renders_in_chinese() -> None:
+    from hegui.rules.words import duty_citation
+
+    for duty in load_catalogue().duties.values():
+        zh = duty_citation(duty, "zh")
+        rest = re.sub(r"GB/T|GB|TC260|AI|附录[A-Z]|[✔†⚠]", "", zh)
+        assert not re.search("[A-Za-z]", rest), (duty.id, zh)
+
+
+def test_no_research_note_markers_in_citations() -> None:
+    for duty in load_catalogue().duties.values():
+        assert "[S" not in duty.citation and "seed" not in duty.citation, duty.id
