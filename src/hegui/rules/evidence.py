@@ -159,17 +159,19 @@ def register_view(
     today = today or dt.date.today()
     service = assessment.profile.name
     items = session.scalars(select(EvidenceItem).where(EvidenceItem.service == service)).all()
+    # Keyed case-insensitively: registers written before ids kept their case hold e.g. "GAI-09B" for GAI-09b.
     states = {
-        s.duty_id: s for s in session.scalars(select(DutyState).where(DutyState.service == service)).all()
+        s.duty_id.upper(): s
+        for s in session.scalars(select(DutyState).where(DutyState.service == service)).all()
     }
     by_duty: dict[str, list[EvidenceItem]] = {}
     for it in items:
-        by_duty.setdefault(it.duty_id, []).append(it)
+        by_duty.setdefault(it.duty_id.upper(), []).append(it)
     out: list[DutyRecord] = []
     for finding in assessment.findings:
         did = finding.duty.id
-        ev = by_duty.get(did, [])
-        team = states.get(did)
+        ev = by_duty.get(did.upper(), [])
+        team = states.get(did.upper())
         due = finding.deadline.due if finding.deadline else None
         rec = DutyRecord(duty_id=did, state="open", evidence=ev, due=due)
         if team is not None and team.status == "not_applicable":
