@@ -205,3 +205,31 @@ def test_every_command_has_help() -> None:
     ):
         res = runner.invoke(app, ["rules", *cmd, "--help"])
         assert res.exit_code == 0 and "Usage" in res.stdout
+
+
+def test_check_as_of_and_json_identity(profile: Path) -> None:
+    res = runner.invoke(app, ["rules", "check", str(profile), "--json", "--as-of", "2025-12-31"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["hegui_version"] and data["as_of"] == "2025-12-31"
+    assert len(data["catalogue_digest"]) == 64 and len(data["profile_sha256"]) == 64
+    ids = {d["id"] for d in data["duties"]}
+    assert "CSL-24" not in ids or "CSL26-ID" not in ids
+    later = json.loads(
+        runner.invoke(app, ["rules", "check", str(profile), "--json", "--as-of", "2026-01-05"]).stdout
+    )
+    assert "CSL26-LOG" in {d["id"] for d in later["duties"]} and "CSL-21" in ids
+
+
+def test_dossier_writes_docx(profile: Path, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    out = tmp_path / "d"
+    res = runner.invoke(
+        app, ["rules", "dossier", str(profile), "--kind", "algorithm", "-o", str(out), "--db", db, "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    files = json.loads(res.stdout)["files"]
+    assert (
+        any(f.endswith(".docx") for f in files)
+        and (out / "algorithm-filing-draft.zh.docx").stat().st_size > 0
+    )

@@ -53,6 +53,11 @@ def _handled(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def _out(data: Any) -> None:
+    """JSON on stdout; objects carry the hegui version first (lists keep their documented shape)."""
+    from hegui import __version__
+
+    if isinstance(data, dict):
+        data = {"hegui_version": __version__, **data}
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
