@@ -179,6 +179,7 @@ def instrument_citation(inst: Instrument, lang: str) -> str:
         return inst.cite.zh if lang == "zh" else inst.cite.en
     if lang == "zh":
         when = f"，{inst.in_force}起施行" if inst.in_force_date else ""
-        return f"《{inst.title.zh}》（{kind(inst.kind, 'zh')}{when}）"
+        title = inst.title.zh if inst.title.zh.startswith(("《", "“", "GB", "TC260")) else f"《{inst.title.zh}》"
+        return f"{title}（{kind(inst.kind, 'zh')}{when}）"
     when = f", in force {inst.in_force}" if inst.in_force_date else ""
     return f"{inst.title.en} ({inst.kind}{when})"
