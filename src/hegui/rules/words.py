@@ -179,7 +179,8 @@ def instrument_citation(inst: Instrument, lang: str) -> str:
         return inst.cite.zh if lang == "zh" else inst.cite.en
     if lang == "zh":
         when = f"，{inst.in_force}起施行" if inst.in_force_date else ""
-        title = inst.title.zh if inst.title.zh.startswith(("《", "“", "GB", "TC260")) else f"《{inst.title.zh}》"
+        plain = "《" in inst.title.zh or inst.title.zh.startswith(("“", "清朗", "GB", "TC260"))
+        title = inst.title.zh if plain else f"《{inst.title.zh}》"
         return f"{title}（{kind(inst.kind, 'zh')}{when}）"
     when = f", in force {inst.in_force}" if inst.in_force_date else ""
     return f"{inst.title.en} ({inst.kind}{when})"
