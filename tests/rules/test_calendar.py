@@ -92,19 +92,20 @@ def test_2027_is_not_shipped_and_the_message_says_where_to_add_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No 2027 schedule was in the sources hegui was built from (chinese-calendar 1.11.0 stops at 2026)."""
-    monkeypatch.setenv("HEGUI_CALENDAR_DIR", str(tmp_path))
+    monkeypatch.setenv("HEGUI_DATA_DIR", str(tmp_path))
     assert 2027 not in calendar.known_years()
     with pytest.raises(
         calendar.CalendarRangeError, match=r"no PRC holiday schedule for 2027.*2027\.yaml"
     ) as exc:
         calendar.add_working_days(dt.date(2026, 12, 28), 10)
-    assert str(tmp_path / "2027.yaml") in exc.value.detail
+    assert str(tmp_path / "calendars" / "2027.yaml") in exc.value.detail
     assert "2027年" in exc.value.detail_zh
 
 
 def test_user_calendar_folder_adds_a_year(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HEGUI_CALENDAR_DIR", str(tmp_path))
-    (tmp_path / "2027.yaml").write_text(
+    monkeypatch.setenv("HEGUI_DATA_DIR", str(tmp_path))
+    (tmp_path / "calendars").mkdir()
+    (tmp_path / "calendars" / "2027.yaml").write_text(
         "year: 2027\nstatus: to_verify\nsource: test data, not the State Council notice\n"
         "holidays:\n- {name: New Year, from: 2027-01-01, to: 2027-01-03}\nmakeup_workdays: []\n",
         encoding="utf-8",
@@ -115,8 +116,9 @@ def test_user_calendar_folder_adds_a_year(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_bad_user_calendar_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HEGUI_CALENDAR_DIR", str(tmp_path))
-    (tmp_path / "2027.yaml").write_text("- just a list\n", encoding="utf-8")
+    monkeypatch.setenv("HEGUI_DATA_DIR", str(tmp_path))
+    (tmp_path / "calendars").mkdir()
+    (tmp_path / "calendars" / "2027.yaml").write_text("- just a list\n", encoding="utf-8")
     with pytest.raises(UsageError, match="a calendar file is a mapping"):
         calendar.known_years()
 
@@ -126,7 +128,7 @@ def test_a_deadline_outside_known_calendars_says_so_in_the_assessment(
 ) -> None:
     from hegui.rules import assess
 
-    monkeypatch.setenv("HEGUI_CALENDAR_DIR", str(tmp_path))
+    monkeypatch.setenv("HEGUI_DATA_DIR", str(tmp_path))
     a = assess(
         {
             "name": "late",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -19,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from hegui.cli._output import emit_json, fail
 from hegui.errors import EXIT_FINDINGS, HeguiError, UsageError
 
 app = typer.Typer(
@@ -39,26 +39,23 @@ DB_HELP = "Database URL (default: $HEGUI_DATABASE_URL, else sqlite:///./hegui.db
 
 
 def _handled(fn: Callable[P, R]) -> Callable[P, R]:
-    """Map hegui errors to their exit codes with a one-line message on stderr."""
+    """Map hegui errors to their exit codes with a one-line message on stderr (the shared CLI mapping)."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
         except HeguiError as exc:
-            typer.echo(f"hegui rules: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
+            raise fail(exc) from None
 
     return wrapper
 
 
-def _out(data: Any) -> None:
-    """JSON on stdout; objects carry the hegui version first (lists keep their documented shape)."""
-    from hegui import __version__
+def _out(data: dict[str, Any]) -> None:
+    """The shared ``--json`` envelope: hegui_version and the catalogue identity, then the payload."""
+    from hegui.rules.catalogue import load_catalogue
 
-    if isinstance(data, dict):
-        data = {"hegui_version": __version__, **data}
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    emit_json(data, catalogue={"digest": load_catalogue().digest})
 
 
 class Lang(StrEnum):
@@ -339,25 +336,27 @@ def status(
     bad = [r for r in records if r.state not in ("proven", "not_applicable")]
     if as_json:
         _out(
-            [
-                {
-                    "duty": r.duty_id,
-                    "state": r.state,
-                    "due": r.due.isoformat() if r.due else None,
-                    "reasons": r.reasons,
-                    "evidence": [
-                        {
-                            "title": e.title,
-                            "location": e.location,
-                            "sha256": e.sha256,
-                            "owner": e.owner,
-                            "review_due": e.review_due,
-                        }
-                        for e in r.evidence
-                    ],
-                }
-                for r in records
-            ]
+            {
+                "duties": [
+                    {
+                        "duty": r.duty_id,
+                        "state": r.state,
+                        "due": r.due.isoformat() if r.due else None,
+                        "reasons": r.reasons,
+                        "evidence": [
+                            {
+                                "title": e.title,
+                                "location": e.location,
+                                "sha256": e.sha256,
+                                "owner": e.owner,
+                                "review_due": e.review_due,
+                            }
+                            for e in r.evidence
+                        ],
+                    }
+                    for r in records
+                ]
+            }
         )
     else:
         table = Table(title=f"Evidence register: {len(bad)} of {len(records)} duties need work")

@@ -4,8 +4,9 @@ Filing deadlines are counted in working days (Algorithm Provisions Arts. 24-25).
 year's schedule in the autumn before, so the calendar knows only the years it has data for and refuses to guess
 beyond them: a deadline that runs into an unknown year raises :class:`CalendarRangeError`, which says where to put
 the missing year. Users add or correct years without touching the package: every ``YYYY.yaml`` in the user
-calendar folder (``$HEGUI_CALENDAR_DIR``, else ``$XDG_DATA_HOME/hegui/calendar``, else
-``~/.local/share/hegui/calendar``) is read after the bundled files and wins for its year.
+calendar folder (``calendars`` in hegui's user data folder: ``$HEGUI_DATA_DIR/calendars``, else
+``$XDG_DATA_HOME/hegui/calendars``, else ``~/.local/share/hegui/calendars``) is read after the bundled files and
+wins for its year.
 
 2027: the State Council's notice on the 2027 holidays was not in any source hegui was built from (the
 ``chinese-calendar`` package, 1.11.0, stops at 2026), so no 2027 file is shipped; add it to the user folder.
@@ -15,11 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from hegui.config import user_data_dir
 from hegui.errors import UsageError
 from hegui.rules.yamlio import loads_yaml
 
@@ -33,12 +34,8 @@ class CalendarRangeError(UsageError):
 
 
 def user_calendar_dir() -> Path:
-    """Where users put extra or corrected ``YYYY.yaml`` schedules."""
-    explicit = os.environ.get("HEGUI_CALENDAR_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "hegui" / "calendar"
+    """Where users put extra or corrected ``YYYY.yaml`` schedules (``calendars`` in the user data folder)."""
+    return user_data_dir() / "calendars"
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hegui import store
 from hegui.errors import InputError, UsageError
 from hegui.rules.engine import Assessment, assess
 from hegui.rules.profile import ServiceProfile
-from hegui.store import open_store, session_scope
 from hegui.store.models import DutyState, EvidenceItem
 
 EvidenceKind = Literal["file", "url", "hegui_output"]
@@ -210,14 +210,10 @@ def register_view(
 
 @contextmanager
 def store_session(db: str | None = None) -> Iterator[Session]:
-    """One session on the evidence store (``db`` URL, else ``$HEGUI_DATABASE_URL``, else ./hegui.db), committed
-    on success and disposed of afterwards: the one way the rules wing opens the store."""
-    engine = open_store(db)
-    try:
-        with session_scope(engine) as s:
-            yield s
-    finally:
-        engine.dispose()
+    """One unit of work on the evidence store through :func:`hegui.store.session` (``db`` URL, else
+    ``$HEGUI_DATABASE_URL``, hegui.toml, then ./hegui.db): the one way the rules wing opens the store."""
+    with store.session(db) as s:
+        yield s
 
 
 def assess_with_register(
