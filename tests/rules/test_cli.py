@@ -112,7 +112,7 @@ def test_init_interactive(tmp_path: Path) -> None:
         "personalised_push",
     ]
     answers += ["", "y"]
-    answers += ["n", "n", "n", ""] + ["n"] * 9  # ... edits_biometrics is a list question
+    answers += ["n", "n", "n", ""] + ["n"] * 11  # ... edits_biometrics is a list question
     res = runner.invoke(app, ["rules", "init", "--out", str(out)], input="\n".join(answers) + "\n")
     assert res.exit_code == 0, res.output
     assert "'03/03/2025' is not a date" in res.stderr and "push not allowed" in res.stderr

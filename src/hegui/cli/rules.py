@@ -111,6 +111,12 @@ QUESTIONS: list[tuple[str, str, str]] = [
     ("trains_or_finetunes", "bool", "Trains or fine-tunes models?"),
     ("uses_user_inputs_for_training", "bool", "Uses user inputs for training?"),
     ("serves_minors", "bool", "Serves minors?"),
+    ("users_all_14_or_older", "bool", "Can you show that every user is 14 or older (no children under 14)?"),
+    (
+        "shares_pi_with_third_parties",
+        "bool",
+        "Does personal information go to other parties (e.g. prompts sent to an upstream model's API)?",
+    ),
 ]
 
 
