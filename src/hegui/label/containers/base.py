@@ -17,6 +17,7 @@ from __future__ import annotations
 import mmap
 import os
 from abc import ABC, abstractmethod
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
@@ -33,6 +34,10 @@ from hegui.label.record import (
 )
 
 COPY_CHUNK = 1024 * 1024
+# Labels parsed and reported per file. A file has one label (GB 45438 §6.1 c); hostile files carry tens of
+# thousands, and parsing, validating and listing each one cost seconds and gigabytes. Those beyond the cap are
+# counted (one finding says how many) but not parsed.
+MAX_LABELS = 64
 READ_AHEAD = 16 * 1024  # bytes read at once for small header reads (see Source.read_at)
 
 
@@ -69,10 +74,22 @@ class Found:
         }
 
 
+# While a file is read, how many labels its scan has found so far (see MAX_LABELS); None outside a read.
+_labels_seen: ContextVar[list[int] | None] = ContextVar("labels_seen", default=None)
+
+
 def found_from_value(
     container: str, location: str, raw: str, *, offset: int | None = None, form: str | None = None
 ) -> Found:
-    """Parse a stored JSON value and wrap it as a :class:`Found`; ``form`` overrides the JSON form name."""
+    """Parse a stored JSON value and wrap it as a :class:`Found`; ``form`` overrides the JSON form name.
+
+    During :meth:`Container.read_source`, values beyond the first :data:`MAX_LABELS` are not parsed (the read
+    drops them and reports their count)."""
+    seen = _labels_seen.get()
+    if seen is not None:
+        seen[0] += 1
+        if seen[0] > MAX_LABELS:
+            return Found(container, location, "beyond-cap", "", None, offset=offset)
     parsed: ParsedValue = parse_value(raw)
     return Found(
         container=container,
@@ -267,8 +284,23 @@ class Container(ABC):
 
     def read_source(self, src: Source) -> ScanResult:
         """:meth:`read` on an already opened file (detection and reading then share one open)."""
-        labels = self.scan(src)
+        token = _labels_seen.set([0])
+        try:
+            labels = self.scan(src)
+        finally:
+            _labels_seen.reset(token)
+        beyond = len(labels) - MAX_LABELS
+        labels = labels[:MAX_LABELS]
         findings = one_label_findings(labels) + self.file_findings(src, labels)
+        if beyond > 0:
+            findings.append(
+                Finding(
+                    "error",
+                    RULE_ONE_LABEL,
+                    f"{beyond} more labels beyond the first {MAX_LABELS} (counted, not parsed or listed); "
+                    "a file keeps one label",
+                )
+            )
         return ScanResult(str(src.path), self.name, labels, findings)
 
     def write(

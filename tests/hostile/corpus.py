@@ -1,0 +1,129 @@
+"""The crafted hostile corpus of issue #18, generated at test time (no binaries are committed).
+
+Each maker returns the bytes of one file; :func:`write_corpus` writes them all into a folder. The files are small
+(a few MB at most) but each one hit a defect once: a crash, a hang, quadratic time or memory, a silent mislabel.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image
+
+RECORD_JSON = (
+    '{"Label":"1","ContentProducer":"001191440300708461136T1XGW3","ProduceID":"p1",'
+    '"ReservedCode1":"","ContentPropagator":"","PropagateID":"","ReservedCode2":""}'
+)
+
+
+SHORT_JSON = b'{"Label":"1"}'
+
+
+def riff(form: bytes, *chunks: bytes, declared: int | None = None) -> bytes:
+    body = form + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", len(body) if declared is None else declared) + body
+
+
+def riff_chunk(cid: bytes, data: bytes) -> bytes:
+    return cid + struct.pack("<I", len(data)) + data + (b"\x00" if len(data) & 1 else b"")
+
+
+def webp_vp8_zero_size() -> bytes:
+    """A simple lossy WebP whose VP8 key frame says width 0 (once a struct.error that sank the whole batch)."""
+    frame = b"\x00\x00\x00" + b"\x9d\x01\x2a" + struct.pack("<HH", 0, 16) + b"\x00" * 20
+    return riff(b"WEBP", riff_chunk(b"VP8 ", frame))
+
+
+def webp_real() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), (10, 20, 30)).save(out, "WEBP", quality=80)
+    return out.getvalue()
+
+
+def webp_30_bytes() -> bytes:
+    """The first 30 bytes of a real WebP: the RIFF size promises far more."""
+    return webp_real()[:30]
+
+
+def avi_head_12() -> bytes:
+    """``head -c 12 sample.avi``: a RIFF AVI header and nothing else."""
+    return b"RIFF" + struct.pack("<I", 200_000) + b"AVI "
+
+
+def wav_without_data() -> bytes:
+    """A WAV with its fmt chunk and no data chunk (the samples were cut off)."""
+    fmt = struct.pack("<HHIIHH", 1, 1, 44100, 88200, 2, 16)
+    return riff(b"WAVE", riff_chunk(b"fmt ", fmt))
+
+
+def wav_truncated() -> bytes:
+    """A WAV whose RIFF size says 100 kB but the file ends after the fmt chunk and a data header."""
+    fmt = struct.pack("<HHIIHH", 1, 1, 44100, 88200, 2, 16)
+    return riff(b"WAVE", riff_chunk(b"fmt ", fmt), declared=100_000)
+
+
+def html_unclosed_tags(count: int = 100_000) -> bytes:
+    """``<html><head>`` and then ``count`` unfinished ``<a``: quadratic in html.parser's end-of-file handling."""
+    return b"<html><head>" + b"<a" * count
+
+
+def html_body_in_unfinished_tag(count: int = 50_000) -> bytes:
+    """Many ``<body>`` candidates inside an attribute value that never closes (each one re-fed the tokenizer)."""
+    return b'<html><head><a title="' + b"<body>" * count
+
+
+def html_many_metas(count: int = 100_000) -> bytes:
+    meta = b'<meta name="AIGC" content="' + SHORT_JSON.replace(b'"', b"&quot;") + b'">\n'
+    return b"<html><head>\n" + meta * count + b"</head><body></body></html>\n"
+
+
+def _png_chunk(ctype: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + ctype + body + struct.pack(">I", zlib.crc32(ctype + body) & 0xFFFFFFFF)
+
+
+def png_many_text_labels(count: int = 50_000) -> bytes:
+    """A PNG of 1 pixel carrying ``count`` tEXt AIGC chunks (about 1.5 MB at 50,000)."""
+    out = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(out, "PNG")
+    data = out.getvalue()
+    iend = data.rindex(b"IEND") - 4
+    text = _png_chunk(b"tEXt", b"AIGC\x00" + SHORT_JSON)
+    return data[:iend] + text * count + data[iend:]
+
+
+def png_bad_xmp() -> bytes:
+    """A PNG whose XMP packet is not well-formed XML (the error must name the file, on one line)."""
+    out = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(out, "PNG")
+    data = out.getvalue()
+    iend = data.rindex(b"IEND") - 4
+    packet = b"<x:xmpmeta xmlns:x='adobe:ns:meta/'>\n<rdf:RDF>\n<unclosed>\n"
+    return data[:iend] + _png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + packet) + data[iend:]
+
+
+MAKERS: dict[str, Callable[[], bytes]] = {
+    "vp8-zero-width.webp": webp_vp8_zero_size,
+    "thirty-bytes.webp": webp_30_bytes,
+    "head12.avi": avi_head_12,
+    "no-data.wav": wav_without_data,
+    "truncated.wav": wav_truncated,
+    "unclosed-a.html": html_unclosed_tags,
+    "body-in-attribute.html": html_body_in_unfinished_tag,
+    "many-metas.html": html_many_metas,
+    "many-text.png": png_many_text_labels,
+    "bad-xmp.png": png_bad_xmp,
+}
+
+
+def write_corpus(folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, make in MAKERS.items():
+        path = folder / name
+        path.write_bytes(make())
+        paths.append(path)
+    return paths
