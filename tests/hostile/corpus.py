@@ -82,7 +82,9 @@ def html_many_metas(count: int = 100_000) -> bytes:
 
 
 def _png_chunk(ctype: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + ctype + body + struct.pack(">I", zlib.crc32(ctype + body) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(body)) + ctype + body + struct.pack(">I", zlib.crc32(ctype + body) & 0xFFFFFFFF)
+    )
 
 
 def png_many_text_labels(count: int = 50_000) -> bytes:

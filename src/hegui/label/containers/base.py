@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import mmap
 import os
+import stat
+import struct
+import zlib
 from abc import ABC, abstractmethod
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -287,6 +290,8 @@ class Container(ABC):
         token = _labels_seen.set([0])
         try:
             labels = self.scan(src)
+        except _PARSER_FAILURES as exc:
+            raise _malformed(src.path, self.name, exc) from exc
         finally:
             _labels_seen.reset(token)
         beyond = len(labels) - MAX_LABELS
@@ -326,13 +331,42 @@ class Container(ABC):
         warnings.extend(replacement_warnings(replaced, record))
         with (
             open_source(source_path) as src,
-            atomic_output(target, mode_from=source_path, batch=batch) as pending,
+            atomic_output(
+                target, mode_from=source_path, batch=batch, follow_symlinks=output is None
+            ) as pending,
         ):
-            warnings.extend(self.render(src, pending.file, record))
+            try:
+                warnings.extend(self.render(src, pending.file, record))
+            except _PARSER_FAILURES as exc:
+                raise _malformed(source_path, self.name, exc) from exc
             pending.file.flush()
             check = self.read(pending.path)
             _verify(check, record, pending.path, self.name)
         return WriteResult(str(source_path), str(target), self.name, record, replaced, warnings)
+
+
+# What a parser raises when a hostile value slips past its own checks (a field packed out of range, an index past
+# a list, a number too large). Each becomes an InputError for that file, so one bad file never sinks a batch.
+_PARSER_FAILURES = (struct.error, IndexError, KeyError, ValueError, OverflowError, RecursionError, zlib.error)
+
+
+def _malformed(path: Path, name: str, exc: BaseException) -> InputError:
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return InputError(f"malformed {name} file ({type(exc).__name__}: {detail}); refused", path=path)
+
+
+class NotRegularFileError(InputError):
+    """A FIFO, socket or device: hegui reads regular files only (a FIFO would block a read forever)."""
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
 
 
 class open_source:
@@ -345,14 +379,28 @@ class open_source:
 
     def __enter__(self) -> Source:
         try:
-            # Unbuffered: Source does its own read-ahead (one system call per window, no second copy).
-            self.handle = open(self.path, "rb", buffering=0)
-            size = os.fstat(self.handle.fileno()).st_size
+            # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below). Unbuffered:
+            # Source does its own read-ahead (one system call per window, no second copy).
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except IsADirectoryError as exc:
             raise InputError("is a directory, not a file", path=self.path) from exc
         except OSError as exc:
             raise InputError(f"cannot open: {exc.strerror or exc}", path=self.path) from exc
-        self.source = Source(self.handle, self.path, size)
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise InputError("is a directory, not a file", path=self.path)
+            if not stat.S_ISREG(info.st_mode):
+                raise NotRegularFileError(
+                    f"{_file_kind(info.st_mode)}, not a regular file; hegui reads regular files only",
+                    path=self.path,
+                )
+            os.set_blocking(fd, True)
+            self.handle = open(fd, "rb", buffering=0)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.source = Source(self.handle, self.path, info.st_size)
         return self.source
 
     def __exit__(self, *exc: object) -> None:
