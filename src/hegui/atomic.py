@@ -255,7 +255,9 @@ def atomic_output(
             handed_over = True
     finally:
         if not handed_over:
-            with contextlib.suppress(OSError):  # closing flushes what is buffered: on a full disk that fails too
+            with contextlib.suppress(
+                OSError
+            ):  # closing flushes what is buffered: on a full disk that fails too
                 handle.close()
             with contextlib.suppress(FileNotFoundError):
                 tmp_path.unlink()

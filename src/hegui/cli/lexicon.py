@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hegui.errors import EXIT_FINDINGS, EXIT_OK, HeguiError
@@ -29,7 +30,7 @@ def _load(source: str) -> L.Lexicon:
 
 
 def _fail(exc: HeguiError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+    err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
     return typer.Exit(exc.exit_code)
 
 

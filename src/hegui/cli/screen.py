@@ -157,7 +157,7 @@ def file(
     errors: str = typer.Option(
         "strict", help="'strict' refuses bytes that are not UTF-8; 'replace' scans anyway."
     ),
-    limit: int = typer.Option(50, help="Hits to list per file in the table (--json lists all)."),
+    limit: int = typer.Option(50, min=0, help="Hits to list per file in the table (--json lists all)."),
     as_json: bool = typer.Option(False, "--json", help="JSON with every hit of every file."),
 ) -> None:
     """Screen text files for keywords (and PII). Exit 1 when anything is found, 3 on unreadable input."""

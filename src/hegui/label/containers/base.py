@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
 from hegui.atomic import CommitBatch, atomic_output
-from hegui.errors import InputError, LimitExceededError, UnsupportedFormatError, WriteVerifyError
+from hegui.errors import HeguiError, InputError, LimitExceededError, UnsupportedFormatError, WriteVerifyError
 from hegui.label.record import (
     RULE_C2PA,
     RULE_ONE_LABEL,
@@ -292,6 +292,10 @@ class Container(ABC):
             labels = self.scan(src)
         except _PARSER_FAILURES as exc:
             raise _malformed(src.path, self.name, exc) from exc
+        except HeguiError as exc:
+            if exc.path is not None:
+                raise
+            raise _named(exc, src.path) from exc
         finally:
             _labels_seen.reset(token)
         beyond = len(labels) - MAX_LABELS
@@ -339,6 +343,10 @@ class Container(ABC):
                 warnings.extend(self.render(src, pending.file, record))
             except _PARSER_FAILURES as exc:
                 raise _malformed(source_path, self.name, exc) from exc
+            except HeguiError as exc:
+                if exc.path is not None:
+                    raise
+                raise _named(exc, source_path) from exc
             pending.file.flush()
             check = self.read(pending.path)
             _verify(check, record, pending.path, self.name)
@@ -348,6 +356,11 @@ class Container(ABC):
 # What a parser raises when a hostile value slips past its own checks (a field packed out of range, an index past
 # a list, a number too large). Each becomes an InputError for that file, so one bad file never sinks a batch.
 _PARSER_FAILURES = (struct.error, IndexError, KeyError, ValueError, OverflowError, RecursionError, zlib.error)
+
+
+def _named(exc: HeguiError, path: Path) -> HeguiError:
+    """``exc`` naming the file, for errors raised by helpers that do not know it (the XMP parser)."""
+    return type(exc)(exc.detail, path=path, offset=exc.offset)
 
 
 def _malformed(path: Path, name: str, exc: BaseException) -> InputError:

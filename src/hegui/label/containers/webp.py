@@ -104,7 +104,9 @@ def canvas_of(src: Source, chunk: Chunk) -> tuple[int, int, bool]:
         width, height = struct.unpack("<HH", head[6:10])
         width, height = width & 0x3FFF, height & 0x3FFF
         if width == 0 or height == 0:
-            raise src.error(f"VP8 key frame of {width}x{height} pixels (a dimension is 0)", chunk.data_offset + 6)
+            raise src.error(
+                f"VP8 key frame of {width}x{height} pixels (a dimension is 0)", chunk.data_offset + 6
+            )
         return width, height, False
     head = src.read_at(chunk.data_offset, 5, what="VP8L header")
     if head[0] != 0x2F:
