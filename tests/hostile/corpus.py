@@ -45,7 +45,14 @@ def webp_real() -> bytes:
 
 
 def webp_30_bytes() -> bytes:
-    """The first 30 bytes of a real WebP: the RIFF size promises far more."""
+    """30 bytes: a complete 10-byte VP8L chunk, but the RIFF size promises 1,000 bytes (the rest was cut off).
+    Once labeled with exit 0 and a new RIFF size that hid the truncation."""
+    vp8l = b"\x2f" + struct.pack("<I", (15 << 14) | 15) + b"\x00" * 5
+    return b"RIFF" + struct.pack("<I", 1000) + b"WEBP" + riff_chunk(b"VP8L", vp8l)
+
+
+def webp_cut() -> bytes:
+    """The first 30 bytes of a real WebP (its first chunk cut short)."""
     return webp_real()[:30]
 
 
@@ -110,6 +117,7 @@ def png_bad_xmp() -> bytes:
 MAKERS: dict[str, Callable[[], bytes]] = {
     "vp8-zero-width.webp": webp_vp8_zero_size,
     "thirty-bytes.webp": webp_30_bytes,
+    "cut.webp": webp_cut,
     "head12.avi": avi_head_12,
     "no-data.wav": wav_without_data,
     "truncated.wav": wav_truncated,

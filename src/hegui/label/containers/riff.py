@@ -270,14 +270,16 @@ def parse_riffs(src: Source, forms: tuple[bytes, ...]) -> list[Riff]:
                 cid, csize = struct.unpack("<4sQ", data[28 + 12 * i : 40 + 12 * i])
                 sizes[cid] = csize
         streamed = size in (0, 0xFFFFFFFF) and ds64 is None  # written to a pipe: the size was never filled in
-        if not streamed and offset + 8 + size > src.size + 1:  # one missing pad byte at the end is tolerated
+        end = min(offset + 8 + size, src.size) if not streamed else src.size
+        children = walk(src, offset + 12, end, what=f"RIFF {form.decode('latin-1')}", sizes=sizes)
+        # Every chunk whole, but the RIFF runs past the end of the file: cut off at a chunk boundary. Refused, not
+        # labeled with a new RIFF size that would hide the truncation (a missing last pad byte is tolerated).
+        if not streamed and offset + 8 + size > src.size + 1:
             raise src.error(
                 f"truncated {form.decode('latin-1').strip()} file: the RIFF header declares {offset + 8 + size} "
                 f"bytes, the file has {src.size}",
                 offset + 4,
             )
-        end = min(offset + 8 + size, src.size) if not streamed else src.size
-        children = walk(src, offset + 12, end, what=f"RIFF {form.decode('latin-1')}", sizes=sizes)
         riffs.append(Riff(offset, magic, form, end, children, ds64))
         offset = end + ((end - offset) & 1)
         if form == b"WAVE":

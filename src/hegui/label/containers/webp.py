@@ -69,14 +69,7 @@ def _walk_chunks(src: Source) -> list[Chunk]:
     (riff_size,) = struct.unpack("<I", head[4:8])
     if riff_size < 4:
         raise src.error(f"RIFF size {riff_size} is too small for a WebP file", 4)
-    # Trailing bytes after the RIFF form are not WebP's. A form that runs past the end of the file is truncated
-    # (one missing padding byte at the very end is tolerated: some writers omit it); it is refused rather than
-    # labeled with a new RIFF size that would hide the truncation.
-    if 8 + riff_size > src.size + 1:
-        raise src.error(
-            f"truncated WebP: the RIFF header declares {8 + riff_size} bytes, the file has {src.size}", 4
-        )
-    end = min(8 + riff_size, src.size)
+    end = min(8 + riff_size, src.size)  # trailing bytes after the RIFF form are not WebP's
     chunks: list[Chunk] = []
     pos = 12
     while pos + 8 <= end:
@@ -92,6 +85,13 @@ def _walk_chunks(src: Source) -> list[Chunk]:
         pos += 8 + size + (size & 1)
     if not chunks:
         raise src.error("WebP file without chunks", 12)
+    # Every chunk is whole, but the RIFF form runs past the end of the file: cut off at a chunk boundary. Refused
+    # rather than labeled with a new RIFF size that would hide the truncation (one missing padding byte at the
+    # very end is tolerated: some writers omit it).
+    if 8 + riff_size > src.size + 1:
+        raise src.error(
+            f"truncated WebP: the RIFF header declares {8 + riff_size} bytes, the file has {src.size}", 4
+        )
     return chunks
 
 
