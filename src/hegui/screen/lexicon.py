@@ -390,9 +390,9 @@ def read_table(rows: list[list[str]], *, name: str = "imported", where: str = ""
         shown = problems[:MAX_REPORTED_ROWS]
         more = len(problems) - len(shown)
         raise InputError(
-            f"{len(problems)} bad row{'s' if len(problems) > 1 else ''}; fix them and import again:\n  "
-            + "\n  ".join(shown)
-            + (f"\n  ... and {more} more" if more > 0 else "")
+            f"{len(problems)} bad row{'s' if len(problems) > 1 else ''}, fix them and import again: "
+            + " | ".join(shown)
+            + (f" | ... and {more} more" if more > 0 else "")
         )
     return Lexicon(entries, name=name)
 
