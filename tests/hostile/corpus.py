@@ -114,6 +114,52 @@ def png_bad_xmp() -> bytes:
     return data[:iend] + _png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + packet) + data[iend:]
 
 
+def html_four_megabytes() -> bytes:
+    """A 4 MB page of unfinished tags and comment openers (once more than 120 s)."""
+    return b"<html><head>" + b"<a<!--<b " * (4 * 1024 * 1024 // 9)
+
+
+def png_ztxt_bomb() -> bytes:
+    """A zTXt AIGC chunk that inflates to 64 MB."""
+    out = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(out, "PNG")
+    data = out.getvalue()
+    iend = data.rindex(b"IEND") - 4
+    body = b"AIGC\x00\x00" + zlib.compress(b"A" * (64 * 1024 * 1024), 9)
+    return data[:iend] + _png_chunk(b"zTXt", body) + data[iend:]
+
+
+def markdown_alias_bomb() -> bytes:
+    """YAML front matter of nine levels of nine aliases ("billion laughs")."""
+    lines = ["---", 'a0: &a0 ["x"]']
+    for level in range(1, 10):
+        refs = ", ".join([f"*a{level - 1}"] * 9)
+        lines.append(f"a{level}: &a{level} [{refs}]")
+    lines += ["AIGC: *a9", "---", "body", ""]
+    return "\n".join(lines).encode()
+
+
+def svg_entity_bomb() -> bytes:
+    entities = '<!ENTITY a0 "lol">' + "".join(
+        f'<!ENTITY a{i} "{"&a" + str(i - 1) + ";" * 1}' + f'{("&a" + str(i - 1) + ";") * 9}">'
+        for i in range(1, 10)
+    )
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE svg [{entities}]>'
+        '<svg xmlns="http://www.w3.org/2000/svg"><metadata>&a9;</metadata></svg>'
+    ).encode()
+
+
+def mp4_deep_boxes(depth: int = 5000) -> bytes:
+    """``moov`` holding ``trak`` holding ``trak`` ... 5,000 levels deep (a recursion bomb)."""
+    inner = b""
+    for _ in range(depth):
+        inner = struct.pack(">I", 8 + len(inner)) + b"trak" + inner
+    moov = struct.pack(">I", 8 + len(inner)) + b"moov" + inner
+    ftyp = struct.pack(">I", 20) + b"ftypisom" + b"\x00\x00\x02\x00" + b"isom"
+    return ftyp + moov
+
+
 MAKERS: dict[str, Callable[[], bytes]] = {
     "vp8-zero-width.webp": webp_vp8_zero_size,
     "thirty-bytes.webp": webp_30_bytes,
@@ -126,6 +172,11 @@ MAKERS: dict[str, Callable[[], bytes]] = {
     "many-metas.html": html_many_metas,
     "many-text.png": png_many_text_labels,
     "bad-xmp.png": png_bad_xmp,
+    "four-megabytes.html": html_four_megabytes,
+    "ztxt-bomb.png": png_ztxt_bomb,
+    "alias-bomb.md": markdown_alias_bomb,
+    "entity-bomb.svg": svg_entity_bomb,
+    "deep-boxes.mp4": mp4_deep_boxes,
 }
 
 
