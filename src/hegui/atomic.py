@@ -71,8 +71,9 @@ def remove_stale_temporaries(
     return removed
 
 
-# Folders already cleaned by this process (device, inode): a batch of many files in one folder scans it once.
-_CLEANED: set[tuple[int, int]] = set()
+# When this process last cleaned a folder (device, inode): a batch of many files in one folder scans it once, and a
+# long-running process (the gateway) again after STALE_AFTER_S.
+_CLEANED: dict[tuple[int, int], float] = {}
 
 
 def _clean_once(folder: Path) -> None:
@@ -81,8 +82,9 @@ def _clean_once(folder: Path) -> None:
     except OSError:
         return
     key = (info.st_dev, info.st_ino)
-    if key not in _CLEANED:
-        _CLEANED.add(key)
+    now = time.monotonic()
+    if now - _CLEANED.get(key, -STALE_AFTER_S) >= STALE_AFTER_S:
+        _CLEANED[key] = now
         remove_stale_temporaries(folder)
 
 

@@ -73,6 +73,13 @@ def wav_truncated() -> bytes:
     return riff(b"WAVE", riff_chunk(b"fmt ", fmt), declared=100_000)
 
 
+def wav_many_labels(count: int = 20_000) -> bytes:
+    """A WAV with ``count`` top-level AIGC chunks (every one must go on write; once parsed one by one)."""
+    fmt = struct.pack("<HHIIHH", 1, 1, 44100, 88200, 2, 16)
+    labels = [riff_chunk(b"AIGC", SHORT_JSON)] * count
+    return riff(b"WAVE", riff_chunk(b"fmt ", fmt), riff_chunk(b"data", b"\x00" * 100), *labels)
+
+
 def html_unclosed_tags(count: int = 100_000) -> bytes:
     """``<html><head>`` and then ``count`` unfinished ``<a``: quadratic in html.parser's end-of-file handling."""
     return b"<html><head>" + b"<a" * count
@@ -171,6 +178,7 @@ MAKERS: dict[str, Callable[[], bytes]] = {
     "body-in-attribute.html": html_body_in_unfinished_tag,
     "many-metas.html": html_many_metas,
     "many-text.png": png_many_text_labels,
+    "many-labels.wav": wav_many_labels,
     "bad-xmp.png": png_bad_xmp,
     "four-megabytes.html": html_four_megabytes,
     "ztxt-bomb.png": png_ztxt_bomb,

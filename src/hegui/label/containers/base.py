@@ -339,6 +339,9 @@ class Container(ABC):
                 target, mode_from=source_path, batch=batch, follow_symlinks=output is None
             ) as pending,
         ):
+            token = _labels_seen.set(
+                [0]
+            )  # renderers need where old labels are, not their values beyond the cap
             try:
                 warnings.extend(self.render(src, pending.file, record))
             except _PARSER_FAILURES as exc:
@@ -347,6 +350,8 @@ class Container(ABC):
                 if exc.path is not None:
                     raise
                 raise _named(exc, source_path) from exc
+            finally:
+                _labels_seen.reset(token)
             pending.file.flush()
             check = self.read(pending.path)
             _verify(check, record, pending.path, self.name)
