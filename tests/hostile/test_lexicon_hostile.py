@@ -203,3 +203,12 @@ def test_lexicon_error_text_is_not_markup(tmp_path: Path) -> None:
     result = hegui("lexicon", "import", "m.csv", "-o", "out.json", cwd=tmp_path)
     assert result.returncode == 3 and "Traceback" not in result.stderr
     assert "[/bold]" in result.stderr
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_lexicon_fifo_is_refused_not_waited_on(tmp_path: Path, suffix: str) -> None:
+    import os
+
+    os.mkfifo(tmp_path / f"pipe.{suffix}")
+    result = hegui("lexicon", "import", f"pipe.{suffix}", "-o", "out.json", cwd=tmp_path, timeout=60)
+    assert result.returncode == 3 and "regular file" in result.stderr

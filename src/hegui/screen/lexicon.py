@@ -253,7 +253,17 @@ def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
+def _require_regular_file(p: Path) -> None:
+    """A FIFO or device would block the read forever (or never end): only regular files are read."""
+    try:
+        if not p.is_file():
+            raise InputError("not a regular file (a FIFO, device or folder); give a spreadsheet file", path=p)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=p) from exc
+
+
 def _csv_rows(p: Path) -> list[list[str]]:
+    _require_regular_file(p)
     try:
         size = p.stat().st_size
         if size > MAX_TABLE_BYTES:
@@ -321,6 +331,7 @@ def _check_xlsx_package(p: Path) -> None:
     """
     import zipfile
 
+    _require_regular_file(p)
     try:
         with zipfile.ZipFile(p) as z:
             infos = z.infolist()
