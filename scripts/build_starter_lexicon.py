@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from hegui.screen import lexicon as L  # noqa: E402
-from hegui.screen.matcher import Matcher  # noqa: E402
+from hegui.screen import lexicon as L
+from hegui.screen.matcher import Matcher
 
 FILES: dict[str, tuple[str, ...]] = {
     "暴恐词库": ("A.1.d",),
@@ -44,9 +44,7 @@ SOURCE = "konsheng/Sensitive-lexicon@5a8da94 (MIT)"
 def _keep(word: str) -> bool:
     if len(word) < 2 or len(word) > L.MAX_KEYWORD_LENGTH:
         return False
-    if re.fullmatch(r"[A-Za-z0-9 .]{1,3}", word) or re.fullmatch(r"[\d\W_]+", word):
-        return False
-    return True
+    return not (re.fullmatch(r"[A-Za-z0-9 .]{1,3}", word) or re.fullmatch(r"[\d\W_]+", word))
 
 
 def main() -> None:
@@ -65,7 +63,9 @@ def main() -> None:
                 entries.append(L.make_entry(word, risks, notes=f"{SOURCE} {name}"))
     demo = L.load_demo()
     for e in demo:
-        entries.append(L.Entry(e.keyword, e.risks, e.mode, e.allow, "authored (hegui demo lexicon, Apache-2.0)"))
+        entries.append(
+            L.Entry(e.keyword, e.risks, e.mode, e.allow, "authored (hegui demo lexicon, Apache-2.0)")
+        )
     lex = L.Lexicon(entries, name="starter", version="1")
     from hegui.screen.training import examples
 

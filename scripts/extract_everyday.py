@@ -45,4 +45,6 @@ def main(crosswoz: Path, kdconv: Path, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]), Path(__file__).parent / "screen_data" / "everyday_public.jsonl")
+    main(
+        Path(sys.argv[1]), Path(sys.argv[2]), Path(__file__).parent / "screen_data" / "everyday_public.jsonl"
+    )
