@@ -45,7 +45,9 @@ def test_starter_is_deduplicated_after_normalisation() -> None:
 
 
 def test_starter_is_quiet_on_everyday_text() -> None:
-    everyday = json.loads(resources.files("hegui.screen").joinpath("data/authored_everyday.json").read_text("utf-8"))
+    everyday = json.loads(
+        resources.files("hegui.screen").joinpath("data/authored_everyday.json").read_text("utf-8")
+    )
     m = Matcher(L.load("starter"))
     hits = [h for s in everyday["sentences"] for h in m.find(s)]
     assert hits == []

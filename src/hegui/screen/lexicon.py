@@ -210,8 +210,8 @@ BUILTIN: dict[str, str] = {"demo": "demo_lexicon.json", "starter": "starter_lexi
 def load(path: str | Path) -> Lexicon:
     """Read a lexicon: a shipped one by name (``"demo"``, ``"starter"``: :data:`BUILTIN`), or a file in
     ``.json`` (hegui form), ``.xlsx`` or ``.csv`` (filing layout)."""
-    if isinstance(path, str) and path in BUILTIN and not Path(path).exists():
-        return load_builtin(path)
+    if str(path) in BUILTIN and not Path(path).exists():
+        return load_builtin(str(path))
     p = Path(path)
     suffix = p.suffix.lower()
     if not p.exists():
