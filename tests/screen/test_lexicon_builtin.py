@@ -62,3 +62,21 @@ def test_starter_coverage_is_reported_honestly() -> None:
     assert by["A.1.a"].have >= MINIMUMS.keywords_for("A.1.a")
     assert by["A.2.a"].gap > 0
     assert "does NOT meet" in "\n".join(cov.lines())
+
+
+def test_screening_with_the_demo_lexicon_warns_on_stderr() -> None:
+    import subprocess
+    import sys
+    import warnings
+
+    from hegui.screen import service
+
+    with pytest.warns(service.DemoLexiconWarning, match="demo lexicon"):
+        service.screen(["你好"], lexicon="demo", pii=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = service.screen(["他想自制炸药"], lexicon="starter", pii=False)
+    assert result.lexicon.name == "starter" and result.found
+    cli = [sys.executable, "-m", "hegui.cli.main", "screen", "text", "你好", "--lexicon", "demo", "--no-pii"]
+    done = subprocess.run(cli, capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "demo lexicon" in done.stderr and "demo lexicon" not in done.stdout
