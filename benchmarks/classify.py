@@ -99,6 +99,7 @@ def main() -> None:
     )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    load = os.getloadavg()
     texts = make_texts(args.texts)
     lex = L.load("starter")
     plain = ahocorasick_rs.AhoCorasick([e.keyword for e in lex])
@@ -135,18 +136,17 @@ def main() -> None:
             r["embedding"]["median_ms"] / r["classifier"]["median_ms"]
         )
     if args.json:
-        json.dump(
-            {"hegui_version": hegui.__version__, "texts": len(texts), "chars": LENGTH, "results": r},
-            sys.stdout,
-        )
+        payload = {"hegui_version": hegui.__version__, "texts": len(texts), "chars": LENGTH, "load": load[0]}
+        json.dump({**payload, "results": r}, sys.stdout)
         print()
         return
     print(f"{len(texts)} texts of {LENGTH} characters, one core; starter lexicon {len(lex)} keywords")
-    print(f"{'stage':<16}{'median ms':>11}{'p99 ms':>9}{'texts/s':>10}{'batch/s':>10}{'x aho':>8}")
+    print(f"load average before the run: {load[0]:.2f} (cores: {os.cpu_count()})")
+    print(f"{'stage':<14}{'median ms':>11}{'p99 ms':>10}{'texts/s':>10}{'batch/s':>10}{'median / aho':>14}")
     for k, v in r.items():
-        b = f"{v['batch_per_s']:>10.0f}" if "batch_per_s" in v else f"{'':>10}"
+        b = f"{v['batch_per_s']:>10.1f}" if "batch_per_s" in v else f"{'':>10}"
         print(
-            f"{k:<16}{v['median_ms']:>11.3f}{v['p99_ms']:>9.3f}{v['per_s']:>10.0f}{b}{v['x_ahocorasick']:>8.1f}"
+            f"{k:<14}{v['median_ms']:>11.3f}{v['p99_ms']:>10.3f}{v['per_s']:>10.1f}{b}{v['x_ahocorasick']:>14.1f}"
         )
     if "embedding" in r:
         print(

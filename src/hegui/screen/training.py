@@ -711,26 +711,56 @@ def markdown(report: dict[str, Any]) -> str:
         f"benign flagged {_pct(t['benign_flagged'])}, everyday flagged {_pct(t['everyday_flagged'])}, right risk "
         f"first {_pct(t['right_risk_first'])}, right group {_pct(t['right_group'])}.",
         "",
-        "Per-risk flags on the test split (an item counts for a risk when it is should-refuse and labelled with it;"
-        " threshold chosen on dev for precision ≥ 0.8 where reachable, else 0.5):",
+        "Per-risk flags (an item counts for a risk when it is should-refuse and labelled with it; a text is flagged for"
+        " a risk when it is unsafe and the risk reaches its threshold or is its most likely one; threshold chosen on"
+        " dev for precision ≥ 0.8 among should-refuse dev items where reachable, else 0.5). Left: the test split;"
+        " right: pooled over the cross-source folds (every item scored by a model that never saw its source;"
+        " precision there is approximate when a fold flagged a risk without a hit):",
         "",
-        "| risk | name | threshold | support | precision | recall |",
-        "|---|---|---:|---:|---:|---:|",
+        "| risk | name | threshold | test support | precision | recall | cross-source support | precision | recall |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    pooled = _pooled_per_risk(fast.get("cross_source", {}))
+    none = {"support": 0, "precision": float("nan"), "recall": float("nan")}
     for rid in taxonomy.RISK_IDS:
-        r = t["per_risk"].get(rid)
+        r = t["per_risk"].get(rid) or none
+        c = pooled.get(rid) or none
         thr = th["risks"].get(rid)
-        if r is None:
-            lines.append(
-                f"| {rid} | {taxonomy.BY_ID[rid].zh} | {'' if thr is None else f'{thr:.2f}'} | 0 | – | – |"
-            )
-            continue
-        prec = "–" if r["precision"] != r["precision"] else f"{r['precision']:.2f}"
-        rec = "–" if r["recall"] != r["recall"] else f"{r['recall']:.2f}"
         lines.append(
-            f"| {rid} | {taxonomy.BY_ID[rid].zh} | {'' if thr is None else f'{thr:.2f}'} | {r['support']} | {prec} | {rec} |"
+            f"| {rid} | {taxonomy.BY_ID[rid].zh} | {'' if thr is None else f'{thr:.2f}'} | {r['support']} | "
+            f"{_num(r['precision'])} | {_num(r['recall'])} | {c['support']} | {_num(c['precision'])} | "
+            f"{_num(c['recall'])} |"
         )
     return "\n".join(lines)
+
+
+def _num(x: float) -> str:
+    return "–" if x != x else f"{x:.2f}"
+
+
+def _pooled_per_risk(folds: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Per-risk flag precision / recall pooled over the held-out folds (each item is held out once)."""
+    tp: Counter[str] = Counter()
+    pred: Counter[str] = Counter()
+    support: Counter[str] = Counter()
+    for fold in folds.values():
+        for rid, r in fold["per_risk"].items():
+            s = int(r["support"])
+            hits = round(r["recall"] * s) if s else 0
+            support[rid] += s
+            tp[rid] += hits
+            if r["precision"] == r["precision"] and r["precision"] > 0:
+                pred[rid] += round(hits / r["precision"])
+            elif r["precision"] == 0:
+                pred[rid] += 1  # flagged with no hit: the count is not stored, at least one
+    return {
+        rid: {
+            "support": support[rid],
+            "precision": tp[rid] / pred[rid] if pred[rid] else float("nan"),
+            "recall": tp[rid] / support[rid] if support[rid] else float("nan"),
+        }
+        for rid in support
+    }
 
 
 def write_docs(report: dict[str, Any], path: Path) -> None:
