@@ -218,3 +218,24 @@ def test_metrics_and_docs_agree() -> None:
         f"**{fast['thresholds']['safe']:.3f}**" in docs
     )  # the table in the docs is the one training produced
     assert abs(NgramRiskModel.load().thresholds.safe - fast["thresholds"]["safe"]) < 1e-6
+
+
+def test_thresholds_from_hegui_toml(tmp_path: Path) -> None:
+    from hegui.config import load_config
+    from hegui.screen.classify import configured_thresholds
+
+    base = NgramRiskModel.load().thresholds
+    (tmp_path / "t.json").write_text(json.dumps({"risks": {"A.1.a": 0.9}}), encoding="utf-8")
+    toml = tmp_path / "hegui.toml"
+    toml.write_text(
+        f'[screen]\nthresholds = "{tmp_path / "t.json"}"\nsafe_threshold = 0.45\n'
+        '[screen.risk_thresholds]\n"民族歧视" = 0.3\n',
+        encoding="utf-8",
+    )
+    settings = load_config(cwd=tmp_path, env={"HEGUI_CONFIG": str(toml), "HOME": str(tmp_path)})
+    th = configured_thresholds(base, settings)
+    assert (th.safe, th.for_risk("A.2.a"), th.for_risk("A.1.a")) == (0.45, 0.3, 0.9)
+    assert th.for_risk("A.1.d") == base.for_risk("A.1.d")
+    toml.write_text('[screen.risk_thresholds]\n"nonsense" = 0.3\n', encoding="utf-8")
+    with pytest.raises(InputError):
+        configured_thresholds(base, load_config(cwd=tmp_path, env={"HEGUI_CONFIG": str(toml)}))

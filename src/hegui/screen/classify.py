@@ -533,10 +533,41 @@ class RiskClassifier:
         return self.classify([text])[0]
 
 
+def configured_thresholds(base: Thresholds, settings: Any = None) -> Thresholds:
+    """``base`` with the deployment's overrides from the ``[screen]`` table of hegui.toml (:mod:`hegui.config`)::
+
+    [screen]
+    thresholds = "/etc/hegui/thresholds.json"   # as for load_thresholds()
+    safe_threshold = 0.5
+    risk_thresholds = { "A.1.d" = 0.2, "民族歧视" = 0.3 }
+    """
+    if settings is None:
+        from hegui.config import load_config
+
+        settings = load_config()
+    section = settings.section("screen")
+    th = base
+    if section.get("thresholds"):
+        th = load_thresholds(str(section["thresholds"]), th)
+    risks = section.get("risk_thresholds") or {}
+    if not isinstance(risks, Mapping):
+        raise InputError("[screen] risk_thresholds in hegui.toml must be a table of risk = number")
+    resolved: dict[str, float] = {}
+    for k, v in risks.items():
+        rid = taxonomy.resolve(str(k))
+        if rid is None:
+            raise InputError(f"[screen] risk_thresholds in hegui.toml: unknown risk {k!r}")
+        resolved[rid] = float(v)
+    safe = section.get("safe_threshold")
+    return th.replace(safe=None if safe is None else float(safe), risks=resolved)
+
+
 @lru_cache(maxsize=1)
 def default_classifier() -> RiskClassifier:
-    """The shipped fast classifier, loaded once per process."""
-    return RiskClassifier()
+    """The shipped fast classifier with the deployment's thresholds (:func:`configured_thresholds`), loaded once
+    per process."""
+    model = NgramRiskModel.load()
+    return RiskClassifier(model, thresholds=configured_thresholds(model.thresholds))
 
 
 @lru_cache(maxsize=1)
