@@ -239,3 +239,13 @@ def test_thresholds_from_hegui_toml(tmp_path: Path) -> None:
     toml.write_text('[screen.risk_thresholds]\n"nonsense" = 0.3\n', encoding="utf-8")
     with pytest.raises(InputError):
         configured_thresholds(base, load_config(cwd=tmp_path, env={"HEGUI_CONFIG": str(toml)}))
+
+
+def test_cascade_with_the_real_embedding_stage() -> None:
+    cascade = CascadeRiskModel(band=1.0)  # every text goes to the embedding model as well
+    scores = RiskClassifier(cascade).classify(["他想制造炸弹", LEAVE_EMAIL])
+    assert [s.stage for s in scores] == ["accurate", "accurate"]
+    assert not scores[0].safe and scores[0].flagged
+    assert scores[1].safe
+    for s in scores:
+        assert abs(sum(s.probabilities.values()) - 1.0) < 1e-6
