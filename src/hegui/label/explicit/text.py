@@ -334,11 +334,18 @@ class TextCheck:
     labels: list[TextHit]
     incomplete: list[TextHit]
 
+    @property
+    def problems(self) -> list[str]:
+        out = [] if self.compliant else ["no sentence or line holds both the AI and the generation element (§5.1)"]
+        out += [f"label-like text {h.text!r} lacks the {' and the '.join(h.missing)}" for h in self.incomplete]
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "compliant": self.compliant,
             "labels": [asdict(h) for h in self.labels],
             "incomplete": [asdict(h) for h in self.incomplete],
+            "problems": self.problems,
         }
 
 
