@@ -164,7 +164,8 @@ def label_audio(
         staged = Path(tmp) / ("staged" + src.suffix.lower())
         args = [ffmpeg.tool("ffmpeg"), "-v", "error", "-y", "-f", "f32le", "-ar", str(sample_rate)]
         args += ["-ac", str(channels), "-i", "pipe:0", "-i", str(src), "-map", "0:a", "-map", "1:v?"]
-        args += ["-map_metadata", "1", "-c:v", "copy", *encoder, "-ar", str(sample_rate), str(staged)]
+        args += ["-map_metadata", "1", "-map_metadata:s:a:0", "1:s:a:0"]  # Ogg keeps tags on the stream
+        args += ["-c:v", "copy", *encoder, "-ar", str(sample_rate), str(staged)]
         ffmpeg.run(args, path=src, stdin=joined.tobytes())
         if record is not None:
             write(staged, record)

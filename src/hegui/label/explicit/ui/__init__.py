@@ -12,8 +12,10 @@ from hegui.label.explicit.text import DEFAULT_TEXT, require_compliant
 
 
 def component_js() -> str:
-    """Source of the ``<aigc-notice>`` custom element (serve it, or inline it in a ``<script>``)."""
-    return resources.files(__package__).joinpath("aigc-notice.js").read_text(encoding="utf-8")
+    """Source of the ``<aigc-notice>`` custom element (serve it, or inline it in a ``<script>``: it never holds
+    a closing script tag)."""
+    source = resources.files(__package__).joinpath("aigc-notice.js").read_text(encoding="utf-8")
+    return source.replace("</", "<\\/")
 
 
 def snippet_css() -> str:

@@ -1,7 +1,7 @@
 /* <aigc-notice>: a persistent, accessible notice that content is AI-generated (GB 45438-2025 clause 5,
  * interactive interfaces; Labeling Measures Art. 4(一)). Dependency-free custom element, Apache-2.0, part of hegui.
  *
- *   <script src="aigc-notice.js" defer></script>
+ *   load this file with a script element (src="aigc-notice.js", defer), then:
  *   <aigc-notice></aigc-notice>                         default text 本内容由人工智能生成
  *   <aigc-notice text="AI生成" position="top"></aigc-notice>
  *
