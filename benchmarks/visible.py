@@ -60,7 +60,9 @@ def main() -> None:
 
     anchor = per_second(plain, args.images)
     ours = per_second(hegui_draw, args.images)
-    print(f"1080p in memory: hegui draw {ours:.1f} img/s, plain Pillow text {anchor:.1f} img/s, ratio {ours / anchor:.2f}")
+    print(
+        f"1080p in memory: hegui draw {ours:.1f} img/s, plain Pillow text {anchor:.1f} img/s, ratio {ours / anchor:.2f}"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         files = []

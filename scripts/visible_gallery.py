@@ -83,7 +83,21 @@ def main() -> None:
         for t in ("0", "1.9", "2.5"):
             frame = OUT / f"video-{t.replace('.', '_')}s.jpg"
             subprocess.run(
-                ["ffmpeg", "-v", "error", "-y", "-ss", t, "-i", str(src), "-frames:v", "1", "-q:v", "4", str(frame)],
+                [
+                    "ffmpeg",
+                    "-v",
+                    "error",
+                    "-y",
+                    "-ss",
+                    t,
+                    "-i",
+                    str(src),
+                    "-frames:v",
+                    "1",
+                    "-q:v",
+                    "4",
+                    str(frame),
+                ],
                 check=True,
             )
         rows.append(
@@ -94,7 +108,9 @@ def main() -> None:
         )
     sample = "---\ntitle: 春天\n---\n# 春天\n\n春风拂柳绿，细雨润花红。\n"
     (OUT / "sample.md").write_text(label_text(sample, fmt="markdown", position="both"), encoding="utf-8")
-    rows.append("| [sample.md](visible/sample.md) | Markdown, `--position both`: after the front matter and at the end | | |")
+    rows.append(
+        "| [sample.md](visible/sample.md) | Markdown, `--position both`: after the front matter and at the end | | |"
+    )
     chromium = shutil.which("chromium")
     if chromium:
         from playwright.sync_api import sync_playwright
@@ -102,7 +118,9 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
             for scheme in ("light", "dark"):
-                page = browser.new_context(color_scheme=scheme, viewport={"width": 480, "height": 250}).new_page()
+                page = browser.new_context(
+                    color_scheme=scheme, viewport={"width": 480, "height": 250}
+                ).new_page()
                 page.set_content(demo_page(theme=scheme))
                 page.screenshot(path=str(OUT / f"chat-{scheme}.png"))
             browser.close()

@@ -399,6 +399,7 @@ def _print_show(outcomes: list[Outcome]) -> None:
             )
     out.print(table)
 
+
 from hegui.cli import visible as _visible  # noqa: E402  visible labels (hegui label visible / check-visible)
 
 _visible.register(app)

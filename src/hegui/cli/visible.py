@@ -58,16 +58,24 @@ def visible(
         "left, right, bottom-left, bottom, bottom-right (default).",
     ),
     text: str | None = typer.Option(
-        None, "--text", help="Label text; must hold 人工智能 or AI, and 生成 and/or 合成 (GB 45438-2025 §5.1)."
+        None,
+        "--text",
+        help="Label text; must hold 人工智能 or AI, and 生成 and/or 合成 (GB 45438-2025 §5.1).",
     ),
     duration: float | None = typer.Option(
-        None, "--duration", help="Video: seconds the label shows from the first frame (default 3, at least 2)."
+        None,
+        "--duration",
+        help="Video: seconds the label shows from the first frame (default 3, at least 2).",
     ),
-    cue: str = typer.Option("rhythm", "--cue", help="Audio: rhythm (短长短短, Morse 'AI') or voice (espeak-ng)."),
+    cue: str = typer.Option(
+        "rhythm", "--cue", help="Audio: rhythm (短长短短, Morse 'AI') or voice (espeak-ng)."
+    ),
     ratio: float | None = typer.Option(
         None, "--ratio", help="Image/video: ink height over the shortest side (default 0.055, at least 0.05)."
     ),
-    persistent: bool = typer.Option(False, "--persistent", help="Video: also keep a corner mark for the whole video."),
+    persistent: bool = typer.Option(
+        False, "--persistent", help="Video: also keep a corner mark for the whole video."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable results on stdout."),
 ) -> None:
     """Add a visible label (GB 45438-2025 clause 5) to each file; the implicit label, if any, is kept.

@@ -101,7 +101,8 @@ def music(rng: np.random.Generator, seconds: float) -> np.ndarray:
             s, e = int(t * RATE), min(n, int((t + length) * RATE))
             tt = np.arange(e - s) / RATE
             tone = sum(
-                (0.6**k) * np.sin(2 * np.pi * f0 * (k + 1) * tt + rng.uniform(0, 6.28)) for k in range(int(rng.integers(1, 6)))
+                (0.6**k) * np.sin(2 * np.pi * f0 * (k + 1) * tt + rng.uniform(0, 6.28))
+                for k in range(int(rng.integers(1, 6)))
             )
             env = np.minimum(1.0, tt / 0.01) * np.exp(-tt * rng.uniform(0.5, 4.0))
             staccato = rng.random() < 0.3
@@ -151,7 +152,9 @@ def random_spec(rng: np.random.Generator) -> CueSpec:
     )
 
 
-def cued_clip(rng: np.random.Generator, bank: list[np.ndarray], spec: CueSpec, snr_db: float = 10.0) -> np.ndarray:
+def cued_clip(
+    rng: np.random.Generator, bank: list[np.ndarray], spec: CueSpec, snr_db: float = 10.0
+) -> np.ndarray:
     """The cue at a random place in a 3-4 s clip, with speech mixed in ``snr_db`` below the cue (RMS over the cue)."""
     cue = cue_samples(spec, RATE).astype(np.float64)
     seconds = float(rng.uniform(3.0, 4.0))
@@ -171,8 +174,26 @@ def mp3_roundtrip(clips: list[np.ndarray], rate: int = RATE, bitrate: str = "128
     gap = RATE  # one second of silence between clips absorbs the encoder delay
     joined = np.concatenate([np.concatenate([c, np.zeros(gap, dtype=np.float32)]) for c in clips])
     mp3 = subprocess.run(
-        [ffmpeg_bin(), "-v", "error", "-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
-        + ["-c:a", "libmp3lame", "-b:a", bitrate, "-f", "mp3", "pipe:1"],
+        [
+            ffmpeg_bin(),
+            "-v",
+            "error",
+            "-f",
+            "f32le",
+            "-ar",
+            str(rate),
+            "-ac",
+            "1",
+            "-i",
+            "pipe:0",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            bitrate,
+            "-f",
+            "mp3",
+            "pipe:1",
+        ],
         input=joined.astype("<f4").tobytes(),
         capture_output=True,
         check=True,

@@ -53,7 +53,9 @@ def test_rhythm_cue_every_format(tmp_path: Path, suffix: str, position: str, rec
     result = label_audio(src, dst, position=position)  # type: ignore[arg-type]
     before, after = stream_info(src), stream_info(dst)
     _args, codec, rate, channels = FORMATS[suffix]
-    assert after["codec_name"] == codec and int(after["sample_rate"]) == rate and after["channels"] == channels
+    assert (
+        after["codec_name"] == codec and int(after["sample_rate"]) == rate and after["channels"] == channels
+    )
     assert before["codec_name"] == after["codec_name"]
     assert {k.lower(): v for k, v in after["tags_"].items()}.get("title") == "Hegui Test"
     scan = read(dst)
@@ -63,7 +65,9 @@ def test_rhythm_cue_every_format(tmp_path: Path, suffix: str, position: str, rec
     assert check.compliant
     wheres = [c.where for c in check.cues]
     assert wheres == {"start": ["start"], "end": ["end"], "both": ["start", "end"]}[position]
-    assert check.duration_s == pytest.approx(2.0 + result.prompt_s * len(wheres) + 0.3 * len(wheres), abs=0.12)
+    assert check.duration_s == pytest.approx(
+        2.0 + result.prompt_s * len(wheres) + 0.3 * len(wheres), abs=0.12
+    )
 
 
 @pytest.mark.parametrize("suffix", [".wav", ".mp3"])
@@ -103,7 +107,9 @@ def test_cue_shape_is_short_long_short_short() -> None:
     assert detect_cue(x, 8000)[0].unit_s == pytest.approx(0.1, rel=0.1)
 
 
-@pytest.mark.parametrize("bad", [CueSpec(tone_hz=50), CueSpec(unit_s=1.0), CueSpec(level_dbfs=3), CueSpec(gap_units=5)])
+@pytest.mark.parametrize(
+    "bad", [CueSpec(tone_hz=50), CueSpec(unit_s=1.0), CueSpec(level_dbfs=3), CueSpec(gap_units=5)]
+)
 def test_cue_settings_are_checked(bad: CueSpec) -> None:
     with pytest.raises(UsageError):
         cue_samples(bad)
@@ -115,7 +121,9 @@ def test_unknown_position_and_video_file(tmp_path: Path, record: Record) -> None
         label_audio(src, position="middle")  # type: ignore[arg-type]
     before = src.read_bytes()
     video = tmp_path / "v.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=64x64:d=1", "-f", "lavfi", "-i", "sine=d=1", "-shortest", str(video))
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=s=64x64:d=1", "-f", "lavfi", "-i", "sine=d=1", "-shortest", str(video)
+    )
     with pytest.raises(Exception, match="video"):
         label_audio(video)
     assert src.read_bytes() == before

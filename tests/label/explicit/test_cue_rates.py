@@ -31,7 +31,9 @@ def test_detection_rate_after_mp3_resampling_and_speech() -> None:
             detected += 1
             assert abs(hits[0].unit_s - specs[i].unit_s) < 0.25 * specs[i].unit_s
     rate_found = detected / CLIPS
-    print(f"\ncue detection: {detected}/{CLIPS} = {rate_found:.1%} (MP3 128k, resampled, speech at 10 dB SNR)")
+    print(
+        f"\ncue detection: {detected}/{CLIPS} = {rate_found:.1%} (MP3 128k, resampled, speech at 10 dB SNR)"
+    )
     assert rate_found >= 0.99
 
 
@@ -44,7 +46,13 @@ def test_false_alarm_rate_on_speech_music_and_noise() -> None:
     for i in range(CLIPS):
         kind = kinds[i % 3]
         seconds = float(rng.uniform(3.0, 5.0))
-        x = speech(rng, bank, seconds) if kind == "speech" else music(rng, seconds) if kind == "music" else noise(rng, seconds)
+        x = (
+            speech(rng, bank, seconds)
+            if kind == "speech"
+            else music(rng, seconds)
+            if kind == "music"
+            else noise(rng, seconds)
+        )
         clips.append((kind, x))
     # a third of the clips also go through MP3, as uploads do
     coded = mp3_roundtrip([x for _, x in clips[::3]])

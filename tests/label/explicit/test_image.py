@@ -27,7 +27,9 @@ XMP = (
 FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif", "TIFF": ".tif", "AVIF": ".avif"}
 
 
-ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()  # made once: it holds a creation time
+ICC = ImageCms.ImageCmsProfile(
+    ImageCms.createProfile("sRGB")
+).tobytes()  # made once: it holds a creation time
 
 
 def _icc() -> bytes:
@@ -124,7 +126,10 @@ def _contrast(a: float, b: float) -> float:
         (photo(400, 300), None),
         (
             Image.fromarray(
-                np.random.default_rng(3).integers(0, 256, (38, 50, 3), dtype=np.uint8).repeat(8, 0).repeat(8, 1)
+                np.random.default_rng(3)
+                .integers(0, 256, (38, 50, 3), dtype=np.uint8)
+                .repeat(8, 0)
+                .repeat(8, 1)
             ),
             "plate",
         ),
@@ -154,13 +159,12 @@ def test_legible_on_any_background(background: Image.Image, style: str | None) -
 
 @pytest.mark.parametrize("position", POSITIONS)
 def test_positions_on_a_portrait_image(position: str) -> None:
-    labelled, geometry = draw(photo(360, 640), position=position)
+    labelled, _ = draw(photo(360, 640), position=position)
     check = check_image(labelled)
     assert check.compliant
-    assert check.position == position.replace("top", "top").replace("left", "left") or position in ("top", "bottom", "left", "right")
-    if "-" in position:
+    if "-" in position:  # corners are reported exactly
         assert check.position == position
-    else:
+    else:  # a centred label on a short edge of a portrait picture can also touch the long edges' bands
         assert position in (check.position or "")
 
 

@@ -31,7 +31,11 @@ def upstream(choices: int = 1, split: int = 7) -> list[bytes]:
         payload = chunk_payload("", id="c1", model="m", created=1, index=i, finish_reason="stop")
         payload["choices"][0]["delta"] = {}
         frames.append(sse_frame(payload))
-    frames.append(sse_frame({"id": "c1", "object": "chat.completion.chunk", "choices": [], "usage": {"total_tokens": 3}}))
+    frames.append(
+        sse_frame(
+            {"id": "c1", "object": "chat.completion.chunk", "choices": [], "usage": {"total_tokens": 3}}
+        )
+    )
     frames.append(b"data: [DONE]\n\n")
     data = b"".join(frames)
     return [data[i : i + split] for i in range(0, len(data), split)]
@@ -75,7 +79,11 @@ def test_sse_labels_every_choice_and_keeps_upstream_frames(position: str, choice
     out = list(label_sse(source, position=position))  # type: ignore[arg-type]
     text, payloads = parse(out)
     for i in range(choices):
-        assert text[i].replace("\n\n", "") in {f"{DEFAULT_TEXT}你好，世界", f"你好，世界{DEFAULT_TEXT}", f"{DEFAULT_TEXT}你好，世界{DEFAULT_TEXT}"}
+        assert text[i].replace("\n\n", "") in {
+            f"{DEFAULT_TEXT}你好，世界",
+            f"你好，世界{DEFAULT_TEXT}",
+            f"{DEFAULT_TEXT}你好，世界{DEFAULT_TEXT}",
+        }
         assert text[i].startswith(DEFAULT_TEXT) is (position in ("start", "both"))
         assert text[i].endswith(DEFAULT_TEXT) is (position in ("end", "both"))
     # every inserted frame has the chunk shape and the upstream identity
@@ -113,7 +121,10 @@ def test_async_sse() -> None:
 
 
 def test_non_streamed_completion() -> None:
-    response = {"object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": "答"}}]}
+    response = {
+        "object": "chat.completion",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "答"}}],
+    }
     out = label_completion(response, position="end")
     assert out["choices"][0]["message"]["content"] == "答\n\n" + DEFAULT_TEXT
     assert response["choices"][0]["message"]["content"] == "答"  # input untouched

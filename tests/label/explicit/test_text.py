@@ -126,7 +126,9 @@ class _Collect(HTMLParser):
 
 
 def test_html_label_is_a_real_escaped_element_inside_body() -> None:
-    page = "<!doctype html><html><head><title>t</title></head><body><p>正文</p><pre>a</p>b</pre></body></html>"
+    page = (
+        "<!doctype html><html><head><title>t</title></head><body><p>正文</p><pre>a</p>b</pre></body></html>"
+    )
     out = label_text(page, fmt="html", position="both", label="AI生成 <b>&</b>")
     parser = _Collect()
     parser.feed(out)

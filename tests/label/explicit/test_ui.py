@@ -12,7 +12,9 @@ import pytest
 from hegui.label.explicit.text import DEFAULT_TEXT, check_text, elements
 from hegui.label.explicit.ui import component_html, component_js, demo_page, snippet_css, snippet_html
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is a test dependency (hegui[test])")
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is a test dependency (hegui[test])"
+)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -44,7 +46,9 @@ def test_component_renders_text_with_role_and_label(browser: object) -> None:
     el = page.locator("aigc-notice")
     assert el.get_attribute("role") == "note"
     assert el.get_attribute("aria-label") == DEFAULT_TEXT
-    shown = page.evaluate("document.querySelector('aigc-notice').shadowRoot.querySelector('.text').textContent")
+    shown = page.evaluate(
+        "document.querySelector('aigc-notice').shadowRoot.querySelector('.text').textContent"
+    )
     assert shown == DEFAULT_TEXT and elements(shown).complete
     box = el.bounding_box()
     assert box is not None and box["height"] > 10 and box["width"] > 100

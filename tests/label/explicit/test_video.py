@@ -18,9 +18,15 @@ from .conftest import ffmpeg, tool
 RATES = {"23.976": "24000/1001", "25": "25", "29.97": "30000/1001", "60": "60"}
 
 
-def make_video(tmp_path: Path, rate: str, record: Record, *, size: str = "320x180", suffix: str = ".mp4") -> Path:
+def make_video(
+    tmp_path: Path, rate: str, record: Record, *, size: str = "320x180", suffix: str = ".mp4"
+) -> Path:
     path = tmp_path / f"src{suffix}"
-    vcodec = ["-c:v", "libx264", "-pix_fmt", "yuv420p"] if suffix != ".webm" else ["-c:v", "libvpx-vp9", "-deadline", "realtime"]
+    vcodec = (
+        ["-c:v", "libx264", "-pix_fmt", "yuv420p"]
+        if suffix != ".webm"
+        else ["-c:v", "libvpx-vp9", "-deadline", "realtime"]
+    )
     acodec = ["-c:a", "aac"] if suffix != ".webm" else ["-c:a", "libopus"]
     ffmpeg(
         "-f", "lavfi", "-i", f"testsrc2=s={size}:r={rate}:d=3", "-f", "lavfi", "-i", "sine=f=440:d=3",

@@ -104,7 +104,9 @@ def voice_samples(sample_rate: int, text: str = VOICE_TEXT, speed: int = VOICE_S
             "espeak-ng is not installed: install the Debian package espeak-ng (scripts/bootstrap-system.sh), "
             "or use the rhythm cue (--cue rhythm)"
         )
-    proc = subprocess.run([binary, "-v", VOICE, "-s", str(speed), "--stdout", text], capture_output=True, check=False)
+    proc = subprocess.run(
+        [binary, "-v", VOICE, "-s", str(speed), "--stdout", text], capture_output=True, check=False
+    )
     if proc.returncode != 0 or not proc.stdout:
         raise InputError(f"espeak-ng failed: {proc.stderr.decode(errors='replace').strip()}")
     return ffmpeg.decode_audio(None, sample_rate, 1, data=proc.stdout)[:, 0]
@@ -190,7 +192,11 @@ def check_audio(path: str | os.PathLike[str]) -> AudioCheck:
     not ship, so a file labelled only by voice is reported as "no rhythm cue found"."""
     samples = ffmpeg.decode_audio(path, 16000, 1)
     hits = detect_cue(samples, 16000)
-    problems = [] if hits else [
-        "no 短长短短 rhythm cue found (GB 45438-2025 §5.3 c); a spoken prompt is not checked (no speech recognition)"
-    ]
+    problems = (
+        []
+        if hits
+        else [
+            "no 短长短短 rhythm cue found (GB 45438-2025 §5.3 c); a spoken prompt is not checked (no speech recognition)"
+        ]
+    )
     return AudioCheck(bool(hits), hits, round(len(samples) / 16000, 3), problems)

@@ -205,7 +205,7 @@ def detect_cue(samples: np.ndarray, sample_rate: int) -> list[CueHit]:
     zero = np.zeros((1, tone.shape[1]), np.float64)
     csum_tone = np.vstack([zero, np.pad(tone, ((pad, pad), (0, 0))).cumsum(axis=0, dtype=np.float64)])
     csum_loud = np.vstack([zero, np.pad(loud, ((pad, pad), (0, 0))).cumsum(axis=0, dtype=np.float64)])
-    candidates: list[tuple[float, int, int, float]] = []  # score, frame, bin column, unit (frames)
+    candidates: list[tuple[float, int, int, float, int]] = []  # score, frame, bin column, unit (frames), gap
     unit_s = UNITS_S[0]
     while unit_s <= UNITS_S[1] * 1.0001:
         unit = unit_s * ANALYSIS_RATE / HOP
@@ -221,8 +221,8 @@ def detect_cue(samples: np.ndarray, sample_rate: int) -> list[CueHit]:
             gap_max = np.zeros((starts.size, tone.shape[1]), np.float32)
             for offset, length, is_mark in layout:
                 trim = smear if is_mark else smear + 1
-                s0 = int(round(offset + trim)) + pad
-                s1 = int(round(offset + length - trim)) + pad
+                s0 = round(offset + trim) + pad
+                s1 = round(offset + length - trim) + pad
                 if s1 <= s0:
                     s1 = s0 + 1
                 csum = csum_tone if is_mark else csum_loud  # outside the clip counts as quiet
@@ -244,26 +244,28 @@ def detect_cue(samples: np.ndarray, sample_rate: int) -> list[CueHit]:
                     continue
                 thirds = []
                 for k in (0, 2):
-                    s0 = int(round(offset + smear + k * (length - 2 * smear) / 3)) + pad
-                    s1 = max(s0 + 1, int(round(offset + smear + (k + 1) * (length - 2 * smear) / 3)) + pad)
+                    s0 = round(offset + smear + k * (length - 2 * smear) / 3) + pad
+                    s1 = max(s0 + 1, round(offset + smear + (k + 1) * (length - 2 * smear) / 3) + pad)
                     thirds.append((csum_loud[starts + s1] - csum_loud[starts + s0]) / (s1 - s0))
-                ok &= (np.minimum(thirds[0], thirds[1]) >= FLAT_MIN) & (np.abs(thirds[0] - thirds[1]) <= FLAT_DRIFT)
+                ok &= (np.minimum(thirds[0], thirds[1]) >= FLAT_MIN) & (
+                    np.abs(thirds[0] - thirds[1]) <= FLAT_DRIFT
+                )
             for t, c in zip(*np.nonzero(ok), strict=True):
-                candidates.append((float(score[t, c]), int(t), int(c), unit))
+                candidates.append((float(score[t, c]), int(t), int(c), unit, gap))
         unit_s *= UNITS_S[2]
     hits: list[CueHit] = []
-    for score, t, c, unit in sorted(candidates, reverse=True):
+    for value, t, c, unit, gap in sorted(candidates, reverse=True):
         start = t * HOP / ANALYSIS_RATE
         if any(h.start_s - 0.5 < start < h.end_s + 0.2 for h in hits):
             continue  # the same cue seen at a neighbouring bin, unit or offset
-        length = (sum(PATTERN) + 3) * unit  # approximate; refined per gap below
+        length = (sum(PATTERN) + gap * (len(PATTERN) - 1)) * unit
         hits.append(
             CueHit(
                 start_s=round(start, 3),
                 end_s=round(start + length * HOP / ANALYSIS_RATE, 3),
                 tone_hz=float(freqs[lo + int(active[c])]),
                 unit_s=round(unit * HOP / ANALYSIS_RATE, 4),
-                score=round(score, 3),
+                score=round(value, 3),
             )
         )
     hits.sort(key=lambda h: h.start_s)

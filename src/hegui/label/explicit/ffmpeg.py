@@ -21,7 +21,9 @@ from hegui.errors import InputError
 def tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise InputError(f"{name} is not installed: install the Debian package ffmpeg (scripts/bootstrap-system.sh)")
+        raise InputError(
+            f"{name} is not installed: install the Debian package ffmpeg (scripts/bootstrap-system.sh)"
+        )
     return path
 
 
@@ -48,7 +50,9 @@ def probe(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def first_stream(info: dict[str, Any], kind: str) -> dict[str, Any] | None:
-    return next((s for s in info.get("streams", []) if s.get("codec_type") == kind and not _is_cover(s)), None)
+    return next(
+        (s for s in info.get("streams", []) if s.get("codec_type") == kind and not _is_cover(s)), None
+    )
 
 
 def _is_cover(stream: dict[str, Any]) -> bool:

@@ -77,7 +77,9 @@ def _restore_mode(labelled: Image.Image, mode: str) -> Image.Image:
     if labelled.mode == mode:
         return labelled
     if mode == "P":
-        return labelled.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        return labelled.convert("RGB").quantize(
+            colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
     if mode in ("L", "LA", "CMYK", "RGB", "RGBA", "I;16"):
         try:
             return labelled.convert(mode)

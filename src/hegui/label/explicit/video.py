@@ -144,7 +144,9 @@ def label_video(
         until = start + duration
         graph = f"[0:v][1:v]overlay={x}:{y}:enable='lt(t,{until:.6f})':eof_action=repeat"
         if persistent:
-            mark_img, mark = label_overlay(width, height, text=DEFAULT_IMAGE_TEXT, position=mark_position, ratio=ratio)
+            mark_img, mark = label_overlay(
+                width, height, text=DEFAULT_IMAGE_TEXT, position=mark_position, ratio=ratio
+            )
             mark_png = Path(tmp) / "mark.png"
             mark_img.save(mark_png)
             inputs += ["-i", str(mark_png)]
@@ -187,15 +189,38 @@ def decode_frames(
     width, height = int(stream["width"]), int(stream["height"])
     scale = min(1.0, short_side / min(width, height))
     w, h = max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
-    args = [ffmpeg.tool("ffmpeg"), "-v", "error", "-nostdin", "-i", str(path), "-map", "0:v:0", "-t", f"{seconds}"]
-    args += ["-fps_mode", "passthrough", "-vf", f"scale={w}:{h}:flags=area", "-pix_fmt", "gray", "-f", "rawvideo"]
+    args = [
+        ffmpeg.tool("ffmpeg"),
+        "-v",
+        "error",
+        "-nostdin",
+        "-i",
+        str(path),
+        "-map",
+        "0:v:0",
+        "-t",
+        f"{seconds}",
+    ]
+    args += [
+        "-fps_mode",
+        "passthrough",
+        "-vf",
+        f"scale={w}:{h}:flags=area",
+        "-pix_fmt",
+        "gray",
+        "-f",
+        "rawvideo",
+    ]
     raw = ffmpeg.run([*args, "pipe:1"], path=path)
     frames = np.frombuffer(raw, dtype=np.uint8).reshape(-1, h, w)
     return frames, _fps(stream)
 
 
 def check_video(
-    path: str | os.PathLike[str], *, seconds: float = CHECK_SECONDS, texts: tuple[str, ...] | list[str] | None = None
+    path: str | os.PathLike[str],
+    *,
+    seconds: float = CHECK_SECONDS,
+    texts: tuple[str, ...] | list[str] | None = None,
 ) -> VideoCheck:
     """Is a compliant label in every frame of the first ``seconds`` (default 2.0 s, §5.4)?"""
     candidates = tuple(require_compliant(t) for t in texts) if texts else DEFAULT_TEXTS

@@ -59,7 +59,7 @@ body.dark{{background:#0f172a;color:#e2e8f0}} .msg{{margin:.75rem 0;padding:.6re
 .user{{background:#e2e8f0;color:#0f172a;margin-left:4rem}} .bot{{background:#f8fafc;color:#0f172a;border:1px solid #cbd5e1}}
 body.dark .bot{{background:#1e293b;color:#e2e8f0;border-color:#334155}}</style>
 <script>{component_js()}</script></head>
-<body class="{'dark' if theme == 'dark' else ''}">
+<body class="{"dark" if theme == "dark" else ""}">
 {component_html(text, position="top", theme=theme)}
 <div class="msg user">帮我写一首关于春天的短诗。</div>
 <div class="msg bot">春风拂柳绿，细雨润花红。燕子归来早，人间处处同。</div>
