@@ -8,6 +8,7 @@ generated here (numpy, espeak-ng, ffmpeg); the rates are printed, so a run shows
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hegui.label.explicit.cue import DEFAULT_CUE, detect_cue
 
@@ -17,6 +18,7 @@ CLIPS = 200
 RATES = (44100, 32000, 22050, 16000)
 
 
+@pytest.mark.slow
 def test_detection_rate_after_mp3_resampling_and_speech() -> None:
     rng = np.random.default_rng(2026)
     bank = speech_bank(rng, 12)
@@ -37,6 +39,7 @@ def test_detection_rate_after_mp3_resampling_and_speech() -> None:
     assert rate_found >= 0.99
 
 
+@pytest.mark.slow
 def test_false_alarm_rate_on_speech_music_and_noise() -> None:
     rng = np.random.default_rng(7)
     bank = speech_bank(rng, 12)
