@@ -175,3 +175,27 @@ def test_media_binding(tmp_path: Path, maker: object, marker: bytes) -> None:
     _flip_last_media_byte(source, marker)
     check = integrity.check_slot(stamped.record, "ReservedCode1", ring, path=source)
     assert check.status == "invalid" and "media" in check.reason
+
+
+def test_media_binding_every_bindable_format(tmp_path: Path) -> None:
+    """Sign with binding, stamp the propagator fields, still valid; other formats are refused, not half-bound."""
+    from hegui.label.samples import make_all
+
+    key = integrity.generate_key("sm2", PRODUCER)
+    ring = Keyring.of([key])
+    seen = set()
+    for path in make_all(tmp_path):
+        container = label.containers.detect(path).name
+        if container not in integrity.BINDABLE_CONTAINERS:
+            before = path.read_bytes()
+            with pytest.raises(UsageError, match="media binding is not available"):
+                integrity.sign_file(path, Record.new(PRODUCER), key, bind_media=True)
+            assert path.read_bytes() == before
+            continue
+        signed = integrity.sign_file(path, Record.new(PRODUCER), key, bind_media=True)
+        label.write(path, signed.with_propagation(PROPAGATOR, "p-9"))
+        found = label.read(path).label
+        assert found is not None and found.record is not None
+        assert integrity.check_slot(found.record, "ReservedCode1", ring, path=path).status == "valid", path
+        seen.add(container)
+    assert seen == integrity.BINDABLE_CONTAINERS

@@ -70,6 +70,13 @@ BTYPE_CONTENT = "Content"  # a binding to the media bytes [guide names "Content"
 PREFIX_SHA256 = "SHA256:"
 PREFIX_HMAC = "HMAC-SHA256:"
 
+#: formats whose bytes outside the label do not depend on the label's length, so ``media_digest`` is stable
+#: across stamping. TIFF, HEIF, PDF, MP4/MOV, Matroska and MP3 rewrite offsets or padding (measured: the
+#: digest changed after a propagator stamp), so binding is refused for them.
+BINDABLE_CONTAINERS: frozenset[str] = frozenset(
+    {"jpeg", "png", "gif", "webp", "wav", "avi", "flv", "flac", "ogg", "ooxml", "svg", "markdown", "html"}
+)
+
 ENV_SIGNING_KEY = "HEGUI_SIGNING_KEY"  # path of a private key file (PEM, or .sm2 hex, or .hmac hex)
 ENV_KEYS_DIR = "HEGUI_KEYS_DIR"  # folder of pinned public keys
 
@@ -390,12 +397,16 @@ def media_digest(path: str | os.PathLike[str], record: Record, slot: Slot) -> st
 
     from hegui import label
 
-    blank = Record(**{key: (value if key in SCOPE[slot] else "") for key, value in record.to_dict().items()})
+    blank = _scope_record(record, slot)
     source = Path(path)
     with tempfile.TemporaryDirectory(prefix="hegui-bind-") as tmp:
         out = Path(tmp) / source.name
         label.write(source, blank, output=out)
         return _sm3_file(out)
+
+
+def _scope_record(record: Record, slot: Slot) -> Record:
+    return Record(**{key: (value if key in SCOPE[slot] else "") for key, value in record.to_dict().items()})
 
 
 def _sm3_file(path: Path) -> str:
@@ -491,7 +502,23 @@ def sign_file(
     covers the media bytes. Returns the record as written."""
     from hegui import label
 
-    digest = media_digest(path, record, slot) if bind_media else None
+    digest = None
+    if bind_media:
+        container = label.containers.detect(path).name
+        if container not in BINDABLE_CONTAINERS:
+            raise UsageError(
+                f"media binding is not available for {container} files: their layout (offset tables, padding) "
+                "changes with the label's length, so the bound bytes would not be stable; sign without binding",
+                path=path,
+            )
+        # Digest the file as it will be re-rendered at verification time: from a copy that already holds a
+        # label, so that formats whose writers lay out a replaced label differently from a new one agree.
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="hegui-bind-") as tmp:
+            staged = Path(tmp) / Path(path).name
+            label.write(path, _scope_record(record, slot), output=staged)
+            digest = media_digest(staged, record, slot)
     signed = protect(record, slot, "sign", key=key, content_digest=digest)
     label.write(path, signed, output=output)
     return signed
