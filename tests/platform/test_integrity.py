@@ -100,7 +100,9 @@ def test_hash_and_hmac_modes() -> None:
     hashed = integrity.protect(rec, "ReservedCode1", "sha256")
     assert hashed.ReservedCode1.startswith("SHA256:") and hashed.validate().ok
     assert integrity.check_slot(hashed, "ReservedCode1").status == "valid"
-    assert integrity.check_slot(dataclasses.replace(hashed, ProduceID="x"), "ReservedCode1").status == "invalid"
+    assert (
+        integrity.check_slot(dataclasses.replace(hashed, ProduceID="x"), "ReservedCode1").status == "invalid"
+    )
     # The producer's code does not cover the fields a platform fills in later.
     assert integrity.check_slot(hashed.with_propagation(PROPAGATOR, "p"), "ReservedCode1").status == "valid"
     secret = integrity.generate_key("hmac-sha256", PRODUCER)
@@ -109,7 +111,12 @@ def test_hash_and_hmac_modes() -> None:
     assert integrity.check_slot(mac, "ReservedCode1", Keyring.of([secret])).status == "valid"
     wrong = integrity.generate_key("hmac-sha256", PRODUCER)
     assert integrity.check_slot(mac, "ReservedCode1", Keyring.of([wrong])).status == "invalid"
-    assert integrity.check_slot(dataclasses.replace(mac, Label="3"), "ReservedCode1", Keyring.of([secret])).status == "invalid"
+    assert (
+        integrity.check_slot(
+            dataclasses.replace(mac, Label="3"), "ReservedCode1", Keyring.of([secret])
+        ).status
+        == "invalid"
+    )
     with pytest.raises(UsageError):
         integrity.protect(rec, "ReservedCode1", "hmac-sha256", key=None)
 
@@ -118,7 +125,9 @@ def test_unsigned_and_unrecognised() -> None:
     rec = Record.new(PRODUCER)
     assert [c.status for c in integrity.check_record(rec)] == ["unsigned", "unsigned"]
     assert integrity.overall(integrity.check_record(rec)) == "unsigned"
-    annex_f = dataclasses.replace(rec, ReservedCode1="e862483430d978cbf828b8b24296ef9328d843a0")  # Annex F.4 form
+    annex_f = dataclasses.replace(
+        rec, ReservedCode1="e862483430d978cbf828b8b24296ef9328d843a0"
+    )  # Annex F.4 form
     assert integrity.check_slot(annex_f, "ReservedCode1").status == "unrecognised"
     broken = dataclasses.replace(
         rec, ReservedCode1='{"SecurityData":{"SigAlg":"1.2.156.10197.1.501","Signature":"@@","KeyValue":""}}'

@@ -54,7 +54,14 @@ SLOTS: tuple[Slot, ...] = ("ReservedCode1", "ReservedCode2")
 #: the fields each slot's code covers (see the module docstring)
 SCOPE: dict[str, tuple[str, ...]] = {
     "ReservedCode1": ("Label", "ContentProducer", "ProduceID"),
-    "ReservedCode2": ("Label", "ContentProducer", "ProduceID", "ReservedCode1", "ContentPropagator", "PropagateID"),
+    "ReservedCode2": (
+        "Label",
+        "ContentProducer",
+        "ProduceID",
+        "ReservedCode1",
+        "ContentPropagator",
+        "PropagateID",
+    ),
 }
 #: whose key verifies each slot: the producer's or the propagator's code
 OWNER_FIELD: dict[str, str] = {"ReservedCode1": "ContentProducer", "ReservedCode2": "ContentPropagator"}
@@ -66,7 +73,9 @@ OID_ECDSA_SHA256 = "1.2.840.10045.4.3.2"
 DEFAULT_SM2_UID = b"1234567812345678"
 SECURITY_DATA = "SecurityData"
 TYPE_METADATA = "Md"  # TBSData.Type for label metadata [guide]
-BTYPE_CONTENT = "Content"  # a binding to the media bytes [guide names "Content"; the field layout is inferred]
+BTYPE_CONTENT = (
+    "Content"  # a binding to the media bytes [guide names "Content"; the field layout is inferred]
+)
 PREFIX_SHA256 = "SHA256:"
 PREFIX_HMAC = "HMAC-SHA256:"
 
@@ -128,7 +137,9 @@ def sm2_public_from_private(private_hex: str) -> str:
     return str(sm2.kG(d, sm2.sm2_G, 64)).lower()
 
 
-def sm2_sign(message: bytes, private_hex: str, *, uid: bytes = DEFAULT_SM2_UID, k_hex: str | None = None) -> bytes:
+def sm2_sign(
+    message: bytes, private_hex: str, *, uid: bytes = DEFAULT_SM2_UID, k_hex: str | None = None
+) -> bytes:
     """SM3withSM2 signature r || s (64 bytes) over ``message`` (GB/T 32918.2). ``k_hex`` only for test vectors."""
     sm2 = _pysmx()
     public = sm2_public_from_private(private_hex)
@@ -142,7 +153,9 @@ def sm2_sign(message: bytes, private_hex: str, *, uid: bytes = DEFAULT_SM2_UID, 
             raise UsageError("the fixed k gives no signature; choose another")
 
 
-def sm2_verify(message: bytes, signature: bytes, public: str | bytes, *, uid: bytes = DEFAULT_SM2_UID) -> bool:
+def sm2_verify(
+    message: bytes, signature: bytes, public: str | bytes, *, uid: bytes = DEFAULT_SM2_UID
+) -> bool:
     sm2 = _pysmx()
     if len(signature) != 64:
         return False
@@ -193,7 +206,9 @@ class PublicKey:
         from cryptography.hazmat.primitives import serialization
 
         return bytes(
-            self.value.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            self.value.public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
         )
 
 
@@ -380,7 +395,9 @@ def scope_bytes(record: Record, slot: Slot) -> bytes:
 def signed_message(record: Record, slot: Slot, content_digest: str | None = None) -> bytes:
     """The signed message: the scope's key/value pairs without braces (Appendix A.1 for ReservedCode1), plus the
     media binding as one more pair when there is one. [guide for the pairs; the binding pair is inferred]"""
-    pairs = [json.dumps(key) + ":" + json.dumps(getattr(record, key), ensure_ascii=False) for key in SCOPE[slot]]
+    pairs = [
+        json.dumps(key) + ":" + json.dumps(getattr(record, key), ensure_ascii=False) for key in SCOPE[slot]
+    ]
     if content_digest is not None:
         pairs.append(json.dumps("ContentDigest") + ":" + json.dumps(content_digest))
     return ",".join(pairs).encode("utf-8")
@@ -560,7 +577,7 @@ def _parse_security_data(code: str) -> Mapping[str, Any] | None:
     except ValueError:
         return None
     if isinstance(data, dict) and isinstance(data.get(SECURITY_DATA), dict):
-        return data[SECURITY_DATA]  # type: ignore[no-any-return]
+        return data[SECURITY_DATA]
     return None
 
 
@@ -599,7 +616,9 @@ def check_slot(
         return Check(slot, "unsigned", "empty", "no integrity code", owner)
     if code.startswith(PREFIX_SHA256):
         ok = hmac.compare_digest(code, hash_code(record, slot))
-        reason = "SHA-256 matches (integrity only: anyone can recompute it)" if ok else "SHA-256 does not match"
+        reason = (
+            "SHA-256 matches (integrity only: anyone can recompute it)" if ok else "SHA-256 does not match"
+        )
         return Check(slot, "valid" if ok else "invalid", "sha256", reason, owner)
     if code.startswith(PREFIX_HMAC):
         secrets = [k for k in keys.for_owner(owner) if k.algorithm == "hmac-sha256"]
@@ -611,7 +630,9 @@ def check_slot(
         return Check(slot, "invalid", "hmac-sha256", "HMAC does not match any pinned secret", owner)
     data = _parse_security_data(code)
     if data is None:
-        return Check(slot, "unrecognised", "unknown", "a code in a form hegui cannot check (vendor-specific)", owner)
+        return Check(
+            slot, "unrecognised", "unknown", "a code in a form hegui cannot check (vendor-specific)", owner
+        )
     return _check_security_data(record, slot, data, keys, owner, path)
 
 
@@ -625,7 +646,9 @@ def _check_security_data(
 ) -> Check:
     algorithm = _ALGS_BY_OID.get(str(data.get("SigAlg", "")))
     if algorithm is None:
-        return Check(slot, "unrecognised", "unknown", f"signature algorithm {data.get('SigAlg')!r} not supported")
+        return Check(
+            slot, "unrecognised", "unknown", f"signature algorithm {data.get('SigAlg')!r} not supported"
+        )
     try:
         signature = base64.b64decode(str(data.get("Signature", "")), validate=True)
         embedded = base64.b64decode(str(data.get("KeyValue", "")), validate=True)
@@ -652,11 +675,19 @@ def _check_security_data(
         return Check(slot, "unknown-key", algorithm, reason, owner, hashlib.sha256(embedded).hexdigest()[:16])
     fp = pinned.fingerprint()
     if not _verify_raw(pinned, message, signature):
-        return Check(slot, "invalid", algorithm, "signature does not match the label", owner, fp, digest is not None)
+        return Check(
+            slot, "invalid", algorithm, "signature does not match the label", owner, fp, digest is not None
+        )
     if digest is not None:
         if path is None:
             return Check(
-                slot, "valid", algorithm, "label signature valid; media binding not checked (no file)", owner, fp, True
+                slot,
+                "valid",
+                algorithm,
+                "label signature valid; media binding not checked (no file)",
+                owner,
+                fp,
+                True,
             )
         if media_digest(path, record, slot) != digest:
             return Check(slot, "invalid", algorithm, "media bytes changed since signing", owner, fp, True)
@@ -676,5 +707,5 @@ def overall(checks: Iterable[Check]) -> Status:
     statuses = {c.status for c in checks}
     for status in ("invalid", "unknown-key", "valid", "unrecognised"):
         if status in statuses:
-            return status  # type: ignore[return-value]
+            return status
     return "unsigned"
