@@ -146,14 +146,15 @@ def as_dict(row: Delivery) -> dict[str, Any]:
 def export_csv(session: Session, target: str | os.PathLike[str], **filters: Any) -> int:
     """Write the log (optionally filtered) as CSV (UTF-8 with BOM, so Excel reads Chinese); returns the rows."""
     count = 0
-    with atomic_output(Path(target)) as pending:
-        text = open(pending.file.fileno(), "w", encoding="utf-8-sig", newline="", closefd=False)
+    with (
+        atomic_output(Path(target)) as pending,
+        open(pending.file.fileno(), "w", encoding="utf-8-sig", newline="", closefd=False) as text,
+    ):
         writer = csv.DictWriter(text, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         for row in query(session, **filters):
             writer.writerow({k: ("" if v is None else v) for k, v in as_dict(row).items()})
             count += 1
-        text.flush()
     return count
 
 
