@@ -23,6 +23,9 @@ _GROUPS: tuple[tuple[str, str], ...] = (
     ("lexicon", "lexicon"),
     ("rules", "rules"),
     ("demo", "demo"),
+    ("verify", "verify"),
+    ("deliveries", "deliveries"),
+    ("serve", "serve"),
 )
 
 

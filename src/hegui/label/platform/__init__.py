@@ -91,10 +91,17 @@ def _keyring(folder: str) -> integrity.Keyring:
     return integrity.Keyring.load(folder)
 
 
+@lru_cache(maxsize=4)
+def _signing_key(path: str, owner: str) -> integrity.SigningKey:
+    return integrity.load_signing_key(path, owner=owner)
+
+
 def _one(args: tuple[str, dict[str, Any]]) -> dict[str, Any]:
     path, options = args
     if isinstance(options.get("keys"), str):  # a keys folder: loaded once per worker (keys do not pickle)
         options = {**options, "keys": _keyring(options["keys"])}
+    if isinstance(options.get("key"), str):  # a signing key file, likewise
+        options = {**options, "key": _signing_key(options["key"], options.get("platform_code") or "")}
     try:
         return verify_file(path, **options)
     except Exception as exc:  # one bad file must not stop a batch; it is reported with its error
@@ -109,7 +116,8 @@ def verify_many(
 ) -> Iterator[dict[str, Any]]:
     """:func:`verify_file` over many files, in input order, with ``jobs`` worker processes.
 
-    Pass ``keys`` as a folder path (str) when ``jobs > 1``: key objects cannot be sent to worker processes.
+    Pass ``keys`` as a folder path and ``key`` as a key file path (str) when ``jobs > 1``: key objects cannot be
+    sent to worker processes.
     """
     items = ((str(p), options) for p in iter_files(paths))
     if jobs <= 1:
