@@ -121,7 +121,7 @@ def verify(
     except HeguiError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(exc.exit_code) from None
-    summary = {verdict: counts.get(verdict, 0) for verdict in VERDICTS}
+    summary: dict[str, int] = {verdict: counts.get(verdict, 0) for verdict in VERDICTS}
     summary["error"] = counts.get("error", 0) + len(missing)
     if as_json:
         payload = {"hegui_version": __version__, "summary": summary, "missing": missing, "results": results}
