@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 
 import pytest
@@ -33,17 +34,48 @@ def test_sm3_abc() -> None:
     assert integrity.sm3(b"abc").hex() == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
 
 
-def test_sm2_standard_example() -> None:
+BACKENDS = ["snowland-smx", "openssl"]
+
+
+def test_openssl_backend_is_there() -> None:
+    # Debian's libssl3 is part of the base system; the fast path must load here (a missing one is a failure).
+    assert integrity.sm2_backend() == "openssl"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sm2_standard_example(backend: str) -> None:
     assert integrity.sm2_public_from_private(A_PRIVATE) == A_PUBLIC.lower()
     assert integrity._sm2_za(A_PUBLIC.lower(), b"1234567812345678").hex() == A_ZA.lower()
     signature = integrity.sm2_sign(b"message digest", A_PRIVATE, k_hex=A_K)
     assert signature.hex().upper() == A_R + A_S
-    assert integrity.sm2_verify(b"message digest", signature, A_PUBLIC)
-    assert integrity.sm2_verify(b"message digest", signature, "04" + A_PUBLIC)
-    assert not integrity.sm2_verify(b"message digest!", signature, A_PUBLIC)
-    assert not integrity.sm2_verify(b"message digest", signature, A_PUBLIC, uid=b"1234567812345679")
+    verify = functools.partial(integrity.sm2_verify, backend=backend)
+    assert verify(b"message digest", signature, A_PUBLIC)
+    assert verify(b"message digest", signature, "04" + A_PUBLIC)
+    assert not verify(b"message digest!", signature, A_PUBLIC)
+    assert not verify(b"message digest", signature, A_PUBLIC, uid=b"1234567812345679")
     flipped = bytes([signature[0] ^ 1]) + signature[1:]
-    assert not integrity.sm2_verify(b"message digest", flipped, A_PUBLIC)
+    assert not verify(b"message digest", flipped, A_PUBLIC)
+    assert not verify(b"message digest", signature[:63], A_PUBLIC)
+    assert not verify(b"message digest", bytes(64), A_PUBLIC)
+
+
+def test_sm2_backends_agree_on_random_keys() -> None:
+    for i in range(5):
+        key = integrity.generate_key("sm2")
+        message = f"message {i}".encode()
+        signature = integrity.sm2_sign(message, key.secret)
+        public = key.public().value
+        for tampered, expected in ((message, True), (message + b"x", False)):
+            results = {b: integrity.sm2_verify(tampered, signature, public, backend=b) for b in BACKENDS}
+            assert set(results.values()) == {expected}, results
+
+
+def test_sm2_backend_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(integrity.ENV_SM2_BACKEND, "snowland-smx")
+    assert integrity.sm2_backend() == "snowland-smx"
+    monkeypatch.setenv(integrity.ENV_SM2_BACKEND, "rot13")
+    with pytest.raises(UsageError):
+        integrity.sm2_backend()
 
 
 def test_signed_message_is_appendix_a1() -> None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from hegui import __version__
@@ -72,6 +74,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _hegui_error(_request: Request, exc: HeguiError) -> JSONResponse:
         status = 413 if isinstance(exc, LimitExceededError) else 400 if isinstance(exc, UsageError) else 422
         return JSONResponse({"error": exc.detail, "kind": type(exc).__name__}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # One error shape across the API: {"error": ..., "kind": ...}, with FastAPI's details kept.
+        detail = jsonable_encoder(exc.errors())
+        first = detail[0] if detail else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        message = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid request"
+        return JSONResponse(
+            {"error": message, "kind": "RequestValidationError", "detail": detail}, status_code=422
+        )
 
     for name in ROUTER_MODULES:
         module = importlib.import_module(name)
