@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from hegui import label
-from hegui.errors import UsageError
+from hegui.errors import InputError, UsageError
 from hegui.label import Record, integrity
 from hegui.label.platform import forms, verify_file, verify_many
 from hegui.label.platform.stamp import UNKNOWN_PRODUCER
@@ -215,3 +215,16 @@ def test_every_format_each_way(tmp_path: Path) -> None:
     results = list(verify_many([tmp_path / "s"], jobs=2))
     assert len(results) == len(samples)
     assert {r["verdict"] for r in results} == {"confirmed"}
+
+
+def test_broken_container_and_missing_file(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(forms.png_bytes()[:40])  # PNG signature and IHDR, then cut off
+    result = verify_file(broken)
+    assert result["evidence"]["label_state"] == "unreadable"
+    assert result["verdict"] == "none"  # a broken file is not an AI trace
+    assert any("could not be read" in r for r in result["reasons"])
+    with pytest.raises(InputError):
+        verify_file(tmp_path / "missing.png")
+    errors = list(verify_many([tmp_path / "missing.png"]))
+    assert errors[0]["verdict"] is None and "cannot read" in errors[0]["error"]

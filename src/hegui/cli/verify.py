@@ -20,7 +20,7 @@ from hegui.label.platform import VERDICTS, iter_files, verify_many
 
 console = Console(stderr=True)
 
-_PROBLEM_STATES = ("malformed", "duplicated", "invalid")
+_PROBLEM_STATES = ("malformed", "duplicated", "invalid", "unreadable")
 
 
 def _has_findings(result: dict[str, Any]) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hegui.errors import HeguiError, UnsupportedFormatError
+from hegui.errors import HeguiError, InputError, UnsupportedFormatError
 from hegui.label import integrity
 from hegui.label import read as read_label
 from hegui.label.record import RULE_C2PA, RULE_ONE_LABEL, Record
@@ -99,7 +99,9 @@ class Evidence:
     path: str
     size: int = 0
     container: str | None = None
-    label_state: str = "absent"  # "valid" | "invalid" | "malformed" | "duplicated" | "absent" | "unsupported"
+    # "valid" | "invalid" | "malformed" | "duplicated" | "absent" | "unsupported" (no label container for the
+    # format) | "unreadable" (the container is broken, so no label could be read)
+    label_state: str = "absent"
     record: Record | None = None
     label_count: int = 0
     label_findings: list[dict[str, Any]] = field(default_factory=list)
@@ -155,15 +157,17 @@ def collect(
     keys: integrity.Keyring | None = None,
     c2pa_validate: bool = True,
 ) -> Evidence:
-    """Collect the evidence for one file. Never raises on bad content: a broken file is evidence too."""
+    """Collect the evidence for one file. Raises :class:`InputError` only when the file cannot be opened; bad
+    content is evidence (a broken container is reported as ``label_state="unreadable"``)."""
     p = Path(path)
     ev = Evidence(path=str(p), declared_ai=declared_ai)
     try:
         ev.size = p.stat().st_size
+        if not p.is_file():
+            raise IsADirectoryError(21, "not a regular file")
+        os.close(os.open(p, os.O_RDONLY))
     except OSError as exc:
-        ev.error = f"cannot read: {exc.strerror or exc}"
-        ev.label_state = "unsupported"
-        return ev
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=p) from None
     _label_evidence(p, ev, keys)
     head, tail = _windows(p, ev.size)
     _c2pa_sniff(head, tail, ev)
@@ -184,8 +188,8 @@ def _label_evidence(p: Path, ev: Evidence, keys: integrity.Keyring | None) -> No
     except UnsupportedFormatError:
         ev.label_state = "unsupported"
         return
-    except HeguiError as exc:
-        ev.label_state = "malformed"
+    except HeguiError as exc:  # the container itself is broken (truncated, corrupt): no label could be read
+        ev.label_state = "unreadable"
         ev.error = str(exc)
         return
     ev.container = scan.container
@@ -279,8 +283,21 @@ def _c2pa_read(p: Path, ev: Evidence) -> None:
             break
 
 
+def _generator_hint(container: str, head: bytes) -> bool:
+    """Cheap byte test before Pillow opens the image: a PNG text chunk keyword of a generator, or a known
+    generator's name anywhere in the first window (where EXIF and XMP live)."""
+    if container == "png" and any(
+        ctype + key.encode() + b"\0" in head
+        for ctype in (b"tEXt", b"zTXt", b"iTXt")
+        for key in PNG_GENERATOR_KEYS
+    ):
+        return True
+    lowered = head.lower()
+    return any(name.encode("utf-8") in lowered for name in KNOWN_GENERATORS)
+
+
 def _generator(p: Path, container: str | None, head: bytes) -> str | None:
-    if container not in ("png", "jpeg", "tiff", "webp", "heif"):
+    if container not in ("png", "jpeg", "tiff", "webp", "heif") or not _generator_hint(container, head):
         return None
     try:
         from PIL import Image

@@ -124,6 +124,8 @@ def decide(ev: Evidence) -> Decision:
         errors = [f["message"] for f in ev.label_findings if f.get("severity") == "error"][:3]
         detail = "; ".join(str(e) for e in errors) if errors else (ev.error or "unreadable")
         not_verified = f"an AIGC label is present but malformed ({detail})"
+    elif ev.label_state == "unreadable":
+        reasons.append(f"the file's metadata could not be read ({ev.error}); no label was verified")
     if not_verified is not None:
         reasons.append(not_verified)
     if ev.declared_ai:
