@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/verify.py --files 2000 --exiftool-max 1000
 
 The files: every sample format (hegui.label.samples) unlabelled, labelled, labelled with an SM2-signed
-ReservedCode1 and with a SHA-256 code, plus the real-world forms (C2PA in PNG and JPEG, IPTC DigitalSourceType,
+ReservedCode1 and with a SHA-256 code, plus the real-world forms (C2PA in PNG and JPEG, a really signed C2PA PNG, IPTC DigitalSourceType,
 an A1111 ``parameters`` chunk, EXIF Software, a malformed label, two labels, a visible text label), copied round
 robin up to ``--files``. hegui runs the full Art. 6 evidence collection (label + integrity with the pinned SM2
 key + C2PA + IPTC + fingerprints) with 1 and 2 worker processes. ExifTool runs as one persistent process and
@@ -35,6 +35,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hegui import label
+from hegui.errors import UsageError
 from hegui.label import Record, integrity
 from hegui.label.platform import forms, verify_many
 from hegui.label.samples import make_all
@@ -74,6 +75,10 @@ def build_base(folder: Path, keys: Path) -> list[Path]:
         forms.text_visible(real / "visible.md"),
         forms.text_visible(real / "visible.txt"),
     ]
+    try:
+        base.append(forms.png_c2pa_signed(real / "c2pa-signed.png"))
+    except UsageError:  # c2pa-python not installed: the signed-manifest kind is left out
+        pass
     return base
 
 

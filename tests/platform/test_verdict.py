@@ -228,3 +228,26 @@ def test_broken_container_and_missing_file(tmp_path: Path) -> None:
         verify_file(tmp_path / "missing.png")
     errors = list(verify_many([tmp_path / "missing.png"]))
     assert errors[0]["verdict"] is None and "cannot read" in errors[0]["error"]
+
+
+def test_signed_c2pa_manifest_validated(tmp_path: Path) -> None:
+    """A real signed C2PA manifest (c2pa-python): read, validated, and its digital source type used."""
+    path = forms.png_c2pa_signed(tmp_path / "signed.png")
+    result = verify_file(path)
+    c2pa = result["evidence"]["c2pa"]
+    assert (c2pa["present"], c2pa["validated"], c2pa["validation_state"]) == (True, True, "Valid")
+    assert c2pa["ai_source"] == "trainedAlgorithmicMedia"
+    assert c2pa["claim_generator"] == "hegui-test-generator"
+    assert result["verdict"] == "suspected"
+    # One changed pixel byte breaks the manifest's hard binding: reported, still a trace.
+    data = bytearray(path.read_bytes())
+    idat = data.index(b"IDAT") + 12
+    data[idat] ^= 0x01
+    path.write_bytes(bytes(data))
+    tampered = verify_file(path)["evidence"]["c2pa"]
+    assert tampered["validation_state"] == "Invalid"
+    # A camera's signed manifest is evidence but no trace.
+    camera = forms.png_c2pa_signed(
+        tmp_path / "camera.png", "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"
+    )
+    assert verify_file(camera)["verdict"] == "none"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from hegui.errors import UsageError
 from hegui.label import Record
 
 IPTC_TRAINED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
@@ -148,3 +149,99 @@ def text_visible(path: Path, text: str = "本文由人工智能生成，仅供�
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def png_c2pa_signed(path: Path, source_type: str = IPTC_TRAINED) -> Path:
+    """A PNG with a real, signed C2PA manifest (c2pa-python, the ``[c2pa]`` extra) naming ``source_type``.
+
+    The signer is a throwaway ES256 key with a test CA made on the spot, so validators report the manifest
+    ``Valid`` (well-formed, signature and hard binding intact) but not ``Trusted``.
+    """
+    import datetime as dt
+    import json
+
+    try:
+        import c2pa
+    except ImportError as exc:
+        raise UsageError("signed C2PA samples need the c2pa extra: pip install 'hegui[c2pa]'") from exc
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = dt.datetime.now(dt.UTC)
+
+    def name(common: str) -> x509.Name:
+        return x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, common),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "hegui"),
+            ]
+        )
+
+    def usage(*, sign: bool) -> x509.KeyUsage:
+        return x509.KeyUsage(
+            digital_signature=not sign,
+            content_commitment=False,
+            key_encipherment=False,
+            data_encipherment=False,
+            key_agreement=False,
+            key_cert_sign=sign,
+            crl_sign=sign,
+            encipher_only=False,
+            decipher_only=False,
+        )
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    window = (now - dt.timedelta(days=1), now + dt.timedelta(days=30))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("hegui test CA"))
+        .issuer_name(name("hegui test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(window[0])
+        .not_valid_after(window[1])
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(usage(sign=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(name("hegui test signer"))
+        .issuer_name(name("hegui test CA"))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(window[0])
+        .not_valid_after(window[1])
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(usage(sign=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    chain = leaf.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    signer = c2pa.Signer.from_info(
+        c2pa.C2paSignerInfo(alg=b"es256", sign_cert=chain, private_key=private, ta_url=None)
+    )
+    manifest = {
+        "claim_generator_info": [{"name": "hegui-test-generator", "version": "1"}],
+        "title": path.name,
+        "assertions": [
+            {
+                "label": "c2pa.actions",
+                "data": {"actions": [{"action": "c2pa.created", "digitalSourceType": source_type}]},
+            }
+        ],
+    }
+    source, signed = io.BytesIO(png_bytes()), io.BytesIO()
+    with c2pa.Builder(json.dumps(manifest)) as builder:
+        builder.sign(signer, "image/png", source, signed)
+    return write(path, signed.getvalue())
