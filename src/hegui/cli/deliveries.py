@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from hegui import __version__
+from hegui.cli._output import emit_json, fail
 from hegui.errors import HeguiError, InputError
 
 app = typer.Typer(
@@ -22,13 +19,7 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 
-DB_HELP = "Database URL (default: HEGUI_DATABASE_URL, else sqlite:///./hegui.db)."
-
-
-def _emit(payload: dict[str, Any]) -> None:
-    sys.stdout.write(
-        json.dumps({"hegui_version": __version__, **payload}, ensure_ascii=False, indent=2) + "\n"
-    )
+DB_HELP = "Database URL (default: HEGUI_DATABASE_URL, hegui.toml, else sqlite:///./hegui.db)."
 
 
 def _when(value: str | None, option: str) -> dt.datetime | None:
@@ -39,11 +30,6 @@ def _when(value: str | None, option: str) -> dt.datetime | None:
     except ValueError:
         raise typer.BadParameter(f"not an ISO date/time: {value!r}", param_hint=option) from None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
-
-
-def _fail(exc: HeguiError) -> typer.Exit:
-    console.print(f"[red]error:[/] {escape(str(exc))}")
-    return typer.Exit(exc.exit_code)
 
 
 @app.command("log")
@@ -67,14 +53,14 @@ def log(
 ) -> None:
     """Record one delivery of content without an explicit label."""
     from hegui.label.platform import deliveries
-    from hegui.store import open_store, session_scope
+    from hegui.store import session
 
     digest = None
     if file is not None:
         try:
             digest = hashlib.sha256(file.read_bytes()).hexdigest()
         except OSError as exc:
-            raise _fail(InputError(f"cannot read: {exc.strerror}", path=file)) from None
+            raise fail(InputError(f"cannot read: {exc.strerror}", path=file)) from None
     entry = deliveries.DeliveryEntry(
         recipient=recipient,
         content_id=content_id,
@@ -86,16 +72,15 @@ def log(
         note=note,
     )
     try:
-        engine = open_store(db)
-        with session_scope(engine) as s:
+        with session(db) as s:
             row = deliveries.log_delivery(
                 s, entry, retention_months=retention_months, force_retention=force_retention
             )
             data = deliveries.as_dict(row)
     except HeguiError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
-        _emit({"delivery": data})
+        emit_json({"delivery": data})
     else:
         console.print(f"logged delivery {data['id']} (kept until {data['retain_until']})")
 
@@ -111,18 +96,17 @@ def export(
 ) -> None:
     """Export the log as CSV (UTF-8 with BOM)."""
     from hegui.label.platform import deliveries
-    from hegui.store import open_store, session_scope
+    from hegui.store import session
 
     try:
-        engine = open_store(db)
-        with session_scope(engine) as s:
+        with session(db) as s:
             count = deliveries.export_csv(
                 s, target, since=_when(since, "--since"), until=_when(until, "--until"), recipient=recipient
             )
     except HeguiError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
-        _emit({"exported": count, "path": str(target)})
+        emit_json({"exported": count, "path": str(target)})
     else:
         console.print(f"exported {count} deliveries to {escape(str(target))}")
 
@@ -136,15 +120,14 @@ def purge(
 ) -> None:
     """Delete the deliveries whose retention period has ended."""
     from hegui.label.platform import deliveries
-    from hegui.store import open_store, session_scope
+    from hegui.store import session
 
     try:
-        engine = open_store(db)
-        with session_scope(engine) as s:
+        with session(db) as s:
             count = deliveries.purge(s, now=_when(now, "--now"), dry_run=dry_run)
     except HeguiError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
-        _emit({"purged": 0 if dry_run else count, "expired": count, "dry_run": dry_run})
+        emit_json({"purged": 0 if dry_run else count, "expired": count, "dry_run": dry_run})
     else:
         console.print(f"{'would purge' if dry_run else 'purged'} {count} expired deliveries")

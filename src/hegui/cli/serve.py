@@ -13,7 +13,9 @@ def serve(
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
     max_upload_mb: int = typer.Option(512, "--max-upload-mb", min=1, help="Largest upload accepted (MiB)."),
     keys: Path | None = typer.Option(None, "--keys", help="Folder of pinned public keys."),
-    platform_code: str | None = typer.Option(None, "--platform-code", help="Default ContentPropagator."),
+    platform_code: str | None = typer.Option(
+        None, "--platform-code", help="Default ContentPropagator (else HEGUI_PROPAGATOR / hegui.toml)."
+    ),
     keep_dir: Path | None = typer.Option(
         None, "--keep-dir", help="Where uploads are kept when asked (keep=true)."
     ),
@@ -22,13 +24,17 @@ def serve(
     """Serve the API: POST /api/verify, GET /api/health; OpenAPI at /openapi.json, docs at /docs."""
     import os
 
-    import uvicorn
+    from hegui.cli._output import errors_to_exit
+    from hegui.extras import require
+
+    with errors_to_exit():
+        (uvicorn,) = require("serve", "uvicorn")
 
     # Settings travel through the environment so that every uvicorn worker builds the same app.
     os.environ["HEGUI_MAX_UPLOAD_MB"] = str(max_upload_mb)
     for name, value in (
         ("HEGUI_KEYS_DIR", keys),
-        ("HEGUI_PLATFORM_CODE", platform_code),
+        ("HEGUI_PROPAGATOR", platform_code),
         ("HEGUI_KEEP_DIR", keep_dir),
     ):
         if value is not None:

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hegui import __version__
+from hegui.cli._output import emit_json, errors_to_exit, fail
 from hegui.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, HeguiError
 from hegui.label.platform import VERDICTS, iter_files, verify_many
 
@@ -38,7 +38,9 @@ def verify(
         False, "--declared-ai", help="The uploader declared the content AI-generated (Art. 6 (二))."
     ),
     platform_code: str | None = typer.Option(
-        None, "--platform-code", help="Your 27-character provider code (ContentPropagator) for --stamp."
+        None,
+        "--platform-code",
+        help="Your 27-character provider code (ContentPropagator) for --stamp; default HEGUI_PROPAGATOR.",
     ),
     do_stamp: bool = typer.Option(
         False, "--stamp", help="Add ContentPropagator / PropagateID (or a Label 2/3 record) to the files."
@@ -69,7 +71,15 @@ def verify(
     signature, conflicting evidence), 2 usage error, 3 a file could not be read.
     """
     if do_stamp and not platform_code:
-        raise typer.BadParameter("--stamp needs --platform-code", param_hint="--platform-code")
+        from hegui.config import load_config
+
+        with errors_to_exit():
+            platform_code = load_config().propagator  # HEGUI_PROPAGATOR or hegui.toml's ``propagator``
+    if do_stamp and not platform_code:
+        raise typer.BadParameter(
+            "--stamp needs --platform-code (or HEGUI_PROPAGATOR / propagator in hegui.toml)",
+            param_hint="--platform-code",
+        )
     if output is not None and not do_stamp:
         raise typer.BadParameter("--output only applies with --stamp", param_hint="--output")
     if output is not None:
@@ -119,13 +129,11 @@ def verify(
                     results.append(result)
                 progress.advance(task)
     except HeguiError as exc:
-        console.print(f"[red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(exc.exit_code) from None
+        raise fail(exc) from None
     summary: dict[str, int] = {verdict: counts.get(verdict, 0) for verdict in VERDICTS}
     summary["error"] = counts.get("error", 0) + len(missing)
     if as_json:
-        payload = {"hegui_version": __version__, "summary": summary, "missing": missing, "results": results}
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        emit_json({"summary": summary, "missing": missing, "results": results})
     elif not as_jsonl:
         _print(results, summary, missing)
     raise typer.Exit(exit_code)

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hegui.errors import InputError, UsageError
+from hegui.extras import require
 from hegui.label.record import Record
 
 Slot = Literal["ReservedCode1", "ReservedCode2"]
@@ -98,15 +99,17 @@ ENV_KEYS_DIR = "HEGUI_KEYS_DIR"  # folder of pinned public keys
 
 
 def _pysmx() -> Any:
-    try:
-        from pysmx import SM2
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise UsageError("SM2 needs the signing extra: pip install 'hegui[signing]' (snowland-smx)") from exc
-    return SM2
+    (sm2,) = require("signing", "pysmx.SM2")
+    return sm2
+
+
+def _require_cryptography() -> None:
+    require("signing", "cryptography")
 
 
 def sm3(data: bytes) -> bytes:
     """SM3 digest (GB/T 32905-2016) through OpenSSL, via ``cryptography``."""
+    _require_cryptography()
     from cryptography.hazmat.primitives import hashes
 
     digest = hashes.Hash(hashes.SM3())
@@ -245,6 +248,7 @@ class PublicKey:
 
 def generate_key(algorithm: Algorithm, owner: str = "") -> SigningKey:
     """A fresh key (tests, the demo, and ``hegui`` users who want one)."""
+    _require_cryptography()
     if algorithm == "sm2":
         sm2 = _pysmx()
         while True:
@@ -285,6 +289,7 @@ def load_signing_key(path: str | os.PathLike[str] | None = None, *, owner: str =
     ``*.sm2`` / ``*.sm2.key``: 64 hex digits (SM2 private key); ``*.hmac``: hex secret; otherwise PEM (PKCS#8)
     Ed25519 or ECDSA P-256 through ``cryptography``.
     """
+    _require_cryptography()
     chosen = path if path is not None else os.environ.get(ENV_SIGNING_KEY)
     if not chosen:
         raise UsageError(f"no signing key: pass a key file or set {ENV_SIGNING_KEY}")
@@ -398,6 +403,7 @@ class Keyring:
 
 
 def _load_public_pem(path: Path, owner: str) -> PublicKey:
+    _require_cryptography()
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
@@ -480,6 +486,7 @@ def hmac_code(record: Record, slot: Slot, secret: bytes) -> str:
 
 
 def _sign_raw(key: SigningKey, message: bytes) -> bytes:
+    _require_cryptography()
     if key.algorithm == "sm2":
         return sm2_sign(message, key.secret)
     if key.algorithm == "ed25519":
@@ -613,6 +620,7 @@ def _parse_security_data(code: str) -> Mapping[str, Any] | None:
 
 
 def _verify_raw(key: PublicKey, message: bytes, signature: bytes) -> bool:
+    _require_cryptography()
     from cryptography.exceptions import InvalidSignature
 
     if key.algorithm == "sm2":

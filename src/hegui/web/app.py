@@ -15,13 +15,18 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from hegui.extras import require
 
-from hegui import __version__
-from hegui.errors import HeguiError, LimitExceededError, UsageError
+require("serve", "fastapi", "python_multipart")
+
+from fastapi import FastAPI, Request  # noqa: E402 - after the check that names the extra
+from fastapi.encoders import jsonable_encoder  # noqa: E402
+from fastapi.exceptions import RequestValidationError  # noqa: E402
+from fastapi.responses import JSONResponse  # noqa: E402
+
+from hegui import __version__  # noqa: E402
+from hegui.config import load_config  # noqa: E402
+from hegui.errors import HeguiError, LimitExceededError, UsageError  # noqa: E402
 
 #: modules mounted by :func:`create_app`, in order (see the module docstring)
 ROUTER_MODULES: tuple[str, ...] = ("hegui.web.api",)
@@ -42,9 +47,10 @@ class Settings:
     #: pinned public keys for signature checks (``HEGUI_KEYS_DIR``)
     keys_dir: Path | None = field(default_factory=lambda: _env_path("HEGUI_KEYS_DIR"))
     #: the platform's code (ContentPropagator) for stamping, when a request does not give one
-    platform_code: str | None = field(default_factory=lambda: os.environ.get("HEGUI_PLATFORM_CODE") or None)
-    #: store URL (None: ``HEGUI_DATABASE_URL`` or the SQLite default)
-    database_url: str | None = None
+    #: (``HEGUI_PROPAGATOR`` or ``propagator`` in hegui.toml, through :mod:`hegui.config`)
+    platform_code: str | None = field(default_factory=lambda: load_config().propagator)
+    #: store URL (None: ``HEGUI_DATABASE_URL``, hegui.toml, or the SQLite default)
+    database_url: str | None = field(default_factory=lambda: load_config().database_url)
     #: validate C2PA manifests with c2pa-python when installed
     c2pa_validate: bool = True
 
