@@ -240,3 +240,29 @@ def test_media_binding_every_bindable_format(tmp_path: Path) -> None:
         assert integrity.check_slot(found.record, "ReservedCode1", ring, path=path).status == "valid", path
         seen.add(container)
     assert seen == integrity.BINDABLE_CONTAINERS
+
+
+@pytest.mark.parametrize("maker", [png.make, riff.make])
+def test_media_binding_any_byte(tmp_path: Path, maker: object) -> None:
+    """Flip bytes at random offsets outside the label: the bound signature is invalid every time."""
+    import random
+
+    source = maker(tmp_path, size=100_000)[0]  # type: ignore[operator]
+    key = integrity.generate_key("sm2", PRODUCER)
+    signed = integrity.sign_file(source, Record.new(PRODUCER), key, bind_media=True)
+    ring = Keyring.of([key])
+    original = source.read_bytes()
+    value = signed.ReservedCode1.replace('"', "&quot;").encode()
+    start = original.find(value) if value in original else original.find(signed.ReservedCode1.encode())
+    label_range = range(start - 3000, start + len(value) + 200)  # the carrier around the label value
+    rng = random.Random(11)
+    offsets = [o for o in rng.sample(range(len(original)), 60) if o not in label_range][:20]
+    assert len(offsets) >= 10
+    for offset in offsets:
+        data = bytearray(original)
+        data[offset] ^= 0x5A
+        source.write_bytes(bytes(data))
+        check = integrity.check_slot(signed, "ReservedCode1", ring, path=source)
+        assert check.status == "invalid", (offset, check)
+    source.write_bytes(original)
+    assert integrity.check_slot(signed, "ReservedCode1", ring, path=source).status == "valid"

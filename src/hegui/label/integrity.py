@@ -45,7 +45,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from hegui.errors import InputError, UsageError
+from hegui.errors import HeguiError, InputError, UsageError
 from hegui.extras import require
 from hegui.label.record import Record
 
@@ -728,7 +728,13 @@ def _check_security_data(
                 fp,
                 True,
             )
-        if media_digest(path, record, slot) != digest:
+        try:
+            current = media_digest(path, record, slot)
+        except HeguiError as exc:  # the change broke the container itself
+            return Check(
+                slot, "invalid", algorithm, f"media could not be re-read: {exc.detail}", owner, fp, True
+            )
+        if current != digest:
             return Check(slot, "invalid", algorithm, "media bytes changed since signing", owner, fp, True)
         return Check(slot, "valid", algorithm, "signature valid; media bytes unchanged", owner, fp, True)
     return Check(slot, "valid", algorithm, "signature valid", owner, fp)
