@@ -125,6 +125,11 @@ def test_verify_errors(client: TestClient, tmp_path: Path, spool: Path) -> None:
         "/api/verify", content=b"garbage", headers={"content-type": "multipart/form-data; boundary=zz"}
     )
     assert broken.status_code in (400, 422)
+    truncated = tmp_path / "cut.png"
+    truncated.write_bytes(forms.png_bytes()[:40])
+    cut = post(client, truncated)
+    assert cut.status_code == 200 and cut.json()["evidence"]["label_state"] == "unreadable"  # type: ignore[attr-defined]
+    assert str(spool) not in cut.text and "cut.png" in cut.json()["evidence"]["error"]  # type: ignore[attr-defined]
     unknown = post(client, forms.text_visible(tmp_path / "x.bin", "\x00\x01binary"))
     assert unknown.status_code == 200 and unknown.json()["verdict"] == "none"  # type: ignore[attr-defined]
     assert list(spool.iterdir()) == []

@@ -239,7 +239,7 @@ async def verify(
             propagate_id=propagate_id,
             c2pa_validate=settings.c2pa_validate,
         )
-        _public_paths(result, upload.filename, folder)
+        result = _public_paths(result, upload.filename, upload.path, folder)
         stamped = out_dir / upload.path.name
         if keep and settings.keep_dir is not None:
             result["kept"] = _keep(settings.keep_dir, upload.path, stamped if stamped.exists() else None)
@@ -263,15 +263,15 @@ async def verify(
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _public_paths(result: dict[str, Any], filename: str, folder: Path) -> None:
-    """Replace server-side temporary paths by the uploaded file name (no server paths leak to the client)."""
-    result["path"] = filename
-    evidence = result.get("evidence")
-    if isinstance(evidence, dict):
-        evidence["path"] = filename
-    stamp = result.get("stamp")
-    if isinstance(stamp, dict) and stamp.get("output"):
-        stamp["output"] = filename
+def _public_paths(result: dict[str, Any], filename: str, spooled: Path, folder: Path) -> dict[str, Any]:
+    """The result with server-side temporary paths replaced by the uploaded file name, everywhere (error messages
+    included): no server path leaks to the client."""
+    text = json.dumps(result, ensure_ascii=False)
+    public = json.dumps(filename, ensure_ascii=False)[1:-1]
+    for private in (str(folder / "stamped" / spooled.name), str(spooled), str(folder)):
+        text = text.replace(json.dumps(private)[1:-1], public)
+    out: dict[str, Any] = json.loads(text)
+    return out
 
 
 def _keep(keep_dir: Path, upload: Path, stamped: Path | None) -> str:
