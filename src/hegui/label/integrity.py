@@ -650,7 +650,7 @@ def check_slot(
     """Check one slot's code against the pinned keys (and the media bytes at ``path`` when it binds them)."""
     code = getattr(record, slot)
     owner = getattr(record, OWNER_FIELD[slot])
-    keys = keys or Keyring()
+    keys = keys if keys is not None else Keyring()
     if not code:
         return Check(slot, "unsigned", "empty", "no integrity code", owner)
     if code.startswith(PREFIX_SHA256):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,14 +163,21 @@ def collect(
     p = Path(path)
     ev = Evidence(path=str(p), declared_ai=declared_ai)
     try:
-        ev.size = p.stat().st_size
-        if not p.is_file():
-            raise IsADirectoryError(21, "not a regular file")
-        os.close(os.open(p, os.O_RDONLY))
+        fd = os.open(p, os.O_RDONLY)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=p) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError("not a regular file", path=p)
+        ev.size = info.st_size
+        head = os.pread(fd, min(WINDOW, ev.size), 0)
+        tail = os.pread(fd, WINDOW, ev.size - WINDOW) if ev.size > WINDOW else b""
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=p) from None
+    finally:
+        os.close(fd)
     _label_evidence(p, ev, keys)
-    head, tail = _windows(p, ev.size)
     _c2pa_sniff(head, tail, ev)
     if ev.c2pa.present and c2pa_validate:
         _c2pa_read(p, ev)
@@ -213,16 +221,6 @@ def _label_evidence(p: Path, ev: Evidence, keys: integrity.Keyring | None) -> No
         ev.label_state = "invalid"
     if ev.record is not None:
         ev.integrity = integrity.check_record(ev.record, keys, path=p)
-
-
-def _windows(p: Path, size: int) -> tuple[bytes, bytes]:
-    try:
-        with open(p, "rb", buffering=0) as handle:
-            head = os.pread(handle.fileno(), min(WINDOW, size), 0)
-            tail = os.pread(handle.fileno(), WINDOW, size - WINDOW) if size > WINDOW else b""
-    except OSError:
-        return b"", b""
-    return head, tail
 
 
 def _c2pa_sniff(head: bytes, tail: bytes, ev: Evidence) -> None:
