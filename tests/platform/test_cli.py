@@ -136,3 +136,22 @@ def test_deliveries_cli(tmp_path: Path) -> None:
         "deliveries", "purge", "--now", "2026-08-01T00:00:00+00:00", "--db", db, "--json", cwd=tmp_path
     )
     assert json.loads(done.stdout)["purged"] == 1
+
+
+def test_appstore_cli(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    partial = hegui(
+        "appstore", "check", "com.example.paint", "--aigc", "--item", "explicit-label-scheme=provided",
+        "--db", db, "--json", cwd=tmp_path,
+    )  # fmt: skip
+    assert partial.returncode == 1, partial.stderr
+    assert json.loads(partial.stdout)["check"]["result"] == "incomplete"
+    required = ["explicit-label-scheme", "ui-screenshots", "implicit-label-description", "metadata-screenshot",
+                "algorithm-filing"]  # fmt: skip
+    args = [a for item in required for a in ("--item", f"{item}=provided")]
+    full = hegui("appstore", "check", "com.example.paint", "--aigc", *args, "--db", db, cwd=tmp_path)
+    assert full.returncode == 0, full.stderr
+    bad = hegui("appstore", "check", "x", "--aigc", "--item", "nope=provided", "--db", db, cwd=tmp_path)
+    assert bad.returncode == 2 and "unknown checklist item" in bad.stderr
+    shown = hegui("appstore", "history", "com.example.paint", "--db", db, "--json", cwd=tmp_path)
+    assert [c["result"] for c in json.loads(shown.stdout)["checks"]] == ["incomplete", "complete"]

@@ -23,6 +23,7 @@ _GROUPS: tuple[tuple[str, str], ...] = (
     ("demo", "demo"),
     ("verify", "verify"),
     ("deliveries", "deliveries"),
+    ("appstore", "appstore"),
     ("serve", "serve"),
 )
 
