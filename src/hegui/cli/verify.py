@@ -70,6 +70,8 @@ def verify(
     Exit codes: 0 every file verified, 1 a file has findings (malformed or conflicting labels, a failing
     signature, conflicting evidence), 2 usage error, 3 a file could not be read.
     """
+    if as_json and as_jsonl:
+        raise typer.BadParameter("choose one of --json and --jsonl", param_hint="--jsonl")
     if do_stamp and not platform_code:
         from hegui.config import load_config
 
