@@ -23,7 +23,7 @@ from hegui.label.record import RULE_C2PA, RULE_ONE_LABEL, Record
 
 #: bytes read from each end of a file for the byte-level sniffers (XMP, C2PA, generator names)
 WINDOW = 256 * 1024
-#: text files larger than this are only checked in their first and last windows
+# text files checked for a visible label (only their first and last WINDOW bytes)
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".svg", ".json", ".csv")
 
 # C2PA: a JUMBF description box (``jumd``) whose type UUID is the C2PA manifest store's ("c2pa" + ISO suffix),
@@ -186,7 +186,7 @@ def collect(
         ev.iptc_source_type = match.group(1).decode("ascii")
     ev.generator = _generator(p, ev.container, head)
     if ev.container in (None, "markdown", "html", "svg") and p.suffix.lower() in TEXT_SUFFIXES:
-        ev.visible_label = _visible_label(head, tail, ev.size)
+        ev.visible_label = _visible_label(head, tail)
     return ev
 
 
@@ -332,7 +332,7 @@ def _known_generator(value: str) -> str | None:
     return None
 
 
-def _visible_label(head: bytes, tail: bytes, size: int) -> str | None:
+def _visible_label(head: bytes, tail: bytes) -> str | None:
     """A visible text label in a text file (GB 45438 §5.1: both elements present)."""
     texts = [head.decode("utf-8", "ignore")]
     if tail:
