@@ -125,6 +125,10 @@ def test_verify_errors(client: TestClient, tmp_path: Path, spool: Path) -> None:
         "/api/verify", content=b"garbage", headers={"content-type": "multipart/form-data; boundary=zz"}
     )
     assert broken.status_code in (400, 422)
+    two = client.post(
+        "/api/verify", files=[("file", ("a.png", small.read_bytes())), ("file", ("b.png", b"xyz"))]
+    )
+    assert two.status_code == 400 and "one file" in two.json()["error"]
     truncated = tmp_path / "cut.png"
     truncated.write_bytes(forms.png_bytes()[:40])
     cut = post(client, truncated)

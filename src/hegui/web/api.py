@@ -88,7 +88,9 @@ class _Upload:
     def on_headers_finished(self) -> None:
         _, params = parse_options_header(self._headers.get(b"content-disposition", b""))
         name = params.get(b"name", b"").decode("utf-8", "replace")
-        if name == "file" and self.path is None:
+        if name == "file" and self.path is not None:
+            raise _SecondFile
+        if name == "file":
             raw = params.get(b"filename", b"upload").decode("utf-8", "replace")
             safe = _SAFE_NAME.sub("_", os.path.basename(raw.replace("\\", "/"))).strip("._") or "upload"
             self.filename = raw
@@ -133,6 +135,10 @@ class _Upload:
 
 
 class _TooLarge(Exception):
+    pass
+
+
+class _SecondFile(Exception):
     pass
 
 
@@ -217,6 +223,8 @@ async def verify(
             parser.finalize()
         except _TooLarge:
             return _error(413, f"upload larger than the limit of {settings.max_upload_bytes} bytes")
+        except _SecondFile:
+            return _error(400, "send one file per request (one part named 'file')")
         except Exception as exc:  # python-multipart raises its own errors for broken bodies
             return _error(400, f"malformed multipart body: {type(exc).__name__}")
         finally:
