@@ -251,3 +251,20 @@ def test_signed_c2pa_manifest_validated(tmp_path: Path) -> None:
         tmp_path / "camera.png", "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"
     )
     assert verify_file(camera)["verdict"] == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("本图由AI生成。", True),
+        ("内容由 AI 合成\n", True),
+        ("AIGC生成内容", True),
+        ("以下为人工智能生成合成内容", True),
+        ("PAINT生成的图", False),  # "AI" inside a word is not the AI element
+        ("人工智能的发展历史。", False),
+        ("生成对抗网络", False),
+    ],
+)
+def test_visible_text_forms(tmp_path: Path, text: str, found: bool) -> None:
+    result = verify_file(forms.text_visible(tmp_path / "t.txt", text))
+    assert bool(result["evidence"]["visible_label"]) is found, result["evidence"]["visible_label"]

@@ -57,6 +57,9 @@ def verify(
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object with every result on stdout."),
     as_jsonl: bool = typer.Option(False, "--jsonl", help="One JSON line per file on stdout (streaming)."),
+    audio_cue: bool = typer.Option(
+        False, "--audio-cue", help="Also listen for the 短长短短 rhythm cue in audio (decodes it; slower)."
+    ),
     no_c2pa_validate: bool = typer.Option(
         False, "--no-c2pa-validate", help="Only sniff C2PA manifests; do not validate them (faster)."
     ),
@@ -95,6 +98,7 @@ def verify(
         "do_stamp": do_stamp,
         "output": str(output) if output is not None else None,
         "c2pa_validate": not no_c2pa_validate,
+        "audio_cue": audio_cue,
     }
     if sign_key is not None:
         options["key"] = str(sign_key)

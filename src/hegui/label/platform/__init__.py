@@ -49,12 +49,13 @@ def verify_file(
     reserved2: str = "empty",
     key: integrity.SigningKey | None = None,
     c2pa_validate: bool = True,
+    audio_cue: bool = False,
 ) -> dict[str, Any]:
     """Collect evidence, decide, and (with ``do_stamp``) add the platform's propagation fields.
 
     Returns a JSON-ready dict: ``verdict``, ``notice``, ``reasons``, ``conflicts``, ``evidence`` and ``stamp``.
     """
-    ev = collect(path, declared_ai=declared_ai, keys=keys, c2pa_validate=c2pa_validate)
+    ev = collect(path, declared_ai=declared_ai, keys=keys, c2pa_validate=c2pa_validate, audio_cue=audio_cue)
     decision = decide(ev)
     out = decision.to_dict()
     out["path"] = str(path)

@@ -23,6 +23,8 @@ from hegui.label.record import RULE_C2PA, RULE_ONE_LABEL, Record
 
 #: bytes read from each end of a file for the byte-level sniffers (XMP, C2PA, generator names)
 WINDOW = 256 * 1024
+#: containers whose audio the rhythm-cue detector can decode (opt-in: it decodes the whole stream)
+AUDIO_CONTAINERS = ("wav", "mp3", "flac", "ogg", "isobmff", "matroska")
 # text files checked for a visible label (only their first and last WINDOW bytes)
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".svg", ".json", ".csv")
 
@@ -76,7 +78,10 @@ KNOWN_GENERATORS: tuple[str, ...] = (
 PNG_GENERATOR_KEYS: tuple[str, ...] = ("parameters", "prompt", "workflow", "Dream", "sd-metadata")
 # A visible text label: the AI element and the generation element close together (GB 45438 §5.1). The window of
 # 12 characters is a heuristic, not the standard's. [inferred]
-_VISIBLE_RE = re.compile(r"(人工智能|\bAI\b|AIGC)[^\n]{0,12}?(生成|合成)|(生成|合成)[^\n]{0,6}?(人工智能|AI)")
+_VISIBLE_RE = re.compile(
+    r"(人工智能|(?<![A-Za-z])AI(?:GC)?(?![A-Za-z]))[^\n]{0,12}?(生成|合成)"
+    r"|(生成|合成)[^\n]{0,6}?(人工智能|(?<![A-Za-z])AI(?![A-Za-z]))"
+)
 
 
 @dataclass
@@ -111,6 +116,7 @@ class Evidence:
     iptc_source_type: str | None = None
     generator: str | None = None
     visible_label: str | None = None
+    audio_cue: str | None = None
     declared_ai: bool | None = None
     error: str | None = None
 
@@ -129,6 +135,8 @@ class Evidence:
             out.append(f"generator fingerprint: {self.generator}")
         if self.visible_label:
             out.append(f"visible text label: {self.visible_label!r}")
+        if self.audio_cue:
+            out.append(self.audio_cue)
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -146,6 +154,7 @@ class Evidence:
             "iptc_source_type": self.iptc_source_type,
             "generator": self.generator,
             "visible_label": self.visible_label,
+            "audio_cue": self.audio_cue,
             "declared_ai": self.declared_ai,
             "error": self.error,
         }
@@ -157,6 +166,7 @@ def collect(
     declared_ai: bool | None = None,
     keys: integrity.Keyring | None = None,
     c2pa_validate: bool = True,
+    audio_cue: bool = False,
 ) -> Evidence:
     """Collect the evidence for one file. Raises :class:`InputError` only when the file cannot be opened; bad
     content is evidence (a broken container is reported as ``label_state="unreadable"``)."""
@@ -186,7 +196,16 @@ def collect(
         ev.iptc_source_type = match.group(1).decode("ascii")
     ev.generator = _generator(p, ev.container, head)
     if ev.container in (None, "markdown", "html", "svg") and p.suffix.lower() in TEXT_SUFFIXES:
-        ev.visible_label = _visible_label(head, tail)
+        fmt = (
+            "html"
+            if ev.container in ("html", "svg")
+            else "markdown"
+            if ev.container == "markdown"
+            else "plain"
+        )
+        ev.visible_label = _visible_label(head, tail, fmt)
+    if audio_cue and ev.container in AUDIO_CONTAINERS:
+        ev.audio_cue = _audio_cue(p)
     return ev
 
 
@@ -332,17 +351,19 @@ def _known_generator(value: str) -> str | None:
     return None
 
 
-def _visible_label(head: bytes, tail: bytes) -> str | None:
-    """A visible text label in a text file (GB 45438 §5.1: both elements present)."""
+def _visible_label(head: bytes, tail: bytes, fmt: str) -> str | None:
+    """A visible text label in a text file (GB 45438 §5.1: both elements present). The visible-labels module's
+    checker (``hegui.label.explicit.text.check_text``) is used when it is installed; else a simple pattern."""
     texts = [head.decode("utf-8", "ignore")]
     if tail:
         texts.append(tail.decode("utf-8", "ignore"))
-    explicit = _explicit_text_check()
+    check = _explicit_text_check()
     for text in texts:
-        if explicit is not None:
-            hit = explicit(text)
-            if hit:
-                return hit
+        if check is not None:
+            result = check(text, fmt=fmt)
+            if result.compliant and result.labels:
+                return str(result.labels[0].text)
+            continue
         match = _VISIBLE_RE.search(text)
         if match:
             return match.group(0)
@@ -350,10 +371,27 @@ def _visible_label(head: bytes, tail: bytes) -> str | None:
 
 
 def _explicit_text_check() -> Any:
-    """The visible-labels module's text check, when that wing is installed (hegui.label.explicit)."""
+    """``hegui.label.explicit.text.check_text`` when the visible-labels wing is installed, else None."""
     try:
         from hegui.label.explicit import text as explicit_text  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return None
-    check = getattr(explicit_text, "find_label", None)
+    check = getattr(explicit_text, "check_text", None)
     return check if callable(check) else None
+
+
+def _audio_cue(p: Path) -> str | None:
+    """The 短长短短 rhythm cue of GB 45438 §5.3 c) in an audio file, through the visible-labels wing's detector
+    (decodes the audio with ffmpeg: opt-in, see ``collect(audio_cue=True)``). None when absent or not installed."""
+    try:
+        from hegui.label.explicit import audio  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    try:
+        result = audio.check_audio(p)
+    except (HeguiError, OSError):
+        return None
+    if not result.compliant or not result.cues:
+        return None
+    cue = result.cues[0]
+    return f"audio rhythm cue 短长短短 at {cue.start_s:.2f}-{cue.end_s:.2f} s ({cue.tone_hz:.0f} Hz)"
