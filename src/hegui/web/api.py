@@ -189,6 +189,7 @@ async def verify(
     propagate_id: str | None = Query(None, max_length=200, description="PropagateID (default: a new UUID)."),
     return_file: bool = Query(False, description="Return the stamped file instead of JSON (needs stamp)."),
     keep: bool = Query(False, description="Keep the upload (and stamped copy) in the server's keep folder."),
+    audio_cue: bool = Query(False, description="Also listen for the 短长短短 rhythm cue in audio (slower)."),
     settings: Settings = Depends(get_settings),
 ) -> Any:
     content_type = request.headers.get("content-type", "")
@@ -246,6 +247,7 @@ async def verify(
             output=out_dir if stamp else None,
             propagate_id=propagate_id,
             c2pa_validate=settings.c2pa_validate,
+            audio_cue=audio_cue,
         )
         result = _public_paths(result, upload.filename, upload.path, folder)
         stamped = out_dir / upload.path.name
