@@ -76,6 +76,12 @@ KNOWN_GENERATORS: tuple[str, ...] = (
 )
 # PNG text chunk keywords written by image generators (A1111 ``parameters``; ComfyUI ``prompt`` / ``workflow``).
 PNG_GENERATOR_KEYS: tuple[str, ...] = ("parameters", "prompt", "workflow", "Dream", "sd-metadata")
+_GENERATOR_HINT = re.compile(
+    b"|".join(re.escape(name.encode("utf-8")) for name in KNOWN_GENERATORS), re.IGNORECASE
+)
+_PNG_KEY_HINT = re.compile(
+    rb"(?:tEXt|zTXt|iTXt)(?:" + b"|".join(re.escape(k.encode()) for k in PNG_GENERATOR_KEYS) + rb")\0"
+)
 # A visible text label: the AI element and the generation element close together (GB 45438 §5.1). The window of
 # 12 characters is a heuristic, not the standard's. [inferred]
 _VISIBLE_RE = re.compile(
@@ -303,14 +309,9 @@ def _c2pa_read(p: Path, ev: Evidence) -> None:
 def _generator_hint(container: str, head: bytes) -> bool:
     """Cheap byte test before Pillow opens the image: a PNG text chunk keyword of a generator, or a known
     generator's name anywhere in the first window (where EXIF and XMP live)."""
-    if container == "png" and any(
-        ctype + key.encode() + b"\0" in head
-        for ctype in (b"tEXt", b"zTXt", b"iTXt")
-        for key in PNG_GENERATOR_KEYS
-    ):
+    if container == "png" and _PNG_KEY_HINT.search(head):
         return True
-    lowered = head.lower()
-    return any(name.encode("utf-8") in lowered for name in KNOWN_GENERATORS)
+    return _GENERATOR_HINT.search(head) is not None
 
 
 def _generator(p: Path, container: str | None, head: bytes) -> str | None:
