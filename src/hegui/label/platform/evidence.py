@@ -76,9 +76,8 @@ KNOWN_GENERATORS: tuple[str, ...] = (
 )
 # PNG text chunk keywords written by image generators (A1111 ``parameters``; ComfyUI ``prompt`` / ``workflow``).
 PNG_GENERATOR_KEYS: tuple[str, ...] = ("parameters", "prompt", "workflow", "Dream", "sd-metadata")
-_GENERATOR_HINT = re.compile(
-    b"|".join(re.escape(name.encode("utf-8")) for name in KNOWN_GENERATORS), re.IGNORECASE
-)
+_GENERATOR_BYTES: tuple[bytes, ...] = tuple(name.encode("utf-8") for name in KNOWN_GENERATORS)
+META_HINT_BYTES = 64 * 1024
 _PNG_KEY_HINT = re.compile(
     rb"(?:tEXt|zTXt|iTXt)(?:" + b"|".join(re.escape(k.encode()) for k in PNG_GENERATOR_KEYS) + rb")\0"
 )
@@ -308,10 +307,18 @@ def _c2pa_read(p: Path, ev: Evidence) -> None:
 
 def _generator_hint(container: str, head: bytes) -> bool:
     """Cheap byte test before Pillow opens the image: a PNG text chunk keyword of a generator, or a known
-    generator's name anywhere in the first window (where EXIF and XMP live)."""
-    if container == "png" and _PNG_KEY_HINT.search(head):
+    generator's name in the metadata part of the first window (before the first PNG IDAT / JPEG scan, at most
+    64 KiB: where EXIF, XMP and text chunks live; pixel data is never searched)."""
+    end = META_HINT_BYTES
+    marker = {"png": b"IDAT", "jpeg": b"\xff\xda"}.get(container)
+    if marker is not None:
+        at = head.find(marker, 0, META_HINT_BYTES)
+        end = at if at >= 0 else META_HINT_BYTES
+    meta = head[:end]
+    if container == "png" and _PNG_KEY_HINT.search(meta):
         return True
-    return _GENERATOR_HINT.search(head) is not None
+    lowered = meta.lower()
+    return any(name in lowered for name in _GENERATOR_BYTES)
 
 
 def _generator(p: Path, container: str | None, head: bytes) -> str | None:
