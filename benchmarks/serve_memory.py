@@ -1,6 +1,6 @@
 """Memory of ``hegui serve`` under concurrent large uploads: a real uvicorn server on loopback, N uploads at once.
 
-    .venv/bin/python benchmarks/serve_memory.py                       # 20 x 200 MB (issue 11's target)
+    .venv/bin/python benchmarks/serve_memory.py                       # 20 x 200 MB (the target load)
     .venv/bin/python benchmarks/serve_memory.py --uploads 20 --size-mb 50 --json
 
 Each upload is a valid WAV file of the given size, streamed by the client in 1 MiB chunks (the client holds no

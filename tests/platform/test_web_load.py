@@ -1,6 +1,6 @@
 """Bounded memory of a real ``uvicorn`` server under 20 concurrent large uploads (loopback, real HTTP).
 
-Runs benchmarks/serve_memory.py at 20 x 50 MB (1 GB in flight); the same script at 20 x 200 MB is the issue's
+Runs benchmarks/serve_memory.py at 20 x 50 MB (1 GB in flight); the same script at 20 x 200 MB is the target
 measurement, reported in docs/platform.md. The bound asserted is on memory, never on time.
 """
 
