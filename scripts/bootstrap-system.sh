@@ -20,6 +20,8 @@ declare -A NEED=(
   # visible labels: spoken audio prompt, and the browser the chat-notice tests drive
   [espeak-ng]=espeak-ng
   [chromium]=chromium
+  # OpenSSL 3 libcrypto: the fast SM2 verifier of hegui.label.integrity (ctypes; snowland-smx otherwise)
+  [lib:libcrypto.so.3]=libssl3
 )
 
 missing=()

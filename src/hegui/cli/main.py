@@ -24,6 +24,10 @@ _GROUPS: tuple[tuple[str, str], ...] = (
     ("rules", "rules"),
     ("assess", "assess"),
     ("demo", "demo"),
+    ("verify", "verify"),
+    ("deliveries", "deliveries"),
+    ("appstore", "appstore"),
+    ("serve", "serve"),
 )
 
 
