@@ -22,6 +22,7 @@ _GROUPS: tuple[tuple[str, str], ...] = (
     ("screen", "screen"),
     ("lexicon", "lexicon"),
     ("rules", "rules"),
+    ("corpus", "corpus"),
     ("demo", "demo"),
 )
 

@@ -22,7 +22,7 @@ from hegui.store.db import (
 from hegui.store.models import Base
 
 # Modules that define tables on Base; the Alembic environment imports them all before autogenerate.
-MODEL_MODULES: tuple[str, ...] = ("hegui.store.models",)
+MODEL_MODULES: tuple[str, ...] = ("hegui.store.models", "hegui.corpus.models")
 
 __all__ = [
     "DEFAULT_URL",
