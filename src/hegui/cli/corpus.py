@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hegui import __version__
+from hegui.cli._output import emit_json, fail
 from hegui.errors import EXIT_FINDINGS, EXIT_OK, HeguiError
 
 app = typer.Typer(
@@ -33,15 +33,8 @@ DB_HELP = "Database URL (default: HEGUI_DATABASE_URL, else sqlite:///./hegui.db)
 LEXICON_HELP = "Keyword library file (.xlsx, .csv, .json) or 'demo'."
 
 
-def _fail(exc: HeguiError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(str(exc))}")
-    return typer.Exit(exc.exit_code)
-
-
-def _emit(payload: dict[str, Any]) -> None:
-    sys.stdout.write(
-        json.dumps({"hegui_version": __version__, **payload}, ensure_ascii=False, indent=1) + "\n"
-    )
+_fail = fail
+_emit = emit_json
 
 
 def _progress(enabled: bool) -> Progress:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from hegui.corpus.models import CorpusAssessment, CorpusSource
 from hegui.errors import InputError, UsageError
 from hegui.stats import RateDecision
-from hegui.store import open_store, session_scope
+from hegui.store import session
 
 Kind = Literal["open-source", "self-collected", "commercial", "user-input"]
 KINDS: tuple[str, ...] = ("open-source", "self-collected", "commercial", "user-input")
@@ -105,7 +105,7 @@ def add_source(
     if not name.strip():
         raise UsageError("a source needs a name")
     docs = [_document(d) for d in documents]
-    with session_scope(open_store(url)) as s:
+    with session(url) as s:
         if s.scalar(select(CorpusSource).where(CorpusSource.name == name)) is not None:
             raise UsageError(f"source {name!r} exists already")
         src = CorpusSource(
@@ -124,7 +124,7 @@ def add_source(
 
 
 def list_sources(url: str | None = None) -> list[SourceView]:
-    with session_scope(open_store(url)) as s:
+    with session(url) as s:
         out = []
         for src in s.scalars(select(CorpusSource).order_by(CorpusSource.name)):
             rows = s.scalars(
@@ -148,7 +148,7 @@ def record_assessment(
 ) -> SourceView:
     """Store a source assessment and set the status it implies: over 5% → blacklisted (with the reason), at most
     5% → approved; undecided leaves the status as it was."""
-    with session_scope(open_store(url)) as s:
+    with session(url) as s:
         src = s.scalar(select(CorpusSource).where(CorpusSource.name == name))
         if src is None:
             raise UsageError(f"no source named {name!r}; add it first with 'hegui corpus source add'")
