@@ -21,6 +21,7 @@ _GROUPS: tuple[tuple[str, str], ...] = (
     ("lexicon", "lexicon"),
     ("rules", "rules"),
     ("corpus", "corpus"),
+    ("gateway", "gateway"),
     ("demo", "demo"),
 )
 
