@@ -35,7 +35,9 @@ app.add_typer(logs_app, name="logs")
 app.add_typer(complaints_app, name="complaints")
 out = Console()
 err = Console(stderr=True)
-DB_HELP = "Database URL (default: the gateway database_url setting, HEGUI_DATABASE_URL, else sqlite:///./hegui.db)."
+DB_HELP = (
+    "Database URL (default: the gateway database_url setting, HEGUI_DATABASE_URL, else sqlite:///./hegui.db)."
+)
 
 
 @app.callback()
@@ -47,7 +49,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8100, help="Port to listen on."),
     config: Path = typer.Option(
-        None, "--config", help="hegui.toml whose "gateway" table configures the proxy (default: the usual search)."
+        None,
+        "--config",
+        help="hegui.toml whose 'gateway' table configures the proxy (default: the usual search).",
     ),
     workers: int = typer.Option(
         1, min=1, help="Worker processes (strike counts stay exact: they live in the store)."
