@@ -79,6 +79,8 @@ class GatewayConfig(BaseModel):
     upstream_api_key_env: str = "HEGUI_UPSTREAM_API_KEY"
     lexicon: str | None = None
     pii: bool = True
+    pii_names: bool = False
+    """Also person names and addresses in prompts (jieba: about ten times the cost of the other detectors)."""
     classify: bool = True
     policies: dict[str, Action] = Field(default_factory=dict)
     default_action: Action = "refuse"

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hegui.gateway.config import ACTION_RANK, GatewayConfig
-from hegui.screen.service import ClassifierScreener, KeywordScreener, Pipeline, TextResult
+from hegui.screen.pii import PiiScanner
+from hegui.screen.service import ClassifierScreener, KeywordScreener, PiiScreener, Pipeline, TextResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,16 +57,23 @@ def decide(risks: Sequence[str], pii: Sequence[str], config: GatewayConfig) -> V
     return Verdict(best, tuple(risks), tuple(pii))
 
 
+WARM_UP = "联系人王秀英，手机13812345678，住在杭州市西湖区文三路90号。请介绍一下杭州。"
+
+
 class Screening:
     """The gateway's screeners, built once per worker from the configuration."""
 
     def __init__(self, config: GatewayConfig) -> None:
         self.config = config
-        self.pipeline = Pipeline.build(config.lexicon, pii=config.pii, classify=config.classify)
+        extra = [PiiScreener(PiiScanner(names=config.pii_names))] if config.pii else []
+        self.pipeline = Pipeline.build(config.lexicon, pii=False, classify=config.classify, extra=extra)
         self.keywords = next(s for s in self.pipeline.screeners if isinstance(s, KeywordScreener))
         self.classifier = next(
             (s for s in self.pipeline.screeners if isinstance(s, ClassifierScreener)), None
         )
+
+        # Load every lazy part (the classifier's model, jieba's dictionary) now, not in the first user's request.
+        self.pipeline([WARM_UP])
 
     @property
     def lexicon_identity(self) -> dict[str, Any]:
