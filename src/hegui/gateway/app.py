@@ -50,6 +50,10 @@ CUT = {
     "zh": "很抱歉，生成的内容可能涉及违法违规或不良信息，已停止输出。",
     "en": "Sorry, the generated content may involve illegal or harmful content; output has been stopped.",
 }
+STANDING = {
+    "suspended": {"zh": "您的账号因多次违规已被暂停使用，可通过投诉渠道申诉。", "en": "Your account is suspended after repeated violations; you may appeal."},
+    "limited": {"zh": "您的账号因多次违规已被限制使用，请稍后再试。", "en": "Your account is limited after repeated violations; try again later."},
+}  # fmt: skip
 WARNING = {
     "warned": {"zh": "（提示：请遵守法律法规；多次违规将被限制或暂停使用。）", "en": " (Repeated violations lead to limits or suspension.)"},
     "limited": {"zh": "（您的账号因多次违规已被限制使用。）", "en": " (Your account is limited after repeated violations.)"},
@@ -233,10 +237,12 @@ class Gateway:
                 return _error(503, "the compliance store is unavailable; try again", "service_unavailable")
         if state == "suspended":
             self.record(request_id=rid, user_key=user, endpoint=shape.endpoint, action="suspended")
-            return _error(403, self.refusal_text("suspended"), "account_suspended")
+            return _error(403, STANDING["suspended"][self.config.language], "account_suspended")
         if state == "limited" and not self.strikes.allow_limited(user):
             self.record(request_id=rid, user_key=user, endpoint=shape.endpoint, action="limited")
-            return _error(429, self.refusal_text("limited"), "rate_limited", headers={"retry-after": "60"})
+            return _error(
+                429, STANDING["limited"][self.config.language], "rate_limited", headers={"retry-after": "60"}
+            )
         try:
             inputs = shape.inputs(payload, self.config.screen_history)
         except ValueError as exc:
