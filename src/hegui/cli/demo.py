@@ -16,6 +16,7 @@ from hegui import __version__
 # console, and returns an HTML fragment for the demo report.
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("hegui.label.demo", "Implicit labels (GB 45438-2025 Annex E)"),
+    ("hegui.label.platform.demo", "Platform verification (Labeling Measures Art. 6)"),
     ("hegui.screen.demo", "Screening"),
     ("hegui.rules.demo", "Rules as code"),
 )

@@ -23,6 +23,9 @@ _GROUPS: tuple[tuple[str, str], ...] = (
     ("corpus", "corpus"),
     ("gateway", "gateway"),
     ("demo", "demo"),
+    ("verify", "verify"),
+    ("deliveries", "deliveries"),
+    ("serve", "serve"),
 )
 
 
