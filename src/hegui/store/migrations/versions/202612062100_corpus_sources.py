@@ -1,7 +1,7 @@
 """corpus: source register and source assessments
 
 Revision ID: 202612062100_corpus
-Revises: 0001_rules_evidence
+Revises: 202612062030_platform_deliveries
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "202612062100_corpus"
-down_revision = "0001_rules_evidence"
+down_revision = "202612062030_platform_deliveries"
 branch_labels = None
 depends_on = None
 
