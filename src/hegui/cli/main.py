@@ -22,6 +22,7 @@ _GROUPS: tuple[tuple[str, str], ...] = (
     ("rules", "rules"),
     ("corpus", "corpus"),
     ("gateway", "gateway"),
+    ("web", "web"),
     ("demo", "demo"),
     ("verify", "verify"),
     ("deliveries", "deliveries"),

@@ -32,7 +32,7 @@ def _serve(app: Any) -> tuple[Any, str]:
 
 def run(out: pathlib.Path, console: Console) -> str:
     from hegui.gateway.app import create_gateway
-    from hegui.gateway.config import GatewayConfig
+    from hegui.gateway.config import GatewayConfig, StrikeSettings
     from hegui.gateway.standin import create_standin
 
     upstream, up_url = _serve(create_standin())
@@ -41,7 +41,7 @@ def run(out: pathlib.Path, console: Console) -> str:
         database_url=f"sqlite:///{(out / 'gateway.db').resolve()}",
         lexicon="demo",
         classify=False,
-        strikes={"limit_at": 2, "suspend_at": 3, "state_cache_s": 0},
+        strikes=StrikeSettings(limit_at=2, suspend_at=3, state_cache_s=0),
     )
     gateway, gw_url = _serve(create_gateway(cfg))
     rows: list[tuple[str, str, str]] = []
