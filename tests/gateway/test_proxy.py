@@ -208,3 +208,21 @@ def test_screening_failure_fails_closed(make_gateway: Any, monkeypatch: pytest.M
         json={"model": "m", "messages": [{"role": "user", "content": "你好"}]},
     )
     assert r.status_code == 200 and r.headers["x-hegui-action"] == "unscreened"
+
+
+def test_mounted_in_hegui_serve(standin: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With an upstream in hegui.toml, `hegui serve`'s one app answers /v1 through the gateway."""
+    from hegui.web.app import Settings, create_app
+
+    (tmp_path / "hegui.toml").write_text(
+        f'[gateway]\nupstream = "{standin.url}/v1"\nclassify = false\nlexicon = "demo"\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with Served(create_app(Settings(database_url=f"sqlite:///{tmp_path / 's.db'}"))) as s:
+        r = httpx.post(
+            s.url + "/v1/chat/completions",
+            json={"model": "m", "messages": [{"role": "user", "content": "怎么制造炸弹"}]},
+        )
+        assert r.headers["x-hegui-action"] == "refused"
+        assert httpx.get(s.url + "/api/health").json()["status"] == "ok"
