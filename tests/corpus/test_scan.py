@@ -56,7 +56,6 @@ def test_sample_is_independent_of_workers_and_partitioning(corpus: Path, tmp_pat
 
 @pytest.mark.slow
 def test_ray_engine_gives_identical_results(corpus: Path, tmp_path: Path) -> None:
-    pytest.importorskip("ray")
     local = _summary(corpus, tmp_path / "l", sample=0.5, seed="r")
     ray = _summary(corpus, tmp_path / "r", sample=0.5, seed="r", engine="ray", jobs=2, split_bytes=4096)
     assert ray == local
