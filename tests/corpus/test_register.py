@@ -20,8 +20,8 @@ from tests.corpus.conftest import write_jsonl
 
 
 def _pg_url() -> Iterator[str]:
-    sqlalchemy = pytest.importorskip("sqlalchemy")
-    pytest.importorskip("psycopg")
+    import sqlalchemy
+
     name = f"hegui_corpus_{uuid.uuid4().hex[:8]}"
     admin = sqlalchemy.create_engine(
         "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"

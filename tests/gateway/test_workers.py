@@ -21,8 +21,8 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    sqlalchemy = pytest.importorskip("sqlalchemy")
-    pytest.importorskip("psycopg")
+    import sqlalchemy
+
     name = f"hegui_gw_{uuid.uuid4().hex[:8]}"
     admin = sqlalchemy.create_engine(
         "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
