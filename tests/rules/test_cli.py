@@ -233,3 +233,16 @@ def test_dossier_writes_docx(profile: Path, tmp_path: Path) -> None:
         any(f.endswith(".docx") for f in files)
         and (out / "algorithm-filing-draft.zh.docx").stat().st_size > 0
     )
+
+
+def test_a_missing_extra_is_named_with_exit_3(
+    profile: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if hegui[report] were not installed
+    res = runner.invoke(
+        app, ["rules", "check", str(profile), "--report", str(tmp_path / "r"), "--lang", "en"]
+    )
+    assert res.exit_code == 3, res.output
+    assert "hegui[report]" in res.stderr and "Traceback" not in res.output

@@ -20,7 +20,7 @@ from rich.table import Table
 from hegui.atomic import CommitBatch
 from hegui.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, HeguiError, UnsupportedFormatError
 from hegui.label import Record, read
-from hegui.label.containers import Container, WriteResult, detect
+from hegui.label.containers import Container, NotRegularFileError, WriteResult, detect
 from hegui.label.record import parse_provider_code
 
 app = typer.Typer(
@@ -76,7 +76,10 @@ def _unique(items: Iterator[Item]) -> list[Item]:
     seen: set[Path] = set()
     out: list[Item] = []
     for item in items:
-        key = item.path.resolve()
+        try:
+            key = item.path.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: reading it gives the clear error
+            key = item.path.absolute()
         if key not in seen:
             seen.add(key)
             out.append(item)
@@ -171,6 +174,11 @@ def add(
             param_hint="--produce-id",
         )
     if output is not None:
+        if output.exists() and not output.is_dir():
+            raise typer.BadParameter(
+                f"{output} is an existing file; --output names a folder for the labeled copies",
+                param_hint="--output",
+            )
         output.mkdir(parents=True, exist_ok=True)
     outcomes: list[Outcome] = []
     with _progress(len(items), enabled=not as_json and len(items) > 1) as progress:
@@ -262,6 +270,8 @@ def _label_one(
     path = item.path
     try:
         handler = detect(path)
+    except NotRegularFileError as exc:  # a FIFO would block forever: skipped, named files still exit 3
+        return Outcome(str(path), "skipped", error=exc.detail, exit_code=EXIT_OK if recursive else EXIT_INPUT)
     except UnsupportedFormatError as exc:
         if recursive:
             return Outcome(str(path), "skipped", error=exc.detail)
@@ -299,6 +309,8 @@ def _label_one(
         return Outcome(str(path), "error", error=str(exc), exit_code=exc.exit_code)
     except OSError as exc:
         return Outcome(str(path), "error", error=f"{path}: {exc.strerror or exc}", exit_code=EXIT_INPUT)
+    except Exception as exc:  # a parser bug must cost this file only, never the batch (issue #18 item 3)
+        return Outcome(str(path), "error", error=f"{path}: internal error: {exc!r}", exit_code=EXIT_INPUT)
     return Outcome(str(path), "labeled", data=result.to_dict())
 
 
@@ -341,6 +353,9 @@ def show(
         for item in items:
             try:
                 scan = read(item.path)
+            except NotRegularFileError as exc:
+                code = EXIT_OK if recursive else EXIT_INPUT
+                outcomes.append(Outcome(str(item.path), "skipped", error=exc.detail, exit_code=code))
             except UnsupportedFormatError as exc:
                 if recursive:
                     outcomes.append(Outcome(str(item.path), "skipped", error=exc.detail))

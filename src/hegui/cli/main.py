@@ -22,6 +22,7 @@ _GROUPS: tuple[tuple[str, str], ...] = (
     ("screen", "screen"),
     ("lexicon", "lexicon"),
     ("rules", "rules"),
+    ("assess", "assess"),
     ("corpus", "corpus"),
     ("gateway", "gateway"),
     ("web", "web"),

@@ -18,8 +18,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hegui.cli._output import emit_json, fail
+from hegui.cli._output import emit_json, one_line
 from hegui.errors import EXIT_FINDINGS, HeguiError, UsageError
+from hegui.extras import extra_for
 
 app = typer.Typer(
     name="rules",
@@ -45,8 +46,16 @@ def _handled(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
+        except ModuleNotFoundError as exc:
+            missing = extra_for(exc)  # e.g. a report without [report], the register without [store]
+            if missing is None:
+                raise
+            typer.echo(f"error: {missing}", err=True)
+            raise typer.Exit(missing.exit_code) from None
         except HeguiError as exc:
-            raise fail(exc) from None
+            # Plain echo, not the Rich console: a message must stay on one line however narrow the terminal.
+            typer.echo(f"error: {one_line(str(exc))}", err=True)
+            raise typer.Exit(exc.exit_code) from None
 
     return wrapper
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from hegui.errors import InputError
+from hegui.extras import require
 from hegui.rules.catalogue import Text
 from hegui.rules.engine import Assessment
 from hegui.rules.evidence import DutyRecord, assess_with_register, attachment_evidence, store_session
@@ -292,11 +293,8 @@ def model_checklist_docx(
 
 
 def _new_docx() -> tuple[Any, Any]:
-    try:
-        import docx
-        from docx.oxml.ns import qn
-    except ImportError:  # pragma: no cover - depends on the install
-        raise InputError("DOCX output needs python-docx: pip install 'hegui[report]'") from None
+    docx, ns = require("report", "docx", "docx.oxml.ns")
+    qn = ns.qn
     doc = docx.Document()
     style = doc.styles["Normal"]
     style.font.name = "Noto Sans CJK SC"

@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from hegui import __version__
 from hegui.atomic import atomic_output
 from hegui.errors import UsageError
+from hegui.extras import require
 from hegui.rules import words
 from hegui.rules.engine import Assessment
 from hegui.rules.evidence import DutyRecord
@@ -312,10 +313,8 @@ def write_report(
 
 def html_to_pdf(html: str, target: Path) -> Path:
     """Render with WeasyPrint; the CSS asks for Noto Sans CJK, installed by scripts/bootstrap-system.sh."""
-    try:
-        from weasyprint import HTML
-    except ImportError:  # pragma: no cover - depends on the install
-        raise UsageError("PDF output needs WeasyPrint: pip install 'hegui[report]'") from None
+    (weasyprint,) = require("report", "weasyprint")
+    HTML = weasyprint.HTML
 
     data = HTML(string=html).write_pdf()
     if data is None:  # pragma: no cover - write_pdf returns bytes when no target is given

@@ -32,6 +32,7 @@ from hegui.store.models import Base  # noqa: E402
 # Modules that define tables on Base; the Alembic environment imports them all before autogenerate.
 MODEL_MODULES: tuple[str, ...] = (
     "hegui.store.models",
+    "hegui.assess.models",
     "hegui.label.platform.models",
     "hegui.corpus.models",
     "hegui.gateway.models",

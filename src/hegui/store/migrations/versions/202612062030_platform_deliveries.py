@@ -1,7 +1,7 @@
 """platform: Art. 9 unlabelled-delivery log and Art. 7 app-store label checks
 
 Revision ID: 202612062030_platform_deliveries
-Revises: 0001_rules_evidence
+Revises: 202612062015_assess_runs
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "202612062030_platform_deliveries"
-down_revision = "0001_rules_evidence"
+down_revision = "202612062015_assess_runs"
 branch_labels = None
 depends_on = None
 
