@@ -19,6 +19,9 @@ declare -A NEED=(
   [lib:libharfbuzz-subset.so.0]=libharfbuzz-subset0
   # OpenSSL 3 libcrypto: the fast SM2 verifier of hegui.label.integrity (ctypes; snowland-smx otherwise)
   [lib:libcrypto.so.3]=libssl3
+  # visible labels: spoken audio prompt, and the browser the chat-notice tests drive
+  [espeak-ng]=espeak-ng
+  [chromium]=chromium
 )
 
 missing=()

@@ -413,3 +413,8 @@ def _print_show(outcomes: list[Outcome]) -> None:
                 verdict + ("\n" + escape("\n".join(notes)) if notes else ""),
             )
     out.print(table)
+
+
+from hegui.cli import visible as _visible  # noqa: E402  visible labels (hegui label visible / check-visible)
+
+_visible.register(app)

@@ -129,6 +129,22 @@ class Lexicon:
     def __len__(self) -> int:
         return len(self.entries)
 
+    @property
+    def is_demo(self) -> bool:
+        """True for the demo lexicon (or any marked ``demo``): callers warn on stderr (:data:`DEMO_WARNING`)."""
+        return self.demo
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        """What every screening result names: which lexicon, which version, how many entries, which digest."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "entries": len(self.entries),
+            "digest": self.digest,
+            "demo": self.demo,
+        }
+
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries)
 
@@ -186,8 +202,16 @@ def dedupe(entries: Iterable[Entry]) -> tuple[list[Entry], int]:
 # --------------------------------------------------------------------------------------------------- reading
 
 
+BUILTIN: dict[str, str] = {"demo": "demo_lexicon.json", "starter": "starter_lexicon.json"}
+"""Lexicons shipped in the package, by the name :func:`load` accepts: ``demo`` (82 illustrative entries) and
+``starter`` (openly licensed public lists, far below the standard's minimums; sources in data/DATA_SOURCES.md)."""
+
+
 def load(path: str | Path) -> Lexicon:
-    """Read a lexicon from ``.json`` (hegui form), ``.xlsx`` or ``.csv`` (filing layout)."""
+    """Read a lexicon: a shipped one by name (``"demo"``, ``"starter"``: :data:`BUILTIN`), or a file in
+    ``.json`` (hegui form), ``.xlsx`` or ``.csv`` (filing layout)."""
+    if str(path) in BUILTIN and not Path(path).exists():
+        return load_builtin(str(path))
     p = Path(path)
     suffix = p.suffix.lower()
     if not p.exists():
@@ -209,8 +233,22 @@ def load(path: str | Path) -> Lexicon:
 
 def load_demo() -> Lexicon:
     """The small demo lexicon shipped with hegui. It is a demo: far below the standard's minimums."""
-    text = resources.files("hegui.screen").joinpath("data/demo_lexicon.json").read_text(encoding="utf-8")
-    return from_json(json.loads(text), where="hegui demo lexicon")
+    return load_builtin("demo")
+
+
+def load_builtin(name: str) -> Lexicon:
+    """A lexicon shipped in the package (:data:`BUILTIN`)."""
+    if name not in BUILTIN:
+        raise UsageError(f"no built-in lexicon {name!r}: use one of {', '.join(BUILTIN)} or a file path")
+    text = resources.files("hegui.screen").joinpath(f"data/{BUILTIN[name]}").read_text(encoding="utf-8")
+    return from_json(json.loads(text), where=f"hegui {name} lexicon")
+
+
+DEMO_WARNING = (
+    "warning: screening with the demo lexicon (82 illustrative keywords, far below the standard's 10,000): "
+    "pass --lexicon with your own library, or 'starter' for the openly licensed starter list"
+)
+"""What a caller prints on stderr when ``lexicon.is_demo`` (the CLI and the service layer do)."""
 
 
 def from_json(data: Any, *, where: str = "") -> Lexicon:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import contextvars
 import os
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -297,9 +298,15 @@ def resolve_lexicon(lexicon: L.Lexicon | str | os.PathLike[str] | None = None) -
         from hegui.config import load_config
 
         lexicon = load_config().lexicon or "demo"
-    if str(lexicon) == "demo":
-        return L.load_demo()
-    return L.load(Path(lexicon))
+    lex = L.load_demo() if str(lexicon) == "demo" else L.load(Path(lexicon))
+    if lex.is_demo:
+        # On stderr for the CLI and any caller: a demo lexicon must never pass for a filing-grade check unseen.
+        warnings.warn(L.DEMO_WARNING, DemoLexiconWarning, stacklevel=2)
+    return lex
+
+
+class DemoLexiconWarning(UserWarning):
+    """Screening runs with the demo lexicon (82 illustrative keywords)."""
 
 
 @dataclass

@@ -4,6 +4,14 @@ numpy and ffmpeg helpers)."""
 
 from __future__ import annotations
 
+from hegui.label.explicit.stream import (
+    SSELabeler,
+    alabel_chunks,
+    alabel_sse,
+    label_chunks,
+    label_completion,
+    label_sse,
+)
 from hegui.label.explicit.text import (
     AI_ELEMENTS,
     DEFAULT_TEXT,
@@ -23,9 +31,15 @@ __all__ = [
     "GENERATION_ELEMENTS",
     "TEMPLATES",
     "Elements",
+    "SSELabeler",
     "TextCheck",
+    "alabel_chunks",
+    "alabel_sse",
     "check_text",
     "elements",
+    "label_chunks",
+    "label_completion",
+    "label_sse",
     "label_text",
     "require_compliant",
 ]

@@ -77,7 +77,9 @@ def _restore_mode(labelled: Image.Image, mode: str) -> Image.Image:
     if labelled.mode == mode:
         return labelled
     if mode == "P":
-        return labelled.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        return labelled.convert("RGB").quantize(
+            colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
     if mode in ("L", "LA", "CMYK", "RGB", "RGBA", "I;16"):
         try:
             return labelled.convert(mode)
@@ -134,12 +136,16 @@ def _save_kwargs(image: Image.Image, raw_head: bytes) -> tuple[dict[str, Any], l
         if xmp:
             kwargs["xmp"] = xmp
             kept.append("xmp")
-    elif fmt == "TIFF":
+    elif fmt == "TIFF":  # Pillow keeps TIFF tags (Make, Software, ...) in the IFD, not in info["exif"]
+        tags = image.getexif()
+        kwargs["exif"] = tags
+        if "exif" not in kept:
+            kept.append("exif")
         compression = info.get("compression")
         if compression and compression != "raw":
             kwargs["compression"] = compression
-        if xmp:
-            kwargs["tiffinfo"] = {700: xmp if isinstance(xmp, bytes) else str(xmp).encode()}
+        if xmp:  # into the same tag set: Pillow ignores ``exif`` when ``tiffinfo`` is given
+            tags[700] = xmp if isinstance(xmp, bytes) else str(xmp).encode()
             kept.append("xmp")
         if "dpi" in info:
             kwargs["dpi"] = info["dpi"]

@@ -26,7 +26,7 @@ from hegui.label.explicit.text import TEMPLATES, require_compliant
 #: Label texts looked for when the caller names none: the templates, shortest first.
 DEFAULT_TEXTS: tuple[str, ...] = tuple(sorted(set(TEMPLATES.values()) - {TEMPLATES["bilingual"]}, key=len))
 COARSE_SHORT_SIDE = 360  # the search runs on a copy whose shortest side is this many pixels
-HEIGHTS = (0.03, 0.16, 1.15)  # ink-height ladder: from 3% to 16% of the shortest side, 15% apart
+HEIGHTS = (0.03, 0.16, 1.1)  # ink-height ladder: from 3% to 16% of the shortest side, 10% apart
 MATCH_THRESHOLD = 0.62  # normalised correlation accepted as "the label is there"
 EDGE_BAND = 0.12  # a label is "at" an edge when its ink lies within this fraction of the shortest side of it
 
@@ -99,6 +99,15 @@ def ncc(image: np.ndarray, template: np.ndarray) -> np.ndarray:
     return _Correlator(image).ncc(template)
 
 
+def _ladder(lo: int, hi: int, step: float) -> list[int]:
+    """Ink heights to try: every pixel while a pixel is more than ``step`` apart, then geometric."""
+    out, h = [], max(6, lo)
+    while h <= max(hi, 6):
+        out.append(h)
+        h = max(h + 1, round(h * step))
+    return out
+
+
 def find_label(gray: np.ndarray, texts: tuple[str, ...] = DEFAULT_TEXTS) -> Match | None:
     """Best match of any of ``texts`` in a luminance array, or None."""
     H, W = gray.shape
@@ -115,9 +124,7 @@ def find_label(gray: np.ndarray, texts: tuple[str, ...] = DEFAULT_TEXTS) -> Matc
     best: tuple[float, str, float, int, int] | None = None  # score, text, full-res height, y, x
     lo, hi, step = HEIGHTS
     correlator = _Correlator(small)
-    ratio = lo
-    while ratio <= hi:
-        h_small = max(6, round(ratio * small_short))
+    for h_small in _ladder(round(lo * small_short), round(hi * small_short), step):
         for text in texts:
             score = correlator.ncc(_template(text, h_small))
             if score.size == 0:
@@ -127,7 +134,6 @@ def find_label(gray: np.ndarray, texts: tuple[str, ...] = DEFAULT_TEXTS) -> Matc
             value = float(score[y, x])
             if best is None or value > best[0]:
                 best = (value, text, h_small * scale, round(y * scale), round(x * scale))
-        ratio *= step
     if best is None or best[0] < MATCH_THRESHOLD * 0.85:
         return None
     return _refine(gray, best[1], best[2], best[3], best[4], scale)

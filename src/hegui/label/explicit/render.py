@@ -37,7 +37,16 @@ FONT_CANDIDATES = (
 SC_INDEX = 2  # face index of "Noto Sans CJK SC" (simplified Chinese glyph forms) inside the .ttc collections
 
 Position = Literal["top-left", "top", "top-right", "left", "right", "bottom-left", "bottom", "bottom-right"]
-POSITIONS: tuple[str, ...] = ("top-left", "top", "top-right", "left", "right", "bottom-left", "bottom", "bottom-right")
+POSITIONS: tuple[str, ...] = (
+    "top-left",
+    "top",
+    "top-right",
+    "left",
+    "right",
+    "bottom-left",
+    "bottom",
+    "bottom-right",
+)
 Style = Literal["auto", "plate", "outline"]
 
 
@@ -72,7 +81,7 @@ def text_mask(text: str, size: int, stroke: int = 0) -> tuple[np.ndarray, tuple[
     """Coverage mask (uint8) of ``text`` at font ``size``, cropped to its ink, and the offset of the crop inside
     the draw origin (for placing it later)."""
     font = _font(size)
-    left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
+    left, top, right, bottom = (int(v) for v in font.getbbox(text, stroke_width=stroke))
     w, h = right - left + 2, bottom - top + 2
     canvas = Image.new("L", (max(w, 1), max(h, 1)), 0)
     ImageDraw.Draw(canvas).text((1 - left, 1 - top), text, font=font, fill=255, stroke_width=stroke)
@@ -81,7 +90,10 @@ def text_mask(text: str, size: int, stroke: int = 0) -> tuple[np.ndarray, tuple[
     cols = np.flatnonzero(arr.max(axis=0) >= 128)
     if rows.size == 0:
         raise UsageError(f"the font draws no ink for {text!r}")
-    return arr[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], (int(cols[0] - 1 + left), int(rows[0] - 1 + top))
+    return arr[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], (
+        int(cols[0] - 1 + left),
+        int(rows[0] - 1 + top),
+    )
 
 
 def ink_height(text: str, size: int) -> int:
@@ -179,7 +191,11 @@ def draw(
     style: Style = "auto",
 ) -> tuple[Image.Image, Geometry]:
     """Draw the label on an RGB or RGBA copy of ``image``; return it and the geometry."""
-    base = image if image.mode in ("RGB", "RGBA") else image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    base = (
+        image
+        if image.mode in ("RGB", "RGBA")
+        else image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    )
     base = base.copy()
     w, h = base.size
     size, mask, (x, y, bw, bh), pad = layout(w, h, text=text, position=position, ratio=ratio)

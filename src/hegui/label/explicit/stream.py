@@ -30,7 +30,11 @@ def _where(position: Position) -> tuple[bool, bool]:
 
 
 def label_chunks(
-    chunks: Iterable[str], *, label: str = DEFAULT_TEXT, position: Position = "start", separator: str = SEPARATOR
+    chunks: Iterable[str],
+    *,
+    label: str = DEFAULT_TEXT,
+    position: Position = "start",
+    separator: str = SEPARATOR,
 ) -> Iterator[str]:
     """Yield ``chunks`` with the label as an extra first and/or last chunk."""
     start, end = _where(position)
@@ -62,7 +66,11 @@ async def alabel_chunks(
 
 def sse_frame(payload: dict[str, Any] | str) -> bytes:
     """One Server-Sent-Events frame: ``data: <json>`` and a blank line (``[DONE]`` passes as a string)."""
-    body = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    body = (
+        payload
+        if isinstance(payload, str)
+        else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    )
     return f"data: {body}\n\n".encode()
 
 

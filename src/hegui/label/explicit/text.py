@@ -176,17 +176,19 @@ def _markdown_safe_lines(lines: list[str], body_start: int) -> tuple[list[bool],
     for i in range(body_start, len(lines)):
         line = lines[i]
         stripped = line.strip()
-        if fence is None:
-            if not stripped and not in_table:
-                safe[i] = True
-            elif prev_blank and not in_table:
-                safe[i] = True
+        if fence is None and not in_table and (not stripped or prev_blank):
+            safe[i] = True
         m = _FENCE.match(line)
         if fence is None and m:
             fence = m.group(1)[0] * len(m.group(1))
-        elif fence is not None and m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-            if not line.strip().lstrip(fence[0]):
-                fence = None
+        elif (
+            fence is not None
+            and m
+            and m.group(1)[0] == fence[0]
+            and len(m.group(1)) >= len(fence)
+            and not line.strip().lstrip(fence[0])
+        ):
+            fence = None
         if fence is None:
             in_table = bool(_TABLE_ROW.match(line)) or (in_table and "|" in line and bool(stripped))
             prev_blank = not stripped
@@ -311,7 +313,9 @@ def _after_doctype(text: str) -> int:
 _SEGMENT = re.compile(r"[^\n。！？!?]+[。！？!?]?")
 _TAG = re.compile(r"<[^>]*>")
 _LABELISH_GEN = re.compile(r"由.{0,15}(生成|合成)|(生成|合成)的?内容|内容.{0,6}(生成|合成)")
-_LABELISH_AI = re.compile(r"(AI|人工智能).{0,8}(创作|制作|辅助|产出|撰写|generated|created|written)", re.IGNORECASE)
+_LABELISH_AI = re.compile(
+    r"(AI|人工智能).{0,8}(创作|制作|辅助|产出|撰写|generated|created|written)", re.IGNORECASE
+)
 EDGE_WINDOW = 200  # characters from either end of the text that count as its start / end
 
 
@@ -334,11 +338,24 @@ class TextCheck:
     labels: list[TextHit]
     incomplete: list[TextHit]
 
+    @property
+    def problems(self) -> list[str]:
+        out = (
+            []
+            if self.compliant
+            else ["no sentence or line holds both the AI and the generation element (§5.1)"]
+        )
+        out += [
+            f"label-like text {h.text!r} lacks the {' and the '.join(h.missing)}" for h in self.incomplete
+        ]
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "compliant": self.compliant,
             "labels": [asdict(h) for h in self.labels],
             "incomplete": [asdict(h) for h in self.incomplete],
+            "problems": self.problems,
         }
 
 
