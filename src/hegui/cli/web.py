@@ -99,6 +99,8 @@ def review_import(
     with errors_to_exit():
         if queue == "gateway":
             n = review.import_gateway(db)
+        elif queue == "assessment" and path is not None and not path.exists():
+            n = review.import_assessment(str(path), db)  # an assessment run id
         else:
             if path is None:
                 raise typer.BadParameter("a JSONL file is needed for this queue")
