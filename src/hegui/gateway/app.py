@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -38,7 +37,7 @@ from hegui.gateway.metrics import Metrics
 from hegui.gateway.policy import PASS, OutputGuard, Screening, Verdict
 from hegui.gateway.sse import DONE, FrameTooLarge, SSEParser, frame
 from hegui.gateway.strikes import StrikeBook
-from hegui.gateway.upstream import Upstream, UpstreamUnavailable
+from hegui.gateway.upstream import UpStream, Upstream, UpstreamError, UpstreamUnavailable
 
 log = logging.getLogger("hegui.gateway")
 
@@ -228,7 +227,7 @@ class Gateway:
         user = self.user_key(request, payload)
         streaming = bool(payload.get("stream"))
         try:
-            state = await run_in_threadpool(self.strikes.state, user)
+            state = self.strikes.cached_state(user) or await run_in_threadpool(self.strikes.state, user)
         except Exception:
             log.exception("strike store unavailable")
             state = "error"
@@ -348,8 +347,8 @@ class Gateway:
         shape: Shape = ctx["shape"]
         t_up = time.perf_counter()
         try:
-            resp = await self.upstream.client.post(url, json=payload, headers=headers)
-        except httpx.HTTPError as exc:
+            resp = await self.upstream.request("POST", url, json_body=payload, headers=headers)
+        except UpstreamError as exc:
             self.upstream.breaker.failure()
             self.record(
                 request_id=ctx["rid"],
@@ -419,10 +418,9 @@ class Gateway:
         self, url: str, payload: dict[str, Any], headers: dict[str, str], ctx: dict[str, Any]
     ) -> Response:
         shape: Shape = ctx["shape"]
-        request = self.upstream.client.build_request("POST", url, json=payload, headers=headers)
         try:
-            resp = await self.upstream.client.send(request, stream=True)
-        except httpx.HTTPError as exc:
+            resp = await self.upstream.open_stream(url, payload, headers)
+        except UpstreamError as exc:
             self.upstream.breaker.failure()
             self.record(
                 request_id=ctx["rid"],
@@ -444,7 +442,7 @@ class Gateway:
         out_headers = {"cache-control": "no-cache", "x-hegui-request-id": ctx["rid"], **self.label_header()}
         return StreamingResponse(self._relay(resp, ctx), media_type="text/event-stream", headers=out_headers)
 
-    async def _relay(self, resp: httpx.Response, ctx: dict[str, Any]) -> AsyncIterator[bytes]:
+    async def _relay(self, resp: UpStream, ctx: dict[str, Any]) -> AsyncIterator[bytes]:
         shape: Shape = ctx["shape"]
         relay = _Relay(self, shape)
         outcome = "pass"
@@ -466,7 +464,7 @@ class Gateway:
                 await resp.aclose()  # stop the upstream's generation
                 state = await self.strike(ctx["user"], relay.violation, "output", ctx["rid"])
                 yield relay.cut_frames(self.refusal_text(state, cut=True), ctx["rid"])
-        except (httpx.HTTPError, FrameTooLarge) as exc:
+        except (UpstreamError, FrameTooLarge) as exc:
             outcome = "error"
             self.upstream.breaker.failure()
             yield frame(
@@ -506,11 +504,11 @@ class Gateway:
         if len(body) > self.config.max_body_bytes:
             return _error(413, f"request body over {self.config.max_body_bytes} bytes", "request_too_large")
         try:
-            resp = await self.upstream.client.request(
+            resp = await self.upstream.request(
                 request.method, self.upstream.url(path), content=body or None,
                 headers=self.upstream.headers(dict(request.headers)), params=dict(request.query_params),
             )  # fmt: skip
-        except httpx.HTTPError as exc:
+        except UpstreamError as exc:
             self.upstream.breaker.failure()
             return _error(502, f"upstream error: {type(exc).__name__}", "upstream_error")
         (self.upstream.breaker.failure if resp.status_code >= 500 else self.upstream.breaker.success)()

@@ -60,13 +60,20 @@ class StrikeBook:
 
     # --------------------------------------------------------------------------------------- hot path
 
+    def cached_state(self, user_key: str) -> str | None:
+        """The user's state if this worker's cache holds it fresh, else None (no I/O: safe on the event loop)."""
+        with self._lock:
+            cached = self._cache.get(user_key)
+        if cached is not None and time.monotonic() - cached[0] < self.settings.state_cache_s:
+            return cached[1]
+        return None
+
     def state(self, user_key: str) -> str:
         """The user's state, from this worker's cache when it is fresh."""
         now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(user_key)
-            if cached is not None and now - cached[0] < self.settings.state_cache_s:
-                return cached[1]
+        hit = self.cached_state(user_key)
+        if hit is not None:
+            return hit
         with session(self.url) as s:
             row = s.get(GatewayUser, user_key)
             state = row.state if row is not None else "ok"
