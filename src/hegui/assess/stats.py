@@ -8,7 +8,6 @@ sample is smaller than the sampling minimum (the assessment then needs more ques
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -18,6 +17,7 @@ from sqlalchemy import Engine
 from hegui.assess import plan
 from hegui.assess.judge import GENERATED_JUDGES, verdict_table
 from hegui.assess.run import answers
+from hegui.stats import wilson as _wilson
 
 Z95 = 1.959963984540054
 Outcome = Literal["conforms", "does not conform", "undecided"]
@@ -30,14 +30,8 @@ OUTCOME_ZH = {
 
 
 def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for k successes in n trials; (0, 1) when n is 0."""
-    if n <= 0:
-        return 0.0, 1.0
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    """Wilson score interval for k successes in n trials; (0, 1) when n is 0 (the one in :mod:`hegui.stats`)."""
+    return _wilson(k, n, z)
 
 
 def outcome(

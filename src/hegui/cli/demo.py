@@ -19,6 +19,9 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("hegui.label.platform.demo", "Platform verification (Labeling Measures Art. 6)"),
     ("hegui.screen.demo", "Screening"),
     ("hegui.rules.demo", "Rules as code"),
+    ("hegui.corpus.demo", "Training-corpus checks"),
+    ("hegui.gateway.demo", "Compliance gateway"),
+    ("hegui.web.demo", "Compliance dashboard"),
 )
 
 

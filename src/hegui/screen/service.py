@@ -315,6 +315,7 @@ class Pipeline:
 
     lexicon: L.Lexicon
     screeners: list[Screener] = field(default_factory=list)
+    _identity: LexiconIdentity | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -356,7 +357,14 @@ class Pipeline:
             TextResult(t, sorted(fs, key=lambda f: (f.span.start if f.span else -1, f.source)))
             for t, fs in zip(batch, per_text, strict=True)
         ]
-        return ScreenResult(LexiconIdentity.of(self.lexicon), results, tuple(s.name for s in self.screeners))
+        return ScreenResult(self.identity, results, tuple(s.name for s in self.screeners))
+
+    @property
+    def identity(self) -> LexiconIdentity:
+        """The lexicon's identity, computed once: its digest normalises every keyword (seconds for 10,000)."""
+        if self._identity is None:
+            self._identity = LexiconIdentity.of(self.lexicon)
+        return self._identity
 
 
 def screen(

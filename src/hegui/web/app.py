@@ -29,7 +29,7 @@ from hegui.config import load_config  # noqa: E402
 from hegui.errors import HeguiError, LimitExceededError, UsageError  # noqa: E402
 
 #: modules mounted by :func:`create_app`, in order (see the module docstring)
-ROUTER_MODULES: tuple[str, ...] = ("hegui.web.api",)
+ROUTER_MODULES: tuple[str, ...] = ("hegui.web.api", "hegui.web.dashboard", "hegui.gateway.serve")
 
 ENV_MAX_UPLOAD_MB = "HEGUI_MAX_UPLOAD_MB"
 
