@@ -36,7 +36,10 @@ def upgrade() -> None:
         sa.Column("request_id", sa.String(length=64), nullable=False),
         sa.Column("cleared", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["user_key"], ["gateway_users.user_key"], name=op.f("fk_gateway_strikes_user_key_gateway_users"), ondelete="CASCADE"
+            ["user_key"],
+            ["gateway_users.user_key"],
+            name=op.f("fk_gateway_strikes_user_key_gateway_users"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_gateway_strikes")),
     )

@@ -35,7 +35,9 @@ def upgrade() -> None:
         sa.Column("csrf", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["web_users.id"], name=op.f("fk_web_sessions_user_id_web_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["web_users.id"], name=op.f("fk_web_sessions_user_id_web_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("token_sha256", name=op.f("pk_web_sessions")),
     )
     op.create_index(op.f("ix_web_sessions_user_id"), "web_sessions", ["user_id"])
@@ -83,7 +85,10 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["item_id"], ["web_review_items.id"], name=op.f("fk_web_review_verdicts_item_id_web_review_items"), ondelete="CASCADE"
+            ["item_id"],
+            ["web_review_items.id"],
+            name=op.f("fk_web_review_verdicts_item_id_web_review_items"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_web_review_verdicts")),
         sa.UniqueConstraint("item_id", "reviewer", name="uq_web_review_verdicts_item_reviewer"),
@@ -98,7 +103,10 @@ def upgrade() -> None:
         sa.Column("decided_by", sa.String(length=80), nullable=False),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["evidence_id"], ["rules_evidence.id"], name=op.f("fk_web_evidence_reviews_evidence_id_rules_evidence"), ondelete="CASCADE"
+            ["evidence_id"],
+            ["rules_evidence.id"],
+            name=op.f("fk_web_evidence_reviews_evidence_id_rules_evidence"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("evidence_id", name=op.f("pk_web_evidence_reviews")),
     )
