@@ -35,7 +35,13 @@ def test_migration_up_and_down(db_url: str) -> None:
     engine = open_store(db_url)
     tables = set(inspect(engine).get_table_names())
     assert {"platform_delivery", "platform_appstore_check"} <= tables
-    store_db.downgrade(engine, "-1")  # this wing's revision is the head: one step back removes exactly it
+    from alembic.script import ScriptDirectory
+
+    below = ScriptDirectory.from_config(store_db.alembic_config()).get_revision(
+        "202612062030_platform_deliveries"
+    )
+    assert below is not None
+    store_db.downgrade(engine, str(below.down_revision))  # back to just before this wing's revision
     assert "platform_delivery" not in set(inspect(engine).get_table_names())
     store_db.upgrade(engine)
     assert "platform_delivery" in set(inspect(engine).get_table_names())

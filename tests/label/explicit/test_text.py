@@ -158,3 +158,10 @@ def test_checker_reports_place_and_flags_missing_elements() -> None:
     good = check_text("正文。" * 200 + "\n以上内容由AI生成")
     assert good.compliant and good.labels[0].where == "end"
     assert good.labels[0].text == "以上内容由AI生成"
+
+
+def test_aigc_counts_as_the_ai_element_but_mail_does_not() -> None:
+    from hegui.label.explicit.text import elements
+
+    assert elements("AIGC生成内容").complete
+    assert not elements("MAIL生成").complete

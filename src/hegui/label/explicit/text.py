@@ -34,7 +34,9 @@ Position = Literal["start", "end", "both"]
 TextFormat = Literal["plain", "markdown", "html"]
 
 # "AI" as a word of its own: not inside "MAIL" or "AID"; CJK neighbours are fine ("AI生成").
-_AI_WORD = re.compile(r"(?<![A-Za-z])AI(?![A-Za-z])")
+_AI_WORD = re.compile(
+    r"(?<![A-Za-z])AI(?:GC)?(?![A-Za-z])"
+)  # "AIGC" (as in AIGC生成内容) holds the AI element
 _FULLWIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
 
 
