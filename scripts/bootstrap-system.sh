@@ -22,11 +22,6 @@ declare -A NEED=(
   [chromium]=chromium
   # OpenSSL 3 libcrypto: the fast SM2 verifier of hegui.label.integrity (ctypes; snowland-smx otherwise)
   [lib:libcrypto.so.3]=libssl3
-  # OpenSSL 3 libcrypto: the fast SM2 verifier of hegui.label.integrity (ctypes; snowland-smx otherwise)
-  [lib:libcrypto.so.3]=libssl3
-  # visible labels: spoken audio prompt, and the browser the chat-notice tests drive
-  [espeak-ng]=espeak-ng
-  [chromium]=chromium
 )
 
 missing=()
