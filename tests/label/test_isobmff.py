@@ -25,14 +25,13 @@ from hegui.label.containers.isobmff import (
     IsobmffContainer,
     _patch_sidx,
     absorb_padding,
-    journal_path,
     read_box,
     shift_chunk_offsets,
     shift_iloc,
     top_level,
     walk_tree,
-    write_journal,
 )
+from hegui.label.journal import journal_path
 from hegui.label.samples import isobmff as samples
 
 from .conftest import (
@@ -647,7 +646,7 @@ def test_move_moov_to_the_end_instead_of_moving_media(
         mdat_at = next(h.offset for h in top_level(src) if h.type == b"mdat")
         assert HANDLER.plan(src, record, move_moov=True).in_place
     inode = path.stat().st_ino
-    HANDLER.write(path, record, in_place=in_place, move_moov=True)
+    HANDLER.moving_moov().write(path, record, in_place=in_place)
     assert (path.stat().st_ino == inode) is in_place
     assert layout(path)[0] == "ftyp" and layout(path)[1] == "free" and layout(path)[-1] == "moov"
     with open_source(path) as src:
@@ -656,24 +655,29 @@ def test_move_moov_to_the_end_instead_of_moving_media(
     assert frame_hashes(path) == hashes and mdat_payloads(path) == payload and decode_errors(path) == ""
 
 
-def test_crash_during_in_place_write_is_rolled_back(
+def test_crash_during_in_place_write_is_reported_by_reads_and_rolled_back_by_the_next_write(
     media: dict[str, Path], tmp_path: Path, record: Record
 ) -> None:
+    from hegui.label import journal
+
     path = copy(media, "moov-last", tmp_path)
     original = path.read_bytes()
     with open_source(path) as src:
-        plan = HANDLER.plan(src, record)
-    journal = journal_path(path)
-    with open(path, "r+b") as handle:  # do what _write_in_place does, then "crash" half-way
-        write_journal(journal, handle, plan.size, [(s, min(e, plan.size) - s) for s, e, _ in plan.edits])
-        start, _, data = plan.edits[-1]
-        handle.seek(start)
-        handle.write(data[: len(data) // 2] + b"\xff" * 64)
-    assert path.read_bytes() != original
-    assert label_read(path).labels == []  # reading (here through detection) rolls back first
-    assert path.read_bytes() == original and not journal.exists()
-    journal.write_bytes(b"HEGUI-UNDO-1\n{torn")  # a torn journal: the file was never touched
-    assert read(path).labels == [] and not journal.exists() and path.read_bytes() == original
+        plan = HANDLER.plan_in_place(src, record)
+    assert plan is not None
+    with open(path, "r+b") as handle:  # do what journal.apply does, then "crash" half-way through a region
+        st = os.fstat(handle.fileno())
+        journal_path(path).write_bytes(journal._encode(st, plan.size_after, plan.regions))
+        region = plan.regions[-1]
+        os.pwrite(handle.fileno(), region.new[: len(region.new) // 2], region.offset)
+    torn = path.read_bytes()
+    assert torn != original
+    scan = label_read(path)  # a read reports the journal and changes nothing
+    assert any(f.rule == "in-place-journal" for f in scan.findings)
+    assert path.read_bytes() == torn and journal_path(path).exists()
+    result = HANDLER.write(path, record, in_place=True)  # the next write rolls back first, then labels
+    assert result.recovery is not None and "rolled back" in result.recovery
+    assert not journal_path(path).exists() and [f.record for f in read(path).labels] == [record]
 
 
 def test_truncated_file_is_a_clear_error_and_nothing_changes(
