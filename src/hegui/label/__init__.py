@@ -127,6 +127,7 @@ class _memory_source:
                 handle.write(chunk)
         handle.flush()
         self.source = Source(handle, Path(str(self.name)), handle.tell())
+        self.source.memo["memory"] = True  # not a file on disk: readers that open by name use the handle
         return self.source
 
     def __exit__(self, *exc: object) -> None:
@@ -161,6 +162,7 @@ def _write_memory(
             dst.flush()
             size = dst.tell()
             check = Source(dst, src.path, size)
+            check.memo["memory"] = True
             try:
                 _verify(handler.read_source(check), record, src.path, handler.name)
             finally:
