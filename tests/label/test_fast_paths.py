@@ -460,5 +460,5 @@ def test_html_write_fast_path_agrees_with_tokenizer(tmp_path: Path) -> None:
         with open_source(path) as src:
             slow = html_module._find(src)
         assert fast == slow, name
-        write(path, rec)
+        write(path, rec, replace_foreign=True)
         assert [f.record for f in read(path).labels] == [rec], name

@@ -232,7 +232,7 @@ def test_mutagen_freeform_label_is_read_and_replaced(
     scan = read(path)
     assert [f.location for f in scan.labels] == ["moov/udta/meta/ilst ----:com.apple.iTunes:AIGC"]
     assert scan.labels[0].record is not None and scan.labels[0].record.ContentProducer == "minimax"
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert [f.record for f in read(path).labels] == [record]
     after = MP4(path)
     assert after["\xa9nam"] == ["a title"]  # other iTunes tags kept
@@ -260,7 +260,7 @@ def test_exiftool_xmp_label_is_read_and_moved(media: dict[str, Path], tmp_path: 
     assert [f.form for f in scan.labels] == ["xmp-element"]
     assert scan.labels[0].record is not None and scan.labels[0].record.ContentProducer == "kling"
     hashes = frame_hashes(path)
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert [f.record for f in read(path).labels] == [record]
     data = exiftool_json(path)
     assert "XMP-TC260:AIGC" not in data and data.get("XMP-dc:Creator") in ("someone", ["someone"])
@@ -298,7 +298,7 @@ def test_doubao_bare_meta_under_moov_with_keyless_mdir_list(
     scan = read(path)
     assert [f.location for f in scan.labels] == ["moov/meta/ilst AIGC"]
     assert scan.labels[0].record is not None and scan.labels[0].record.ProduceID == "d-1"
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert [f.record for f in read(path).labels] == [record]
     assert decode_errors(path) == ""
 
@@ -333,7 +333,7 @@ def test_quicktime_udta_text_atom_and_zero_terminator_are_kept(
     scan = read(path)
     assert [f.location for f in scan.labels] == ["moov/udta/AIGC"]
     assert scan.labels[0].record is not None and scan.labels[0].record.ProduceID == "d-1"
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert [f.record for f in read(path).labels] == [record]
     udtas = moov_tree(path).find_all(b"udta")
     assert udtas[-1].trailer == b"\x00" * 4 and udtas[-1].find(b"\xa9cmt") is not None
@@ -357,7 +357,7 @@ def test_xmp_uuid_box_at_top_level_and_in_udta(
     assert sorted(f.location for f in scan.labels) == ["moov/udta/uuid XMP TC260:AIGC", "uuid XMP TC260:AIGC"]
     assert {f.form for f in scan.labels} == {"xmp-attribute"}
     size = path.stat().st_size
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert [f.record for f in read(path).labels] == [record]
     with open_source(path) as src:
         xmp_boxes = [h for h in top_level(src) if h.type == b"uuid"]
@@ -377,7 +377,7 @@ def test_duplicate_keys_are_collapsed_and_items_renumbered(
     _with_moov_children(path, box(b"udta", box(b"meta", b"\x00" * 4 + hdlr + keys + ilst)))
     scan = read(path)
     assert len(scan.labels) == 2 and any(f.severity == "error" for f in scan.findings)
-    write(path, record)
+    write(path, record, replace_foreign=True)
     metas = [
         b for b, _, _ in walk_tree(moov_tree(path)) if b.type == b"meta" and b"mdta" in b.to_bytes()[:60]
     ]
@@ -675,7 +675,9 @@ def test_crash_during_in_place_write_is_reported_by_reads_and_rolled_back_by_the
     scan = label_read(path)  # a read reports the journal and changes nothing
     assert any(f.rule == "in-place-journal" for f in scan.findings)
     assert path.read_bytes() == torn and journal_path(path).exists()
-    result = HANDLER.write(path, record, in_place=True)  # the next write rolls back first, then labels
+    result = HANDLER.write(
+        path, record, in_place=True, replace_foreign=True
+    )  # the next write rolls back first, then labels
     assert result.recovery is not None and "rolled back" in result.recovery
     assert not journal_path(path).exists() and [f.record for f in read(path).labels] == [record]
 
