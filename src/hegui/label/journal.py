@@ -133,7 +133,8 @@ def recover(path: Path, handle: BinaryIO) -> Recovery | None:
             "left-alone",
             f"the journal {journal.name} belongs to another file (device/inode differ); left as it is",
         )
-    if st.st_size not in (info["size"], info["size_after"]):
+    low, high = sorted((info["size"], info["size_after"]))
+    if not low <= st.st_size <= high:  # between the two: an append cut short
         return Recovery(
             "left-alone",
             f"the journal {journal.name} does not match the file (size {st.st_size}, journal says "

@@ -325,7 +325,12 @@ class Container(ABC):
     def read_source(self, src: Source) -> ScanResult:
         """:meth:`read` on an already opened file (detection and reading then share one open). Never changes the
         file: an undo journal left by an interrupted in-place write is reported, not applied."""
-        labels = self.scan(src)
+        try:
+            labels = self.scan(src)
+        except InputError as exc:
+            if not has_journal(src.path):
+                raise
+            raise InputError(f"{exc.detail}; {journal_finding(src.path).message}", path=src.path) from exc
         findings = one_label_findings(labels) + self.file_findings(src, labels)
         if has_journal(src.path):
             findings.append(journal_finding(src.path))
