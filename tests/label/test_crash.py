@@ -18,7 +18,7 @@ from hegui.errors import InputError
 from hegui.label import Record, read, write
 from hegui.label import journal as J
 from hegui.label.containers.base import open_source
-from hegui.label.samples import isobmff, jpeg, pdf
+from hegui.label.samples import isobmff, jpeg, pdf, png, tiff, webp
 
 from .conftest import PRODUCER
 
@@ -84,10 +84,12 @@ def _sample(name: str, folder: Path) -> Path:
         return jpeg.make(folder, size=200_000)[0]
     if name == "pdf":
         return pdf.make(folder, size=200_000)[0]
+    if name in ("png", "tiff", "webp"):
+        return {"png": png, "tiff": tiff, "webp": webp}[name].make(folder, size=200_000)[0]
     return isobmff.video(folder / "sample.mp4")  # moov last: room to relabel in place
 
 
-@pytest.mark.parametrize("name", ["jpeg", "pdf", "isobmff"])
+@pytest.mark.parametrize("name", ["jpeg", "png", "tiff", "webp", "pdf", "isobmff"])
 def test_kill_at_every_point_leaves_original_or_complete_label(tmp_path: Path, name: str) -> None:
     source = _sample(name, tmp_path / "src")
     write(source, Record.new(PRODUCER, produce_id="seed"), replace_foreign=True)

@@ -13,7 +13,7 @@ from hegui.label import ForeignLabelError, Item, Propagation, Record, label_many
 from hegui.label.batch import expand_id
 from hegui.label.samples import modules
 
-from .conftest import PRODUCER, assert_writer_keeps_one_label_and_foreign_ones
+from .conftest import PRODUCER, assert_writer_keeps_one_label_and_foreign_ones, exiftool_aigc, exiftool_json
 
 MAKERS = {m.__name__.rsplit(".", 1)[-1]: m for m in modules()}
 
@@ -47,14 +47,29 @@ def test_in_place_is_used_where_the_container_has_room(
     samples: dict[str, list[Path]], tmp_path: Path
 ) -> None:
     modes = {}
-    for name in ("jpeg", "pdf"):
+    for name in ("jpeg", "png", "tiff", "webp", "pdf"):
         path = tmp_path / samples[name][0].name
         shutil.copyfile(samples[name][0], path)
         inode = path.stat().st_ino
         result = write(path, Record.new(PRODUCER, produce_id="again"), in_place=True)
         modes[name] = result.mode
         assert path.stat().st_ino == inode and read(path).label.record == result.record  # type: ignore[union-attr]
-    assert modes == {"jpeg": "in-place", "pdf": "in-place"}
+    assert set(modes.values()) == {"in-place"}, modes
+
+
+@pytest.mark.parametrize("name", ["jpeg", "png", "tiff", "webp", "pdf"])
+def test_exiftool_reads_what_an_in_place_write_left(
+    samples: dict[str, list[Path]], tmp_path: Path, name: str
+) -> None:
+    path = tmp_path / samples[name][0].name
+    shutil.copyfile(samples[name][0], path)
+    record = Record.new(
+        PRODUCER, produce_id="in-place-1", propagator="001191110108MA01ABCD1E2XYZ1", propagate_id="p"
+    )
+    assert write(path, record, in_place=True).mode == "in-place"
+    assert exiftool_aigc(path) == record.to_json()
+    errors = exiftool_json(path, "-warning", "-error")
+    assert not any(key.endswith(":Error") for key in errors), errors
 
 
 def test_skip_labeled_leaves_the_file_untouched(samples: dict[str, list[Path]], tmp_path: Path) -> None:
