@@ -41,6 +41,7 @@ from hegui.label.containers.base import (
     c2pa_warning,
     found_from_value,
 )
+from hegui.label.containers.pdfxref import read_fast
 from hegui.label.journal import Region
 from hegui.label.record import Finding, Record
 
@@ -184,9 +185,38 @@ class PdfContainer(Container):
         """Labels and file findings, from one look at the file (scan and file_findings share it)."""
         cached: tuple[list[Found], list[Finding]] | None = src.memo.get("pdf")
         if cached is None:
-            cached = self._read_pikepdf(src)
+            cached = self._read_fast(src) or self._read_pikepdf(src)
             src.memo["pdf"] = cached
         return cached
+
+    def _read_fast(self, src: Source) -> tuple[list[Found], list[Finding]] | None:
+        """The same answer as :meth:`_read_pikepdf` from a few small reads, for files with classic
+        cross-reference tables (see :mod:`hegui.label.containers.pdfxref`); None for every other file."""
+        fast = read_fast(src)
+        if fast is None:
+            return None
+        labels: list[Found] = []
+        info_found: Found | None = None
+        for key in sorted(fast.info):
+            text = fast.info[key]
+            if spec.FIELD_NAME in key.upper() or '"AIGC"' in text:
+                found = found_from_value(self.name, f"Info {key}", text)
+                labels.append(found)
+                if key == INFO_KEY and info_found is None:
+                    info_found = found
+        broken = False
+        if fast.packet is not None:
+            try:
+                hits = xmp.find_aigc(fast.packet)
+            except InputError:
+                hits, broken = [], True
+            for hit in hits:
+                found = found_from_value(self.name, "XMP TC260:AIGC", hit.value, form=hit.form)
+                if info_found is not None and found.record is not None and found.record == info_found.record:
+                    found = replace(found, mirror=True)
+                labels.append(found)
+        state = _State(labels, [], fast.packet, broken)
+        return labels, self._findings(state, False)
 
     def _findings(self, state: _State, c2pa: bool) -> list[Finding]:
         findings: list[Finding] = [c2pa_warning()] if c2pa else []
