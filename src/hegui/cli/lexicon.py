@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hegui.cli._output import emit_json, fail
 from hegui.errors import EXIT_FINDINGS, EXIT_OK, HeguiError
 from hegui.screen import lexicon as L
 
@@ -29,12 +28,11 @@ def _load(source: str) -> L.Lexicon:
 
 
 def _fail(exc: HeguiError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
-    return typer.Exit(exc.exit_code)
+    return fail(exc)
 
 
 def _emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    emit_json(data)
 
 
 @app.command("import")

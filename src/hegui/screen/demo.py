@@ -5,14 +5,12 @@ from __future__ import annotations
 import html
 import json
 import pathlib
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from hegui.screen import lexicon as L
-from hegui.screen.matcher import Matcher
-from hegui.screen.pii import PiiScanner, mask
+from hegui.screen.service import screen
 
 SAMPLES = (
     "他在群里说要 制 造 炸 彈，还发了ＰＯＲＮ链接。",
@@ -30,43 +28,40 @@ ANSWERS = (
 def run(out: pathlib.Path, console: Console) -> str:
     """Screen a few samples with the demo lexicon, write ``screen.json`` under ``out``, return an HTML table."""
     lex = L.load_demo()
-    matcher = Matcher(lex)
-    scanner = PiiScanner()
     cov = L.coverage(lex)
-    rows: list[tuple[str, str, str]] = []
-    results: list[dict[str, Any]] = []
-    for text in SAMPLES:
-        hits = matcher.find(text)
-        found = scanner.scan(text)
-        kw = "; ".join(f"{h.matched}→{h.keyword} ({','.join(h.risks)})" for h in hits) or "—"
-        pii = mask(text, found) if found else "—"
-        rows.append((text, kw, pii))
-        results.append(
-            {"text": text, "keywords": [h.to_json() for h in hits], "pii": [f.to_json() for f in found]}
-        )
+    screened = screen(SAMPLES, lexicon=lex)
     refusal_rows: list[tuple[str, str]] = []
-    try:
-        from hegui.screen.classify import default_classifier
-        from hegui.screen.refusal import RefusalDetector
-
-        scores = default_classifier().classify(list(SAMPLES))
-        for r, s in zip(results, scores, strict=True):
-            r["risk"] = s.to_json()
-        for a, res in zip(ANSWERS, RefusalDetector().detect_many(list(ANSWERS)), strict=True):
+    try:  # the classifier and the refusal detector need the model: the demo must not die without it
+        scored = screen(SAMPLES, lexicon=lex, pii=True, classify=True)
+        screened = scored
+        for r in screen(ANSWERS, lexicon=lex, pii=False, refusal=True):
+            d = r.by_source("refusal")[0].data
             refusal_rows.append(
-                (a, f"{'refusal' if res.refusal else 'answer'} ({res.kind}, p={res.score:.2f})")
+                (r.text, f"{'refusal' if d['refusal'] else 'answer'} ({d['kind']}, p={d['score']:.2f})")
             )
-    except Exception as exc:  # the demo must not die if the optional model fails to load
+    except Exception as exc:
         console.print(f"[yellow]classifier skipped: {exc}[/yellow]")
-    (out / "screen.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    results = [r.to_dict() for r in screened]
+    rows: list[tuple[str, str, str]] = []
+    for r in screened:
+        hits = r.by_source("matcher")
+        kw = (
+            "; ".join(f"{h.data['matched']}→{h.data['keyword']} ({','.join(h.data['risks'])})" for h in hits)
+            or "—"
+        )
+        rows.append((r.text, kw, r.masked() if r.by_source("pii") else "—"))
+    (out / "screen.json").write_text(
+        json.dumps(results, ensure_ascii=False, indent=1),
+        encoding="utf-8",
+    )
 
     table = Table(title="hegui screen (demo lexicon)")
     table.add_column("text")
     table.add_column("keyword hits (original span → keyword)")
     table.add_column("PII masked")
     table.add_column("classifier")
-    for (text, kw, pii), r in zip(rows, results, strict=True):
-        risk = r.get("risk")
+    for (text, kw, pii), item in zip(rows, results, strict=True):
+        risk = item.get("risk")
         table.add_row(
             text, kw, pii, f"{risk['label']} {risk['probability']:.2f}" if isinstance(risk, dict) else "—"
         )

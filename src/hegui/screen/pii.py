@@ -20,12 +20,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from hegui import checkdigits
 from hegui.errors import UsageError
 
 # ------------------------------------------------------------------------------------------------- validators
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
 # First two digits of a resident ID: provinces, autonomous regions, municipalities (GB/T 2260), plus 71 / 81 / 82
 # (Taiwan, Hong Kong, Macao residence permits) and 83 (Taiwan residents' permits). Kept here as one tuple so that a
 # correction is a one-line change.
@@ -72,8 +71,7 @@ ID_PROVINCES = frozenset(
 
 def id_check_digit(first17: str) -> str:
     """GB 11643-1999 check character (ISO 7064 MOD 11-2) of the first 17 digits."""
-    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
+    return checkdigits.resident_id_check_char(first17)
 
 
 def valid_date(y: int, m: int, d: int, *, earliest: int = 1900) -> bool:
@@ -105,27 +103,8 @@ def valid_resident_id_15(value: str) -> bool:
     return valid_date(1900 + int(value[6:8]), int(value[8:10]), int(value[10:12]))
 
 
-def luhn_ok(digits: str) -> bool:
-    """Luhn (mod 10) check used by bank cards."""
-    if not digits.isdigit() or len(digits) < 2:
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        n = int(ch)
-        if i % 2 == 1:
-            n *= 2
-            if n > 9:
-                n -= 9
-        total += n
-    return total % 10 == 0
-
-
-def luhn_check_digit(partial: str) -> str:
-    """The digit that makes ``partial + digit`` pass Luhn."""
-    for d in "0123456789":
-        if luhn_ok(partial + d):
-            return d
-    raise UsageError("no Luhn digit")  # pragma: no cover - one always exists
+luhn_ok = checkdigits.luhn_is_valid
+luhn_check_digit = checkdigits.luhn_check_digit
 
 
 CARD_PREFIXES = (
@@ -157,27 +136,12 @@ def valid_bank_card(digits: str) -> bool:
     return 15 <= len(digits) <= 19 and digits.startswith(CARD_PREFIXES) and luhn_ok(digits)
 
 
-_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def uscc_check_char(first17: str) -> str:
-    """GB 32100-2015 check character of a unified social credit code."""
-    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
-    return _USCC_CHARS[(31 - total % 31) % 31]
+uscc_check_char = checkdigits.uscc_check_char
 
 
 def valid_uscc(value: str) -> bool:
     """Unified social credit code: registration-authority code, region digits, GB 32100 check character."""
-    v = value.upper()
-    if (
-        len(v) != 18
-        or any(c not in _USCC_CHARS for c in v)
-        or not v[2:8].isdigit()
-        or v[0] not in "123456789ANY"
-    ):
-        return False
-    return uscc_check_char(v[:17]) == v[17]
+    return checkdigits.uscc_is_valid(value.upper(), strict=True)
 
 
 def looks_like_resident_id(value: str) -> bool:

@@ -8,18 +8,26 @@ the models module in :data:`MODEL_MODULES`, and adding a revision under ``hegui/
 
 from __future__ import annotations
 
-from hegui.store.db import (
+from hegui.extras import require
+
+require("store", "sqlalchemy", "alembic")
+
+from hegui.store.db import (  # noqa: E402 - after the check that names the extra
     DEFAULT_URL,
     alembic_config,
     current_revision,
     database_url,
+    dispose_engines,
+    engine_for,
     head_revision,
     make_engine,
+    masked_url,
     open_store,
+    session,
     session_scope,
     upgrade,
 )
-from hegui.store.models import Base
+from hegui.store.models import Base  # noqa: E402
 
 # Modules that define tables on Base; the Alembic environment imports them all before autogenerate.
 MODEL_MODULES: tuple[str, ...] = ("hegui.store.models",)
@@ -31,9 +39,13 @@ __all__ = [
     "alembic_config",
     "current_revision",
     "database_url",
+    "dispose_engines",
+    "engine_for",
     "head_revision",
     "make_engine",
+    "masked_url",
     "open_store",
+    "session",
     "session_scope",
     "upgrade",
 ]

@@ -1,0 +1,54 @@
+"""What every command shares: the ``--json`` envelope, and one mapping from hegui errors to exit codes.
+
+Exit codes (docs/cli.md): 0 nothing found, 1 findings, 2 usage error, 3 input error (unreadable, missing extra,
+database unreachable). A command body runs inside :func:`errors_to_exit`; its JSON goes through :func:`emit_json`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from hegui.errors import EXIT_FINDINGS, EXIT_OK, HeguiError
+from hegui.results import ToDict, envelope
+
+err = Console(stderr=True)
+
+
+def emit_json(payload: Mapping[str, Any] | ToDict, **identity: Any) -> None:
+    """Print the one JSON object of a command: ``hegui_version``, identity (lexicon, catalogue), payload."""
+    sys.stdout.write(json.dumps(envelope(payload, **identity), ensure_ascii=False, indent=1) + "\n")
+
+
+def one_line(message: str) -> str:
+    """The first line of a message (libraries such as lxml and YAML put context on further lines)."""
+    lines = [line for line in message.strip().splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return message.strip()
+    return lines[0] + f" (+{len(lines) - 1} more lines)"
+
+
+def fail(exc: HeguiError) -> typer.Exit:
+    """Print ``error: ...`` on stderr and return the exit that matches the error's class."""
+    err.print(f"[red]error:[/red] {escape(one_line(str(exc)))}")
+    return typer.Exit(exc.exit_code)
+
+
+@contextlib.contextmanager
+def errors_to_exit() -> Iterator[None]:
+    """Turn a hegui error raised inside the block into its message and exit code."""
+    try:
+        yield
+    except HeguiError as exc:
+        raise fail(exc) from None
+
+
+def exit_for(found: bool) -> typer.Exit:
+    return typer.Exit(EXIT_FINDINGS if found else EXIT_OK)

@@ -1,0 +1,66 @@
+"""Optional parts of hegui: which ``pip install 'hegui[extra]'`` brings which modules, and one clear error when
+an extra is missing (instead of a bare ``ModuleNotFoundError`` deep inside a wing)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from types import ModuleType
+
+from hegui.errors import HeguiError
+
+EXTRAS: dict[str, str] = {
+    "screen": "keyword, personal-information and risk screening",
+    "report": "PDF reports (WeasyPrint)",
+    "store": "the database of evidence and history (SQLAlchemy, Alembic)",
+    "postgres": "PostgreSQL as the database (psycopg)",
+    "serve": "the HTTP service (FastAPI, Uvicorn)",
+    "assess": "security assessment against a model endpoint",
+    "corpus": "training-corpus scanning (Arrow, zstd)",
+    "signing": "signatures with SM2/SM3 or Ed25519",
+}
+
+
+class MissingExtraError(HeguiError):
+    """A feature needs an optional extra that is not installed."""
+
+    def __init__(self, extra: str, module: str) -> None:
+        self.extra = extra
+        self.module = module
+        what = EXTRAS.get(extra, extra)
+        super().__init__(
+            f"{what} needs the optional extra [{extra}] (module {module!r} is not installed); "
+            f"install it with: pip install 'hegui[{extra}]'"
+        )
+
+
+def available(*modules: str) -> bool:
+    """True when every module can be imported (without importing it)."""
+    for name in modules:
+        try:
+            if importlib.util.find_spec(name) is None:
+                return False
+        except (ImportError, ValueError):
+            return False
+    return True
+
+
+def require(extra: str, *modules: str) -> list[ModuleType]:
+    """Import ``modules`` and return them; raise :class:`MissingExtraError` naming ``hegui[extra]`` if one is missing.
+
+    Only a missing module counts: an installed module that fails for another reason raises its own error.
+    """
+    loaded: list[ModuleType] = []
+    for name in modules:
+        try:
+            loaded.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            missing = exc.name or name
+            if (
+                missing == name
+                or name.startswith(missing + ".")
+                or missing.split(".")[0] == name.split(".")[0]
+            ):
+                raise MissingExtraError(extra, missing) from None
+            raise
+    return loaded
