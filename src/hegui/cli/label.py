@@ -19,7 +19,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hegui import __version__
 from hegui.atomic import no_fsync
 from hegui.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_USAGE, HeguiError
 from hegui.label import (
@@ -34,6 +33,7 @@ from hegui.label import (
     read_many,
 )
 from hegui.label.record import parse_provider_code
+from hegui.results import envelope
 
 app = typer.Typer(
     help="Implicit labels (GB 45438-2025 Annex E) in file metadata: add them, show them.",
@@ -49,7 +49,7 @@ ID_HELP = (
 
 
 def _envelope(command: str, payload: dict[str, Any]) -> dict[str, Any]:
-    return {"hegui_version": __version__, "command": command, **payload}
+    return envelope({"command": command, **payload})
 
 
 def _write_line(text: str) -> None:

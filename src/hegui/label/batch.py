@@ -23,6 +23,7 @@ from hegui.atomic import CommitBatch
 from hegui.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, HeguiError, InputError, UsageError
 from hegui.label.containers import ScanResult, WriteResult, detect, read_file
 from hegui.label.containers.base import Finding
+from hegui.label.journal import JournalBatch
 from hegui.label.policy import ForeignLabelError
 from hegui.label.record import Record
 
@@ -185,55 +186,79 @@ def label_many(
         out_path.mkdir(parents=True, exist_ok=True)
     results: list[ItemResult] = []
     batch = CommitBatch()
+    journals = JournalBatch()
     pending: list[ItemResult] = []
     pending_bytes = 0
 
     def flush() -> None:
         nonlocal pending, pending_bytes
+        copies = [p for p in pending if p.result is not None and p.result.mode == "copy"]
+        in_place = [p for p in pending if p.result is not None and p.result.mode == "in-place"]
         try:
             batch.commit()
         except OSError as exc:
             batch.discard()
-            for done in pending:
-                done.status, done.result = "failed", None
-                done.error = InputError(
-                    f"could not commit the labeled file: {exc.strerror or exc}", path=done.path
+            for done in copies:
+                _fail(
+                    done,
+                    InputError(f"could not commit the labeled file: {exc.strerror or exc}", path=done.path),
                 )
+        try:
+            failures: list[BaseException | None] = journals.commit()
+        except OSError as exc:
+            failures = [exc] * len(in_place)
+        for done, failure in zip(in_place, failures, strict=True):
+            if isinstance(failure, HeguiError):
+                _fail(done, failure)
+            elif isinstance(failure, OSError):
+                _fail(
+                    done,
+                    InputError(f"could not write in place: {failure.strerror or failure}", path=done.path),
+                )
+            elif failure is not None:
+                raise failure
         for done in pending:
             _finish(done, on_result)
         pending, pending_bytes = [], 0
 
-    for index, item in enumerate(listed, start=1):
-        target = None
-        if out_path is not None:
-            target = out_path if single_file_output else out_path / item.relative
-        outcome = _label_one(
-            item,
-            index,
-            record,
-            propagate,
-            target,
-            batch if group_commit else None,
-            skip_labeled=skip_labeled,
-            replace_foreign=replace_foreign,
-            in_place=in_place,
-            skip_unsupported=skip_unsupported,
-        )
-        results.append(outcome)
-        if (
-            outcome.status == "labeled"
-            and outcome.result is not None
-            and outcome.result.mode == "copy"
-            and group_commit
-        ):
-            pending.append(outcome)
-            pending_bytes += _size(item.path)
-            if len(pending) >= BATCH_SIZE or pending_bytes >= BATCH_BYTES:
+    try:
+        for index, item in enumerate(listed, start=1):
+            target = None
+            if out_path is not None:
+                target = out_path if single_file_output else out_path / item.relative
+            if journals.holds(item.path):  # the same file twice: its first write must land first
                 flush()
-        else:
-            _finish(outcome, on_result)
-    flush()
+            outcome = _label_one(
+                item,
+                index,
+                record,
+                propagate,
+                target,
+                batch if group_commit else None,
+                journals if group_commit else None,
+                skip_labeled=skip_labeled,
+                replace_foreign=replace_foreign,
+                in_place=in_place,
+                skip_unsupported=skip_unsupported,
+            )
+            results.append(outcome)
+            if outcome.status == "labeled" and outcome.result is not None and group_commit:
+                pending.append(outcome)
+                pending_bytes += _size(item.path) if outcome.result.mode == "copy" else 0
+                if len(pending) >= BATCH_SIZE or pending_bytes >= BATCH_BYTES:
+                    flush()
+            else:
+                _finish(outcome, on_result)
+        flush()
+    except BaseException:
+        batch.discard()
+        journals.discard()
+        raise
     return results
+
+
+def _fail(outcome: ItemResult, error: HeguiError) -> None:
+    outcome.status, outcome.result, outcome.error = "failed", None, error
 
 
 def _finish(outcome: ItemResult, on_result: Callable[[ItemResult], None] | None) -> None:
@@ -258,6 +283,7 @@ def _label_one(
     propagate: Propagation | None,
     target: Path | None,
     batch: CommitBatch | None,
+    journals: JournalBatch | None,
     *,
     skip_labeled: bool,
     replace_foreign: bool,
@@ -305,6 +331,7 @@ def _label_one(
             in_place=in_place and target is None,
             replace_foreign=replace_foreign,
             skip_labeled=skip_labeled,
+            journal_batch=journals,
         )
     except ForeignLabelError as exc:
         return ItemResult(str(path), "refused", error=exc)

@@ -195,28 +195,125 @@ def apply(
     """Write ``regions`` into the locked file under a journal, fsync, run ``verify`` (a read-back that raises on a
     mismatch); on any failure restore the original bytes. The journal's deletion needs no flush: a journal left
     by a crash after this point finds the new bytes and is simply removed."""
-    st = os.fstat(handle.fileno())
-    journal = journal_path(path)
-    fd = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, _encode(st, size_after, regions))
-        sync(fd)
-    finally:
-        os.close(fd)
-    _fsync_dir(path.parent)
-    hfd = handle.fileno()
-    try:
-        for region in regions:
-            os.pwrite(hfd, region.new, region.offset)
-        if size_after != st.st_size:
-            os.ftruncate(hfd, size_after)
-        sync(hfd)
-        verify()
-    except BaseException:
-        _restore(handle, regions, st.st_size)
-        journal.unlink()
-        raise
-    journal.unlink()
+    batch = JournalBatch()
+    batch.add(path, handle, regions, size_after, verify, close=False)
+    failures = batch.commit()
+    if failures[0] is not None:
+        raise failures[0]
+
+
+@dataclass
+class _Pending:
+    path: Path
+    handle: BinaryIO
+    regions: list[Region]
+    size_before: int
+    size_after: int
+    verify: Callable[[], None]
+    journal_fd: int
+    close: bool
+    applied: bool = False
+
+
+class JournalBatch:
+    """Group commit for in-place writes: many files, each locked and journaled, share their flushes.
+
+    :meth:`add` writes a file's journal (not yet flushed) and keeps the file open and locked; :meth:`commit`
+    flushes every journal and folder, writes every file's regions, flushes the files, reads each back and removes
+    the journals. The order per file is the one :func:`apply` keeps (journal durable before the first change, the
+    change durable before the journal goes), so a crash leaves each file original or fully labeled; the flushes
+    of a batch are merged by the file system's own journal (one commit serves the fsyncs behind it).
+    """
+
+    def __init__(self) -> None:
+        self.pending: list[_Pending] = []
+        self.files: set[tuple[int, int]] = set()
+
+    def __len__(self) -> int:
+        return len(self.pending)
+
+    def holds(self, path: Path) -> bool:
+        """True when ``path`` is already in the batch (its lock is held: commit before writing it again)."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) in self.files
+
+    def add(
+        self,
+        path: Path,
+        handle: BinaryIO,
+        regions: list[Region],
+        size_after: int,
+        verify: Callable[[], None],
+        *,
+        close: bool = True,
+    ) -> None:
+        """Journal ``path`` (open for reading and writing, and locked); with ``close``, the batch closes the
+        handle (releasing the lock) after the commit."""
+        st = os.fstat(handle.fileno())
+        fd = os.open(journal_path(path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, _encode(st, size_after, regions))
+        except BaseException:
+            os.close(fd)
+            journal_path(path).unlink()
+            raise
+        self.pending.append(_Pending(path, handle, regions, st.st_size, size_after, verify, fd, close))
+        self.files.add((st.st_dev, st.st_ino))
+
+    def commit(self) -> list[BaseException | None]:
+        """Apply every pending write; per file, None or the error that rolled it back (the rest go on)."""
+        pending, self.pending, self.files = self.pending, [], set()
+        failures: list[BaseException | None] = [None] * len(pending)
+        try:
+            for item in pending:  # 1. journals durable (file and folder) before any change
+                sync(item.journal_fd)
+            for item in pending:
+                os.close(item.journal_fd)
+                item.journal_fd = -1
+            for folder in {item.path.parent for item in pending}:
+                _fsync_dir(folder)
+            for item in pending:  # 2. the changes
+                hfd = item.handle.fileno()
+                item.applied = True
+                for region in item.regions:
+                    os.pwrite(hfd, region.new, region.offset)
+                if item.size_after != item.size_before:
+                    os.ftruncate(hfd, item.size_after)
+            for item in pending:  # 3. the changes durable
+                sync(item.handle.fileno())
+        except BaseException:
+            for item in pending:  # nothing is verified yet: put every file back as it was
+                if item.journal_fd >= 0:
+                    os.close(item.journal_fd)
+                if item.applied:
+                    _restore(item.handle, item.regions, item.size_before)
+                journal_path(item.path).unlink(missing_ok=True)
+                if item.close:
+                    item.handle.close()
+            raise
+        for i, item in enumerate(pending):  # 4. read back; 5. journals go
+            try:
+                item.verify()
+            except BaseException as exc:
+                _restore(item.handle, item.regions, item.size_before)
+                failures[i] = exc
+            journal_path(item.path).unlink()
+            if item.close:
+                item.handle.close()
+        return failures
+
+    def discard(self) -> None:
+        """Drop every pending write before it changed anything (journals removed, files closed)."""
+        for item in self.pending:
+            if item.journal_fd >= 0:
+                os.close(item.journal_fd)
+            journal_path(item.path).unlink(missing_ok=True)
+            if item.close:
+                item.handle.close()
+        self.pending, self.files = [], set()
 
 
 def _fsync_dir(folder: Path) -> None:

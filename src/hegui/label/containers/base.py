@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, ClassVar
 from hegui.atomic import CommitBatch, atomic_output
 from hegui.errors import InputError, LimitExceededError, UnsupportedFormatError, WriteVerifyError
 from hegui.label import journal, policy
-from hegui.label.journal import Recovery, Region, has_journal
+from hegui.label.journal import JournalBatch, Recovery, Region, has_journal
 from hegui.label.record import (
     RULE_C2PA,
     RULE_ONE_LABEL,
@@ -346,6 +346,7 @@ class Container(ABC):
         in_place: bool = False,
         replace_foreign: bool = False,
         skip_labeled: bool = False,
+        journal_batch: JournalBatch | None = None,
     ) -> WriteResult:
         """Label ``path`` (atomically: temporary file, fsync, rename) or write the labeled copy to ``output`` (the
         source is untouched). ``in_place`` (no ``output``): where the container has room, change only the label's
@@ -365,7 +366,11 @@ class Container(ABC):
         recovery: Recovery | None = None
         if in_place and output is None:
             done, recovery = self.write_in_place(
-                source_path, record, replace_foreign=replace_foreign, skip_labeled=skip_labeled
+                source_path,
+                record,
+                replace_foreign=replace_foreign,
+                skip_labeled=skip_labeled,
+                batch=journal_batch,
             )
             if done is not None:
                 return done
@@ -404,17 +409,21 @@ class Container(ABC):
         *,
         replace_foreign: bool = False,
         skip_labeled: bool = False,
+        batch: JournalBatch | None = None,
     ) -> tuple[WriteResult | None, Recovery | None]:
         """Label the file itself, changing only the label's bytes, under the file lock and an undo journal
         (:mod:`hegui.label.journal`). Returns ``(None, recovery)`` when the container has no room or a journal
-        that does not match the file is in the way (the caller then uses the atomic copy)."""
+        that does not match the file is in the way (the caller then uses the atomic copy). With ``batch`` (a
+        :class:`hegui.label.journal.JournalBatch`), the file stays locked and the change happens, durable and
+        read back, only when the batch commits (group commit); a file the commit rolls back is reported there."""
         path = Path(path)
         warnings: list[Finding] = list(record.require_valid().validate().warnings)
         try:
-            handle = open(path, "r+b", buffering=0)  # noqa: SIM115 (closed by the with below)
+            handle = open(path, "r+b", buffering=0)  # noqa: SIM115 (closed below, or by the batch)
         except OSError:
             return None, None  # read-only file or folder: the atomic copy says what is wrong
-        with handle:
+        handed_over = False
+        try:
             journal.lock(handle)
             recovery = journal.recover(path, handle) if has_journal(path) else None
             if recovery is not None and recovery.blocks_in_place:
@@ -436,7 +445,14 @@ class Container(ABC):
                 with open_source(path) as fresh:
                     _verify(self.read_source(fresh), record, path, self.name)
 
-            journal.apply(path, handle, plan.regions, plan.size_after, verify)
+            if batch is not None:
+                batch.add(path, handle, plan.regions, plan.size_after, verify)
+                handed_over = True
+            else:
+                journal.apply(path, handle, plan.regions, plan.size_after, verify)
+        finally:
+            if not handed_over:
+                handle.close()
         replaced = before.label.record if before.label is not None else None
         warnings.extend(plan.warnings)
         warnings.extend(replacement_warnings(replaced, record))
