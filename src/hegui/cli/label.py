@@ -122,7 +122,7 @@ def add(
         None,
         "--skip-labeled/--no-skip-labeled",
         help="Leave files that already carry a valid label of this producer untouched (idempotent reruns). "
-        "Default: on with --recursive, off otherwise.",
+        "Default: on with --recursive (without -o), off otherwise.",
     ),
     replace_foreign: bool = typer.Option(
         False,
@@ -176,8 +176,8 @@ def add(
                 expand_id(template.replace("{sha256}", ""), Item(Path("x"), Path("x")), 1, "")
             except HeguiError as exc:
                 raise _usage(exc.detail, "--produce-id") from exc
-    if skip_labeled is None:
-        skip_labeled = recursive
+    if skip_labeled is None:  # with -o every source gets its labeled copy, so nothing is skipped by default
+        skip_labeled = recursive and output is None
 
     record: Any = None
     propagate = None
