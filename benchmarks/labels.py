@@ -196,7 +196,6 @@ def main() -> int:
                         read_ratios.append(r_h / r_e)
                         flatness.setdefault(f"{name}:{path.name}", []).append(1 / r_h)
                         e = w["exiftool"]
-                        ratio = lambda key: e / w[key] if e else None  # noqa: E731
                         if e:
                             write_ratios.append(e / w["batch"])
                             nofsync_ratios.append(e / w["in-place-nofsync"])
