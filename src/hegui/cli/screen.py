@@ -174,7 +174,7 @@ def file(
     mode: Literal["strict", "replace"] = "replace" if errors == "replace" else "strict"
     eng = _engine(engine)
     with errors_to_exit():
-        lex = service.resolve_lexicon(lexicon)
+        lex = service.resolve_lexicon(service.lexicon_source(lexicon))
         matcher = service.KeywordScreener(lex, engine=eng).matcher
         if encoding:
             import codecs

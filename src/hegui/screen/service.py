@@ -24,11 +24,15 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal, Protocol, runtime_checkable
 
 from hegui.errors import InputError, UsageError
+from hegui.extras import require, require_installed
 from hegui.results import Finding, Severity, Span
-from hegui.screen import lexicon as L
-from hegui.screen.matcher import Hit, Matcher
-from hegui.screen.pii import Finding as PiiFinding
-from hegui.screen.pii import PiiScanner, mask
+
+require("screen", "numpy")
+require_installed("screen", "ahocorasick_rs", "opencc", "jieba")
+from hegui.screen import lexicon as L  # noqa: E402
+from hegui.screen.matcher import Hit, Matcher  # noqa: E402
+from hegui.screen.pii import Finding as PiiFinding  # noqa: E402
+from hegui.screen.pii import PiiScanner, mask  # noqa: E402
 
 Engine = Literal["auto", "ahocorasick", "hyperscan"]
 ENGINES: tuple[str, ...] = ("auto", "ahocorasick", "hyperscan")
@@ -248,12 +252,37 @@ class ScreenResult:
         return {
             "lexicon": self.lexicon.to_dict(),
             "screeners": list(self.screeners),
-            "findings": self.found,
+            "found": self.found,
+            "findings": self.found,  # the earlier name of "found", kept for existing consumers
             "results": [r.to_dict() for r in self.results],
         }
 
 
 # ------------------------------------------------------------------------------------------------ the pipeline
+
+
+def lexicon_source(
+    lexicon: L.Lexicon | str | os.PathLike[str] | None = None,
+) -> L.Lexicon | str | os.PathLike[str]:
+    """What to load for what a caller names: a :class:`Lexicon` or ``"demo"`` as given; None takes
+    ``HEGUI_LEXICON`` or ``lexicon`` in hegui.toml, else ``"demo"``; a bare name that is not a file here is looked
+    up in the user data folder's ``lexicons/`` (``NAME``, ``NAME.json``, ``.xlsx``, ``.csv``)."""
+    if isinstance(lexicon, L.Lexicon):
+        return lexicon
+    from hegui.config import load_config
+
+    if lexicon is None:
+        lexicon = load_config().lexicon or "demo"
+    path = Path(lexicon)
+    if str(lexicon) != "demo" and not path.exists() and len(path.parts) == 1:
+        folder = load_config().lexicons_dir
+        for candidate in (
+            folder / path.name,
+            *(folder / f"{path.name}{ext}" for ext in (".json", ".xlsx", ".csv")),
+        ):
+            if candidate.is_file():
+                return candidate
+    return lexicon
 
 
 def resolve_lexicon(lexicon: L.Lexicon | str | os.PathLike[str] | None = None) -> L.Lexicon:
@@ -291,7 +320,7 @@ class Pipeline:
         engine: Engine = "auto",
         extra: Iterable[Screener] = (),
     ) -> Pipeline:
-        lex = resolve_lexicon(lexicon)
+        lex = resolve_lexicon(lexicon_source(lexicon))
         screeners: list[Screener] = [KeywordScreener(lex, engine=engine)]
         if pii:
             screeners.append(PiiScreener())
@@ -529,7 +558,7 @@ def screen_stream(
     if errors not in ("strict", "replace"):
         raise UsageError(f"errors must be 'strict' or 'replace', not {errors!r}")
     if matcher is None:
-        matcher = Matcher(resolve_lexicon(lexicon))
+        matcher = Matcher(resolve_lexicon(lexicon_source(lexicon)))
     first = handle.read(READ_BYTES)
     if encoding:
         try:
