@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -239,8 +239,8 @@ def add(
     raise typer.Exit(exit_code)
 
 
-def _exit_code(codes: Iterator[int] | Any) -> int:
-    codes = list(codes)
+def _exit_code(codes: Iterable[int]) -> int:
+    """The worst outcome decides: 3 (a file could not be read or written) over 1 (refused / no valid label)."""
     return max(codes, default=EXIT_OK)
 
 
