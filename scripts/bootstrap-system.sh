@@ -17,6 +17,11 @@ declare -A NEED=(
   # Pango for WeasyPrint PDF reports, and HarfBuzz subsetting (without it WeasyPrint embeds fonts very slowly)
   [lib:libpango-1.0.so.0]=libpango-1.0-0
   [lib:libharfbuzz-subset.so.0]=libharfbuzz-subset0
+  # visible labels: spoken audio prompt, and the browser the chat-notice tests drive
+  [espeak-ng]=espeak-ng
+  [chromium]=chromium
+  # OpenSSL 3 libcrypto: the fast SM2 verifier of hegui.label.integrity (ctypes; snowland-smx otherwise)
+  [lib:libcrypto.so.3]=libssl3
 )
 
 missing=()

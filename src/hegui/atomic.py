@@ -2,17 +2,100 @@
 
 Every writer in hegui goes through :func:`atomic_output`, so an interrupted or failed write never leaves the
 original half-written, and a verification failure discards the new file.
+
+Temporary files are named ``.NAME.XXXXXXXX.hegui-tmp`` and locked (``flock``) by the process writing them until they
+are renamed or removed. A process killed mid-write (kill -9, power loss) leaves its temporary file behind, unlocked:
+the next write into the same folder removes such stale files (see :func:`remove_stale_temporaries`). A symlinked
+target is followed: the file it points to is replaced and the link is kept.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import errno
+import fcntl
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+from hegui.errors import HeguiError
+
+TEMP_SUFFIX = ".hegui-tmp"
+# A temporary file younger than this is never removed by another process, locked or not: it may be between its
+# creation and its lock (microseconds apart), or on a file system without flock.
+STALE_AFTER_S = 60.0
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+class DiskFullError(HeguiError):
+    """The labeled copy could not be written for lack of space (or a file-size limit); the original is intact."""
+
+
+def remove_stale_temporaries(
+    folder: str | os.PathLike[str], *, older_than: float = STALE_AFTER_S
+) -> list[Path]:
+    """Remove the ``.*.hegui-tmp`` files in ``folder`` that no live process holds; return what was removed.
+
+    A writer holds an exclusive ``flock`` on its temporary file for as long as it exists, and the kernel drops the
+    lock when the process dies; so a temporary file whose lock can be taken, and that is older than
+    ``older_than`` seconds, belongs to a dead writer. Best effort: files that cannot be removed stay.
+    """
+    removed: list[Path] = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not (entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX)):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False) or now - entry.stat().st_mtime < older_than:
+                continue
+            fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # Still the same file (not replaced by a new writer between the scan and the lock)?
+            if os.path.samestat(os.fstat(fd), os.stat(entry.path, follow_symlinks=False)):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            pass  # held by a live writer, or gone already
+        finally:
+            os.close(fd)
+    return removed
+
+
+# When this process last cleaned a folder (device, inode): a batch of many files in one folder scans it once, and a
+# long-running process (the gateway) again after STALE_AFTER_S.
+_CLEANED: dict[tuple[int, int], float] = {}
+
+
+def _clean_once(folder: Path) -> None:
+    try:
+        info = folder.stat()
+    except OSError:
+        return
+    key = (info.st_dev, info.st_ino)
+    now = time.monotonic()
+    if now - _CLEANED.get(key, -STALE_AFTER_S) >= STALE_AFTER_S:
+        _CLEANED[key] = now
+        remove_stale_temporaries(folder)
+
+
+def _disk_full(exc: OSError, target: Path) -> DiskFullError:
+    why = "the file-size limit (ulimit -f) was reached" if exc.errno == errno.EFBIG else "no space left"
+    return DiskFullError(
+        f"could not write the labeled file: {why} on the device of {target.parent or '.'}; "
+        "the original is untouched. Free space or write the copies elsewhere with --output",
+        path=target,
+    )
 
 
 class PendingFile:
@@ -39,9 +122,18 @@ class CommitBatch:
 
     def __init__(self) -> None:
         self.pending: list[tuple[Path, Path]] = []  # (temporary file, target)
+        self._held: list[BinaryIO] = []  # open (and locked) temporary files, closed once renamed or removed
 
-    def add(self, tmp: Path, target: Path) -> None:
+    def add(self, tmp: Path, target: Path, held: BinaryIO | None = None) -> None:
         self.pending.append((tmp, target))
+        if held is not None:
+            self._held.append(held)
+
+    def _release(self) -> None:
+        for handle in self._held:
+            with contextlib.suppress(OSError):
+                handle.close()
+        self._held.clear()
 
     def commit(self) -> None:
         if not self.pending:
@@ -53,6 +145,7 @@ class CommitBatch:
             os.replace(tmp, target)
             folders.add(target.parent if str(target.parent) else Path("."))
         self.pending.clear()
+        self._release()
         for folder in folders:
             _fsync_dir(folder)
 
@@ -61,6 +154,7 @@ class CommitBatch:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
         self.pending.clear()
+        self._release()
 
     def __enter__(self) -> CommitBatch:
         return self
@@ -114,40 +208,61 @@ def atomic_output(
     *,
     mode_from: str | os.PathLike[str] | None = None,
     batch: CommitBatch | None = None,
+    follow_symlinks: bool = True,
 ) -> Iterator[PendingFile]:
     """Yield a :class:`PendingFile`; on success fsync it and rename it over ``target``.
 
     ``mode_from`` copies the permission bits of an existing file (normally the source being labeled), so that
     replacing a file in place keeps its mode. With ``batch``, the flush and the rename wait for
-    :meth:`CommitBatch.commit` (group commit for many files).
+    :meth:`CommitBatch.commit` (group commit for many files). A ``target`` that is a symbolic link is followed
+    (the file it points to is replaced, the link kept); with ``follow_symlinks=False`` the link itself is replaced
+    (for new copies written into an output folder, where a planted link must not redirect the write).
+    Running out of space raises :class:`DiskFullError`; stale temporary files of dead writers are removed first.
     """
     target_path = Path(target)
+    if follow_symlinks and target_path.is_symlink():
+        # One behaviour for every writer: label the file the link points to and keep the link (the in-place
+        # writer writes through the link too). A loop fails here with a clear error.
+        try:
+            target_path = Path(os.path.realpath(target_path, strict=True))
+        except (OSError, RuntimeError) as exc:
+            raise HeguiError(f"cannot follow the symbolic link: {exc}", path=target) from exc
     folder = target_path.parent if str(target_path.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target_path.name}.", suffix=".hegui-tmp", dir=folder)
+    _clean_once(folder)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target_path.name}.", suffix=TEMP_SUFFIX, dir=folder)
     tmp_path = Path(tmp_name)
     handle = os.fdopen(fd, "w+b")
+    with contextlib.suppress(OSError):
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held until renamed or removed: not stale
     handed_over = False
     try:
         pending = PendingFile(target_path, handle, tmp_path)
-        yield pending
-        handle.flush()
-        if batch is None and durable():
-            os.fsync(handle.fileno())
-        handle.close()
+        try:
+            yield pending
+            handle.flush()
+            if batch is None and durable():
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            if exc.errno in _DISK_FULL:
+                raise _disk_full(exc, target_path) from exc
+            raise
         source_mode = Path(mode_from) if mode_from is not None else target_path
         with contextlib.suppress(FileNotFoundError):
             os.chmod(tmp_path, source_mode.stat().st_mode & 0o7777)
         if batch is None:
             os.replace(tmp_path, target_path)
             handed_over = True
+            handle.close()
             _fsync_dir(folder)
         else:
-            batch.add(tmp_path, target_path)
+            batch.add(tmp_path, target_path, handle)  # the batch keeps it open (locked) until the commit
             handed_over = True
     finally:
-        if not handle.closed:
-            handle.close()
         if not handed_over:
+            with contextlib.suppress(
+                OSError
+            ):  # closing flushes what is buffered: on a full disk that fails too
+                handle.close()
             with contextlib.suppress(FileNotFoundError):
                 tmp_path.unlink()
 

@@ -18,6 +18,7 @@ EXTRAS: dict[str, str] = {
     "assess": "security assessment against a model endpoint",
     "corpus": "training-corpus scanning (Arrow, zstd)",
     "signing": "signatures with SM2/SM3 or Ed25519",
+    "visible": "visible labels on images, audio and video (numpy, SciPy)",
 }
 
 
@@ -45,6 +46,7 @@ MODULE_EXTRA: dict[str, str] = {
     "cryptography": "signing",
     "gmssl": "signing",
     "hyperscan": "hyperscan",
+    "scipy": "visible",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +72,72 @@ def test_every_bundled_year_has_holidays_and_makeup_days() -> None:
         assert len(sched.holidays) >= 20, year
         assert sched.makeup_workdays, year
         assert sched.source, year
+
+
+def test_shipped_calendars_agree_with_the_chinese_calendar_package() -> None:
+    """Every day of every shipped year: working day or not, as the ``chinese-calendar`` package says."""
+    import chinese_calendar
+
+    checked = 0
+    for year in calendar.known_years():
+        day = dt.date(year, 1, 1)
+        while day.year == year:
+            assert calendar.is_working_day(day) == chinese_calendar.is_workday(day), day
+            day += dt.timedelta(days=1)
+            checked += 1
+    assert checked >= 365 * 3
+
+
+def test_2027_is_not_shipped_and_the_message_says_where_to_add_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No 2027 schedule was in the sources hegui was built from (chinese-calendar 1.11.0 stops at 2026)."""
+    monkeypatch.setenv("HEGUI_DATA_DIR", str(tmp_path))
+    assert 2027 not in calendar.known_years()
+    with pytest.raises(
+        calendar.CalendarRangeError, match=r"no PRC holiday schedule for 2027.*2027\.yaml"
+    ) as exc:
+        calendar.add_working_days(dt.date(2026, 12, 28), 10)
+    assert str(tmp_path / "calendars" / "2027.yaml") in exc.value.detail
+    assert "2027年" in exc.value.detail_zh
+
+
+def test_user_calendar_folder_adds_a_year(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEGUI_DATA_DIR", str(tmp_path))
+    (tmp_path / "calendars").mkdir()
+    (tmp_path / "calendars" / "2027.yaml").write_text(
+        "year: 2027\nstatus: to_verify\nsource: test data, not the State Council notice\n"
+        "holidays:\n- {name: New Year, from: 2027-01-01, to: 2027-01-03}\nmakeup_workdays: []\n",
+        encoding="utf-8",
+    )
+    assert 2027 in calendar.known_years()
+    assert not calendar.is_working_day(dt.date(2027, 1, 1))
+    assert calendar.add_working_days(dt.date(2026, 12, 31), 1) == dt.date(2027, 1, 4)
+
+
+def test_bad_user_calendar_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEGUI_DATA_DIR", str(tmp_path))
+    (tmp_path / "calendars").mkdir()
+    (tmp_path / "calendars" / "2027.yaml").write_text("- just a list\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="a calendar file is a mapping"):
+        calendar.known_years()
+
+
+def test_a_deadline_outside_known_calendars_says_so_in_the_assessment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hegui.rules import assess
+
+    monkeypatch.setenv("HEGUI_DATA_DIR", str(tmp_path))
+    a = assess(
+        {
+            "name": "late",
+            "offered_to_public_in_mainland": True,
+            "algorithm_types": ["personalised_push"],
+            "public_opinion_or_mobilisation": True,
+            "launch_date": "2026-12-28",
+        },
+        as_of=dt.date(2026, 12, 30),
+    )
+    dl = next(f.deadline for f in a.findings if f.duty.id == "ALG-20")
+    assert dl is not None and dl.due is None and "2027" in (dl.problem or "")

@@ -65,7 +65,7 @@ def test_every_reference_duty_is_encoded() -> None:
 def test_every_coverage_row_has_an_instrument() -> None:
     cat = load_catalogue()
     rows = {i.number for i in cat.instruments.values()}
-    assert rows == set(range(1, 28))
+    assert rows == set(range(1, 33))  # reference rows 1-27, then the instruments added for issue 17 (28-32)
 
 
 def test_every_instrument_with_duties_role_has_duties_and_notes_roles_have_notes() -> None:
@@ -164,7 +164,7 @@ def test_ethics_rereview_list_has_seven_items_and_no_generative_models() -> None
     listed = rereview_list()
     assert sorted(listed) == list(range(1, 8))
     assert not any("generative" in en.lower() or "生成式" in zh for zh, en in listed.values())
-    reasons = ethics_review(ServiceProfile(name="lab", rd_on_expert_review_list={6})).reasons
+    reasons = ethics_review(ServiceProfile(name="lab", rd_on_expert_review_list={6})).reasons_in("en")
     assert any("item 6" in r and "public-opinion" in r for r in reasons)
 
 
@@ -179,3 +179,36 @@ def test_because_includes_the_facts_under_not() -> None:
         "has_ethics_committee": False,
         "rd_activity_in_ethics_scope": True,
     }
+
+
+def test_every_fact_role_and_evidence_item_has_words_for_the_reports() -> None:
+    """The Chinese report must not fall back to an identifier or an English evidence item."""
+    from hegui.rules import words
+    from hegui.rules.facts import COMPUTED, PROFILE_FACTS
+
+    cat = load_catalogue()
+    for name in [*PROFILE_FACTS, *cat.bases, *COMPUTED]:
+        assert words.fact(name, "zh") != name, name
+    for role in ("provider", "technical_supporter", "content_platform", "app_store", "pi_handler", "any"):
+        assert words.role(role, "zh") != role
+    for duty in cat.duties.values():
+        zh = words.evidence(duty, "zh")
+        assert len(zh) == len(duty.evidence), duty.id
+        untranslated = [
+            e for e, z in zip(duty.evidence, zh, strict=True) if e == z and re.search("[a-z]{3}", e)
+        ]
+        assert untranslated == [], (duty.id, untranslated)
+
+
+def test_every_citation_renders_in_chinese() -> None:
+    from hegui.rules.words import duty_citation
+
+    for duty in load_catalogue().duties.values():
+        zh = duty_citation(duty, "zh")
+        rest = re.sub(r"GB/T|GB|TC260|AI|附录[A-Z]|[✔†⚠]", "", zh)
+        assert not re.search("[A-Za-z]", rest), (duty.id, zh)
+
+
+def test_no_research_note_markers_in_citations() -> None:
+    for duty in load_catalogue().duties.values():
+        assert "[S" not in duty.citation and "seed" not in duty.citation, duty.id

@@ -112,7 +112,7 @@ def test_init_interactive(tmp_path: Path) -> None:
         "personalised_push",
     ]
     answers += ["", "y"]
-    answers += ["n", "n", "n", ""] + ["n"] * 9  # ... edits_biometrics is a list question
+    answers += ["n", "n", "n", ""] + ["n"] * 11  # ... edits_biometrics is a list question
     res = runner.invoke(app, ["rules", "init", "--out", str(out)], input="\n".join(answers) + "\n")
     assert res.exit_code == 0, res.output
     assert "'03/03/2025' is not a date" in res.stderr and "push not allowed" in res.stderr
@@ -126,7 +126,7 @@ def test_evidence_status_and_dossiers(profile: Path, tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'h.db'}"
     res = runner.invoke(app, ["rules", "status", str(profile), "--db", db, "--today", "2025-11-01", "--json"])
     assert res.exit_code == 1
-    states = {r["duty"]: r["state"] for r in json.loads(res.stdout)}
+    states = {r["duty"]: r["state"] for r in json.loads(res.stdout)["duties"]}
     assert states["ALG-20"] == "overdue" and states["ALG-01"] == "open"
 
     receipt = tmp_path / "receipt.pdf"
@@ -153,7 +153,7 @@ def test_evidence_status_and_dossiers(profile: Path, tmp_path: Path) -> None:
         == 2
     )
     res = runner.invoke(app, ["rules", "status", str(profile), "--db", db, "--today", "2025-11-01", "--json"])
-    states = {r["duty"]: r["state"] for r in json.loads(res.stdout)}
+    states = {r["duty"]: r["state"] for r in json.loads(res.stdout)["duties"]}
     assert states["ALG-20"] == "proven" and states["ALG-01"] == "unproven"
     res = runner.invoke(app, ["rules", "check", str(profile), "--with-evidence", "--db", db, "--json"])
     assert {d["id"]: d["evidence_state"] for d in json.loads(res.stdout)["duties"]}["ALG-20"] == "proven"
@@ -190,7 +190,7 @@ def test_dossier_algorithm_needs_an_algorithm(tmp_path: Path) -> None:
         app, ["rules", "dossier", str(p), "--kind", "algorithm", "--db", db, "-o", str(tmp_path)]
     )
     assert res.exit_code == 3
-    assert "no algorithm to file" in res.stderr
+    assert "no algorithm to file" in " ".join(res.stderr.split())  # Rich wraps long lines
 
 
 def test_every_command_has_help() -> None:
@@ -205,3 +205,44 @@ def test_every_command_has_help() -> None:
     ):
         res = runner.invoke(app, ["rules", *cmd, "--help"])
         assert res.exit_code == 0 and "Usage" in res.stdout
+
+
+def test_check_as_of_and_json_identity(profile: Path) -> None:
+    res = runner.invoke(app, ["rules", "check", str(profile), "--json", "--as-of", "2025-12-31"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["hegui_version"] and data["as_of"] == "2025-12-31"
+    assert len(data["catalogue_digest"]) == 64 and len(data["profile_sha256"]) == 64
+    ids = {d["id"] for d in data["duties"]}
+    assert "CSL-24" not in ids or "CSL26-ID" not in ids
+    later = json.loads(
+        runner.invoke(app, ["rules", "check", str(profile), "--json", "--as-of", "2026-01-05"]).stdout
+    )
+    assert "CSL26-LOG" in {d["id"] for d in later["duties"]} and "CSL-21" in ids
+
+
+def test_dossier_writes_docx(profile: Path, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    out = tmp_path / "d"
+    res = runner.invoke(
+        app, ["rules", "dossier", str(profile), "--kind", "algorithm", "-o", str(out), "--db", db, "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    files = json.loads(res.stdout)["files"]
+    assert (
+        any(f.endswith(".docx") for f in files)
+        and (out / "algorithm-filing-draft.zh.docx").stat().st_size > 0
+    )
+
+
+def test_a_missing_extra_is_named_with_exit_3(
+    profile: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if hegui[report] were not installed
+    res = runner.invoke(
+        app, ["rules", "check", str(profile), "--report", str(tmp_path / "r"), "--lang", "en"]
+    )
+    assert res.exit_code == 3, res.output
+    assert "hegui[report]" in res.stderr and "Traceback" not in res.output

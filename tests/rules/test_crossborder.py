@@ -56,5 +56,6 @@ def test_thresholds_come_from_parameters_with_their_marks() -> None:
     assert parameter("crossborder.security_assessment_sensitive").value == 10_000
     assert parameter("crossborder.standard_contract_nonsensitive").value == 100_000
     assert parameter("filing.algorithm_working_days").mark == "✔"
-    assert parameter("labeling.video_opening_label_min_seconds").mark == "†"
+    assert parameter("labeling.video_opening_label_min_seconds").mark == "✔"  # GB 45438 §5.4, quoted
+    assert parameter("crossborder.standard_contract_filing_working_days").mark == "†"
     assert all(p.citation for p in parameters().values())

@@ -16,8 +16,14 @@ from hegui import __version__
 # console, and returns an HTML fragment for the demo report.
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("hegui.label.demo", "Implicit labels (GB 45438-2025 Annex E)"),
+    ("hegui.label.explicit.demo", "Visible labels (GB 45438-2025 §5)"),
+    ("hegui.label.platform.demo", "Platform verification (Labeling Measures Art. 6)"),
     ("hegui.screen.demo", "Screening"),
     ("hegui.rules.demo", "Rules as code"),
+    ("hegui.assess.demo", "Security assessment (TC260-003)"),
+    ("hegui.corpus.demo", "Training-corpus checks"),
+    ("hegui.gateway.demo", "Compliance gateway"),
+    ("hegui.web.demo", "Compliance dashboard"),
 )
 
 

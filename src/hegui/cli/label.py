@@ -164,6 +164,11 @@ def add(
         except HeguiError as exc:
             raise _usage(exc.detail, "--producer") from exc
     items = _items(paths, recursive)
+    if output is not None and output.exists() and not output.is_dir() and len(items) != 1:
+        raise _usage(
+            f"{output} is an existing file; with several inputs --output names a folder for the labeled copies",
+            "--output",
+        )
     if produce_id != "auto" and "{" not in produce_id and len(items) > 1:
         raise _usage(
             "a fixed --produce-id for several files would give them the same content number; "
@@ -373,3 +378,8 @@ def _show_lines(path: str, status: str, scan: ScanResult | HeguiError | None) ->
         lines.extend(f"    {_one_line(str(f))}" for f in found.findings)
     lines.extend(f"  {_one_line(str(f))}" for f in scan.findings)
     return lines
+
+
+from hegui.cli import visible as _visible  # noqa: E402  visible labels (hegui label visible / check-visible)
+
+_visible.register(app)

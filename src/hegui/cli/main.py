@@ -22,7 +22,15 @@ _GROUPS: tuple[tuple[str, str], ...] = (
     ("screen", "screen"),
     ("lexicon", "lexicon"),
     ("rules", "rules"),
+    ("assess", "assess"),
+    ("corpus", "corpus"),
+    ("gateway", "gateway"),
+    ("web", "web"),
     ("demo", "demo"),
+    ("verify", "verify"),
+    ("deliveries", "deliveries"),
+    ("appstore", "appstore"),
+    ("serve", "serve"),
 )
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -16,9 +15,12 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from hegui.cli._output import emit_json, one_line
 from hegui.errors import EXIT_FINDINGS, HeguiError, UsageError
+from hegui.extras import extra_for
 
 app = typer.Typer(
     name="rules",
@@ -38,21 +40,31 @@ DB_HELP = "Database URL (default: $HEGUI_DATABASE_URL, else sqlite:///./hegui.db
 
 
 def _handled(fn: Callable[P, R]) -> Callable[P, R]:
-    """Map hegui errors to their exit codes with a one-line message on stderr."""
+    """Map hegui errors to their exit codes with a one-line message on stderr (the shared CLI mapping)."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
+        except ModuleNotFoundError as exc:
+            missing = extra_for(exc)  # e.g. a report without [report], the register without [store]
+            if missing is None:
+                raise
+            typer.echo(f"error: {missing}", err=True)
+            raise typer.Exit(missing.exit_code) from None
         except HeguiError as exc:
-            typer.echo(f"hegui rules: {exc}", err=True)
+            # Plain echo, not the Rich console: a message must stay on one line however narrow the terminal.
+            typer.echo(f"error: {one_line(str(exc))}", err=True)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper
 
 
-def _out(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+def _out(data: dict[str, Any]) -> None:
+    """The shared ``--json`` envelope: hegui_version and the catalogue identity, then the payload."""
+    from hegui.rules.catalogue import load_catalogue
+
+    emit_json(data, catalogue={"digest": load_catalogue().digest})
 
 
 class Lang(StrEnum):
@@ -108,6 +120,12 @@ QUESTIONS: list[tuple[str, str, str]] = [
     ("trains_or_finetunes", "bool", "Trains or fine-tunes models?"),
     ("uses_user_inputs_for_training", "bool", "Uses user inputs for training?"),
     ("serves_minors", "bool", "Serves minors?"),
+    ("users_all_14_or_older", "bool", "Can you show that every user is 14 or older (no children under 14)?"),
+    (
+        "shares_pi_with_third_parties",
+        "bool",
+        "Does personal information go to other parties (e.g. prompts sent to an upstream model's API)?",
+    ),
 ]
 
 
@@ -177,7 +195,11 @@ def init(
 
 # ---------------------------------------------------------------------------------------------------- check
 def _duty_table(assessment: Any, lang: str = "en") -> Table:
-    table = Table(title=f"{len(assessment.findings)} duties for {assessment.profile.name}", show_lines=False)
+    table = Table(
+        title=f"{len(assessment.findings)} duties for {escape(assessment.profile.name)} "
+        f"as of {assessment.as_of.isoformat()}",
+        show_lines=False,
+    )
     for col in ("ID", "✔/†", "Duty", "Triggered by", "Due"):
         table.add_column(col, overflow="fold")
     for f in assessment.findings:
@@ -188,7 +210,13 @@ def _duty_table(assessment: Any, lang: str = "en") -> Table:
         due = ""
         if f.deadline:
             due = str(f.deadline.due) if f.deadline.due else "?"
-        table.add_row(f.duty.id, f.duty.mark, text[:110] + ("…" if len(text) > 110 else ""), because, due)
+        table.add_row(
+            f.duty.id,
+            f.duty.mark,
+            escape(text[:110] + ("…" if len(text) > 110 else "")),
+            escape(because),
+            due,
+        )
     return table
 
 
@@ -201,9 +229,10 @@ def _short(v: Any) -> str:
 def summary_lines(assessment: Any) -> list[str]:
     a = assessment
     return [
+        f"Assessed as of {a.as_of.isoformat()}; catalogue {a.catalogue.digest[:12]}; profile {a.profile_hash[:12]}",
         f"Filing path: {a.filing.genai}; algorithm filing: {'yes' if a.filing.algorithm_filing else 'no'}",
-        f"Cross-border: {a.crossborder.code} ({a.crossborder.article}) — {'; '.join(a.crossborder.reasons)}",
-        "Ethics: " + ("; ".join(a.ethics.reasons) if a.ethics.reasons else "no review trigger"),
+        f"Cross-border: {a.crossborder.code} ({a.crossborder.article}) — {'; '.join(a.crossborder.reasons_in('en'))}",
+        "Ethics: " + ("; ".join(a.ethics.reasons_in("en")) if a.ethics.reasons else "no review trigger"),
     ]
 
 
@@ -219,21 +248,28 @@ def check(
     lang: Lang = typer.Option(Lang.both, "--lang", help="Report language."),
     with_evidence: bool = typer.Option(False, "--with-evidence", help="Show evidence states from the store."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    as_of: dt.datetime | None = typer.Option(
+        None, "--as-of", formats=["%Y-%m-%d"], help="Judge the service under the rules in force on this day."
+    ),
+    prepared_by: str = typer.Option("", "--prepared-by", help="Name printed in the report's sign-off block."),
 ) -> None:
     """Which duties apply to the service, the facts that triggered each, deadlines, filing and cross-border."""
     from hegui.rules.engine import assess
-    from hegui.rules.profile import load_profile
+    from hegui.rules.evidence import assess_with_register
     from hegui.rules.report import write_report
 
+    day = as_of.date() if as_of else None
     register = None
     if with_evidence:
-        assessment, register = _register(profile, db, None)
+        assessment, register = assess_with_register(profile, db=db, as_of=day)
     else:
-        assessment = assess(load_profile(profile))
+        assessment = assess(profile, as_of=day)
     written: list[Path] = []
     if report is not None:
         langs = ("zh", "en") if lang == Lang.both else (lang.value,)
-        written = write_report(assessment, report, langs=langs, pdf=pdf, register=register)
+        written = write_report(
+            assessment, report, langs=langs, pdf=pdf, register=register, prepared_by=prepared_by
+        )
     if as_json:
         data = assessment.to_json()
         data["report_files"] = [str(p) for p in written]
@@ -246,9 +282,9 @@ def check(
     console = Console()
     console.print(_duty_table(assessment))
     for line in summary_lines(assessment):
-        console.print(line)
+        console.print(escape(line))
     for p in written:
-        console.print(f"wrote {p}")
+        console.print(f"wrote {escape(str(p))}")
 
 
 # ---------------------------------------------------------------------------------------------------- explain
@@ -275,43 +311,28 @@ def explain(
         _out(data)
         return
     console = Console()
-    console.print(
-        f"[bold]{duty.id}[/bold] {duty.mark} ({'checked' if duty.status == 'checked' else 'to verify'})"
-    )
-    console.print(f"{inst.title.zh} / {inst.title.en} — Art. {duty.article}")
-    console.print(f"Binds: {', '.join(duty.binds)} · kind: {duty.kind}")
-    console.print(f"Trigger: {duty.trigger}")
+    say = console.print
+    say(f"[bold]{duty.id}[/bold] {duty.mark} ({'checked' if duty.status == 'checked' else 'to verify'})")
+    say(escape(f"{inst.title.zh} / {inst.title.en} — Art. {duty.article}"))
+    say(escape(f"Binds: {', '.join(duty.binds)} · kind: {duty.kind}"))
+    say(escape(f"Trigger: {duty.trigger}"))
     for n in used_bases:
-        console.print(f"  {n} = {cat.bases[n].source}   # {cat.base_docs[n]}")
+        say(escape(f"  {n} = {cat.bases[n].source}   # {cat.base_docs[n]}"))
+    if duty.valid_from or duty.valid_until:
+        say(escape(f"In force: {duty.valid_from or '…'} to {duty.valid_until or '…'}"))
     if duty.when:
-        console.print(f"When: {duty.when.en} / {duty.when.zh}")
-    console.print(f"\n{duty.duty.zh}\n{duty.duty.en}\n")
+        say(escape(f"When: {duty.when.en} / {duty.when.zh}"))
+    say(escape(f"\n{duty.duty.zh}\n{duty.duty.en}\n"))
     if duty.deadline:
-        console.print(f"Deadline: {duty.deadline.text.en} (from {duty.deadline.from_fact})")
+        say(escape(f"Deadline: {duty.deadline.text.en} (from {duty.deadline.from_fact})"))
     if duty.evidence:
-        console.print("Evidence: " + "; ".join(duty.evidence))
-    console.print(f"Citation: {duty.citation}")
+        say(escape("Evidence: " + "; ".join(duty.evidence)))
+    say(escape(f"Citation: {duty.citation}"))
     if duty.maps_to:
-        console.print("See also: " + ", ".join(duty.maps_to))
+        say(escape("See also: " + ", ".join(duty.maps_to)))
 
 
 # ---------------------------------------------------------------------------------------------------- status
-def _register(profile_path: Path, db: str | None, today: dt.date | None) -> tuple[Any, list[Any]]:
-    from hegui.rules.engine import assess
-    from hegui.rules.evidence import register_view
-    from hegui.rules.profile import load_profile
-    from hegui.store import open_store, session_scope
-
-    assessment = assess(load_profile(profile_path))
-    engine = open_store(db)
-    try:
-        with session_scope(engine) as s:
-            records = register_view(s, assessment, today=today)
-    finally:
-        engine.dispose()
-    return assessment, records
-
-
 @app.command()
 @_handled
 def status(
@@ -324,35 +345,47 @@ def status(
     show_all: bool = typer.Option(False, "--all", help="Also list proven and not-applicable duties."),
 ) -> None:
     """What is open, overdue, unproven or changed in the evidence register; exit 1 when anything is."""
-    _, records = _register(profile, db, today.date() if today else None)
+    from hegui.rules.evidence import assess_with_register
+
+    _, records = assess_with_register(profile, db=db, today=today.date() if today else None)
     bad = [r for r in records if r.state not in ("proven", "not_applicable")]
     if as_json:
         _out(
-            [
-                {
-                    "duty": r.duty_id,
-                    "state": r.state,
-                    "due": r.due.isoformat() if r.due else None,
-                    "reasons": r.reasons,
-                    "evidence": [
-                        {
-                            "location": e.location,
-                            "sha256": e.sha256,
-                            "owner": e.owner,
-                            "review_due": e.review_due,
-                        }
-                        for e in r.evidence
-                    ],
-                }
-                for r in records
-            ]
+            {
+                "duties": [
+                    {
+                        "duty": r.duty_id,
+                        "state": r.state,
+                        "due": r.due.isoformat() if r.due else None,
+                        "reasons": r.reasons,
+                        "evidence": [
+                            {
+                                "title": e.title,
+                                "location": e.location,
+                                "sha256": e.sha256,
+                                "owner": e.owner,
+                                "review_due": e.review_due,
+                            }
+                            for e in r.evidence
+                        ],
+                    }
+                    for r in records
+                ]
+            }
         )
     else:
         table = Table(title=f"Evidence register: {len(bad)} of {len(records)} duties need work")
         for col in ("ID", "State", "Due", "Evidence", "Why"):
             table.add_column(col, overflow="fold")
         for r in records if show_all else bad:
-            table.add_row(r.duty_id, r.state, str(r.due or ""), str(len(r.evidence)), "; ".join(r.reasons))
+            titles = ", ".join(e.title or e.location for e in r.evidence)
+            table.add_row(
+                r.duty_id,
+                r.state,
+                str(r.due or ""),
+                escape(f"{len(r.evidence)} {titles}".strip()),
+                escape("; ".join(r.reasons)),
+            )
         Console().print(table)
     if bad:
         raise typer.Exit(EXIT_FINDINGS)
@@ -384,31 +417,26 @@ def evidence_add(
     """Register one evidence item for a duty."""
     from hegui.rules.catalogue import load_catalogue
     from hegui.rules.dossier import attachment_ids
-    from hegui.rules.evidence import add_evidence
+    from hegui.rules.evidence import add_evidence, store_session
     from hegui.rules.profile import load_profile
-    from hegui.store import open_store, session_scope
 
     prof = load_profile(profile)
     known = set(load_catalogue().duties) | attachment_ids()
-    engine = open_store(db)
-    try:
-        with session_scope(engine) as s:
-            item = add_evidence(
-                s,
-                service=prof.name,
-                duty_id=duty_id,
-                location=location,
-                owner=owner,
-                title=title,
-                kind="hegui_output" if hegui_output else None,
-                evidence_date=evidence_date.date() if evidence_date else None,
-                review_due=review_due.date() if review_due else None,
-                sha256=sha256,
-                known_duties=known,
-            )
-            data = {"id": item.id, "duty": item.duty_id, "location": item.location, "sha256": item.sha256}
-    finally:
-        engine.dispose()
+    with store_session(db) as s:
+        item = add_evidence(
+            s,
+            service=prof.name,
+            duty_id=duty_id,
+            location=location,
+            owner=owner,
+            title=title,
+            kind="hegui_output" if hegui_output else None,
+            evidence_date=evidence_date.date() if evidence_date else None,
+            review_due=review_due.date() if review_due else None,
+            sha256=sha256,
+            known_duties=known,
+        )
+        data = {"id": item.id, "duty": item.duty_id, "location": item.location, "sha256": item.sha256}
     if as_json:
         _out(data)
     else:
@@ -426,19 +454,14 @@ def evidence_mark(
 ) -> None:
     """Set the team's status of a duty (a 'met' without evidence shows as unproven)."""
     from hegui.rules.catalogue import load_catalogue
-    from hegui.rules.evidence import set_status
+    from hegui.rules.evidence import set_status, store_session
     from hegui.rules.profile import load_profile
-    from hegui.store import open_store, session_scope
 
     prof = load_profile(profile)
-    load_catalogue().duty(duty_id)
-    engine = open_store(db)
-    try:
-        with session_scope(engine) as s:
-            set_status(s, service=prof.name, duty_id=duty_id, status=state, note=note)
-    finally:
-        engine.dispose()
-    typer.echo(f"{duty_id.upper()}: {state}")
+    duty = load_catalogue().duty(duty_id)
+    with store_session(db) as s:
+        set_status(s, service=prof.name, duty_id=duty.id, status=state, note=note)
+    typer.echo(f"{duty.id}: {state}")
 
 
 # ---------------------------------------------------------------------------------------------------- dossier
@@ -449,58 +472,21 @@ def dossier(
     kind: DossierKind = typer.Option(..., "--kind", help="algorithm: filing draft; model: filing checklist."),
     out: Path = typer.Option(Path("hegui-dossier"), "--out", "-o", help="Folder for the dossier files."),
     pdf: bool = typer.Option(False, "--pdf/--no-pdf", help="Also write a PDF."),
+    docx: bool = typer.Option(True, "--docx/--no-docx", help="Also write an editable Word (DOCX) draft."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    as_of: dt.datetime | None = typer.Option(
+        None, "--as-of", formats=["%Y-%m-%d"], help="Judge the service under the rules in force on this day."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the checklist / file list as JSON."),
 ) -> None:
     """Draft the algorithm-filing dossier or the model-filing checklist from the profile and the evidence."""
-    from sqlalchemy import select
+    from hegui.rules.dossier import write_dossier
 
-    from hegui.rules.dossier import (
-        attachment_ids,
-        model_checklist,
-        render_algorithm_dossier,
-        render_model_checklist,
+    payload = write_dossier(
+        profile, kind.value, out, db=db, pdf=pdf, docx=docx, as_of=as_of.date() if as_of else None
     )
-    from hegui.rules.report import html_to_pdf
-    from hegui.store import open_store, session_scope
-    from hegui.store.models import EvidenceItem
-
-    assessment, records = _register(profile, db, None)
-    out.mkdir(parents=True, exist_ok=True)
-    if kind == DossierKind.algorithm:
-        html = render_algorithm_dossier(assessment, records)
-        target = out / "algorithm-filing-draft.zh.html"
-        payload: dict[str, Any] = {"kind": "algorithm"}
-    else:
-        engine = open_store(db)
-        try:
-            with session_scope(engine) as s:
-                rows = s.scalars(
-                    select(EvidenceItem).where(
-                        EvidenceItem.service == assessment.profile.name,
-                        EvidenceItem.duty_id.in_(attachment_ids()),
-                    )
-                ).all()
-                by_id: dict[str, list[str]] = {}
-                for row in rows:
-                    by_id.setdefault(row.duty_id, []).append(row.location)
-        finally:
-            engine.dispose()
-        html = render_model_checklist(assessment, by_id)
-        target = out / "model-filing-checklist.zh.html"
-        path, items = model_checklist(assessment, by_id)
-        payload = {
-            "kind": "model",
-            "path": path,
-            "items": [{"id": i.attachment.id, "status": i.status, "evidence": i.evidence} for i in items],
-        }
-    target.write_text(html, encoding="utf-8")
-    files = [target]
-    if pdf:
-        files.append(html_to_pdf(html, target.with_suffix(".pdf")))
-    payload["files"] = [str(f) for f in files]
     if as_json:
         _out(payload)
     else:
-        for f in files:
+        for f in payload["files"]:
             typer.echo(f"wrote {f}")

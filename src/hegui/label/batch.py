@@ -20,9 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from hegui.atomic import CommitBatch
-from hegui.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, HeguiError, InputError, UsageError
+from hegui.errors import (
+    EXIT_FINDINGS,
+    EXIT_INPUT,
+    EXIT_OK,
+    HeguiError,
+    InputError,
+    UnsupportedFormatError,
+    UsageError,
+)
 from hegui.label.containers import ScanResult, WriteResult, detect, read_file
-from hegui.label.containers.base import Finding
+from hegui.label.containers.base import Finding, NotRegularFileError
 from hegui.label.journal import JournalBatch
 from hegui.label.policy import ForeignLabelError
 from hegui.label.record import Record
@@ -92,7 +100,10 @@ def expand(paths: Iterable[str | os.PathLike[str]], *, recursive: bool) -> list[
     seen: set[Path] = set()
     out: list[Item] = []
     for item in _walk([Path(p) for p in paths], recursive):
-        key = item.path.resolve()
+        try:
+            key = item.path.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: reading it gives the clear error
+            key = item.path.absolute()
         if key not in seen:
             seen.add(key)
             out.append(item)
@@ -292,14 +303,18 @@ def _label_one(
 ) -> ItemResult:
     path = item.path
     try:
-        if not path.is_file():
-            if path.exists():
-                return ItemResult(str(path), "skipped", note="not a regular file")
+        if not path.exists() and not path.is_symlink():
             raise InputError("no such file", path=path)
         try:
             handler = detect(path)
-        except HeguiError as exc:
-            if skip_unsupported and type(exc).__name__ == "UnsupportedFormatError":
+        except (
+            NotRegularFileError
+        ) as exc:  # a FIFO would block forever: skipped under -r, an error when named
+            if skip_unsupported:
+                return ItemResult(str(path), "skipped", note=exc.detail)
+            raise
+        except UnsupportedFormatError as exc:
+            if skip_unsupported:
                 return ItemResult(str(path), "skipped", note=exc.detail)
             raise
         if record is None:
@@ -339,6 +354,8 @@ def _label_one(
         return ItemResult(str(path), "failed", error=exc)
     except OSError as exc:
         return ItemResult(str(path), "failed", error=InputError(exc.strerror or str(exc), path=path))
+    except Exception as exc:  # a parser bug must cost this file only, never the batch (issue #18 item 3)
+        return ItemResult(str(path), "failed", error=InputError(f"internal error: {exc!r}", path=path))
     if result.mode == "skipped":
         return ItemResult(
             str(path), "skipped", result=result, note="already carries a valid label of this producer"
@@ -357,14 +374,14 @@ def read_many(
     listed = [i.path if isinstance(i, Item) else Path(i) for i in items]
 
     def one(path: Path) -> ScanResult | HeguiError | None:
-        if path.exists() and not path.is_file():
-            return None
         try:
             return read_file(path)
+        except (NotRegularFileError, UnsupportedFormatError) as exc:
+            return None if skip_unsupported else exc
         except HeguiError as exc:
-            if skip_unsupported and type(exc).__name__ == "UnsupportedFormatError":
-                return None
             return exc
+        except Exception as exc:  # a parser bug costs this file only
+            return InputError(f"internal error: {exc!r}", path=path)
 
     if jobs <= 1 or len(listed) <= 1:
         for path in listed:

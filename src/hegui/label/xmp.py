@@ -82,7 +82,7 @@ def parse_packet(packet: bytes | str) -> etree._Element:
     try:
         root = etree.fromstring(data, _shared_parser())
     except etree.XMLSyntaxError as exc:
-        raise InputError(f"XMP packet is not well-formed XML: {exc}") from exc
+        raise InputError(f"XMP packet is not well-formed XML: {' '.join(str(exc).split())}") from exc
     if root is None:
         raise InputError("XMP packet is empty")
     return root

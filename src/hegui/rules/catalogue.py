@@ -6,7 +6,9 @@ only known facts, deadlines point at a date fact, and ✔ / † status is presen
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import hashlib
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.abc import Traversable
@@ -69,7 +71,16 @@ class Instrument(_Model):
     role: Role_
     status: Status
     source: str
+    cite: Text | None = Field(default=None, description="formal citation for reports (title, issuer, number)")
     notes: Text | None = None
+
+    @property
+    def in_force_date(self) -> dt.date | None:
+        """``in_force`` as a date when it is one (some entries say only a year or a period)."""
+        try:
+            return dt.date.fromisoformat(self.in_force) if self.in_force else None
+        except ValueError:
+            return None
 
     @property
     def mark(self) -> str:
@@ -112,14 +123,24 @@ class Duty(_Model):
     duty: Text
     evidence: list[str] = Field(default_factory=list)
     citation: str
+    citation_zh: str | None = None
     status: Status
     deadline: Deadline | None = None
     maps_to: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+    evidence_zh: list[str] | None = None
 
     @property
     def mark(self) -> str:
         return MARK[self.status]
+
+    def in_force_on(self, day: dt.date) -> bool:
+        """Whether this version of the duty is law on ``day`` (both ends included)."""
+        if self.valid_from is not None and day < self.valid_from:
+            return False
+        return not (self.valid_until is not None and day > self.valid_until)
 
 
 class Base(_Model):
@@ -136,10 +157,13 @@ class Catalogue:
     bases: dict[str, Expression]
     base_docs: dict[str, str]
     triggers: dict[str, Expression] = field(default_factory=dict)
+    digest: str = ""
 
     def duty(self, duty_id: str) -> Duty:
+        """A duty by id, case-insensitively (``gai-09b`` finds ``GAI-09b``)."""
+        by_upper = {d.upper(): d for d in self.duties}
         try:
-            return self.duties[duty_id.upper()]
+            return self.duties[by_upper[duty_id.upper()]]
         except KeyError:
             near = [d for d in self.duties if d.startswith(duty_id.upper().split("-")[0])][:8]
             hint = f"; ids with that prefix: {', '.join(near)}" if near else ""
@@ -258,4 +282,14 @@ def load_catalogue() -> Catalogue:
         (e for e in root.joinpath("duties").iterdir() if e.name.endswith(".yaml")), key=lambda e: e.name
     )
     duty_files = [(e.name, _read(e, f"{where}/duties/{e.name}")) for e in files]
-    return build_catalogue(instruments_raw, bases_raw, duty_files, where=where)
+    cat = build_catalogue(instruments_raw, bases_raw, duty_files, where=where)
+    h = hashlib.sha256()
+    for entry in [
+        root.joinpath("instruments.yaml"),
+        root.joinpath("bases.yaml"),
+        root.joinpath("parameters.yaml"),
+        *files,
+    ]:
+        h.update(entry.name.encode() + b"\0" + entry.read_bytes() + b"\0")
+    cat.digest = h.hexdigest()
+    return cat

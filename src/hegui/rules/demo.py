@@ -13,14 +13,22 @@ from rich.console import Console
 from rich.table import Table
 
 from hegui.rules.catalogue import load_catalogue
-from hegui.rules.dossier import model_checklist, render_algorithm_dossier, render_model_checklist
+from hegui.rules.dossier import (
+    algorithm_dossier_docx,
+    model_checklist,
+    model_checklist_docx,
+    render_algorithm_dossier,
+    render_model_checklist,
+)
 from hegui.rules.engine import assess
 from hegui.rules.evidence import add_evidence, register_view, set_status
 from hegui.rules.profile import load_profile
 from hegui.rules.report import write_report
 from hegui.store import open_store, session_scope
 
-TODAY = dt.date(2025, 11, 3)  # fixed, so the demo's overdue / proven states are the same on every run
+# Fixed, so the demo's overdue / proven states, the assessment date and every date printed in the report and the
+# dossiers are the same on every run (the report is dated by the assessment, never by the clock).
+TODAY = dt.date(2025, 11, 3)
 
 
 def run(out: Path, console: Console) -> str:
@@ -33,14 +41,14 @@ def run(out: Path, console: Console) -> str:
         encoding="utf-8",
     )
     profile = load_profile(sample)
-    assessment = assess(profile)
+    assessment = assess(profile, as_of=TODAY)
 
     db_file = folder / "hegui.db"
     db_file.unlink(missing_ok=True)
     engine = open_store(f"sqlite:///{db_file}")
     policy = folder / "algorithm-security-policy.md"
     policy.write_text("# 算法安全管理制度\n\n审核、伦理审查、应急处置……\n", encoding="utf-8")
-    dossier_html = render_algorithm_dossier(assessment)
+    dossier_html = render_algorithm_dossier(assessment, today=TODAY)
     draft = folder / "algorithm-filing-draft.zh.html"
     draft.write_text(dossier_html, encoding="utf-8")
     try:
@@ -53,6 +61,7 @@ def run(out: Path, console: Console) -> str:
                 owner="legal",
                 review_due=dt.date(2026, 6, 30),
                 evidence_date=dt.date(2025, 9, 1),
+                title="算法安全管理制度 [v1]",
             )
             add_evidence(
                 s,
@@ -62,17 +71,28 @@ def run(out: Path, console: Console) -> str:
                 owner="product",
                 evidence_date=dt.date(2025, 9, 26),
             )
-            add_evidence(s, service=profile.name, duty_id="FILING-ATT-2", location=str(policy), owner="legal")
+            add_evidence(
+                s,
+                service=profile.name,
+                duty_id="FILING-ATT-2",
+                location=str(policy),
+                owner="legal",
+                evidence_date=TODAY,
+            )
             set_status(s, service=profile.name, duty_id="GAI-15", status="met")
             register = register_view(s, assessment, today=TODAY)
     finally:
         engine.dispose()
 
-    files = write_report(assessment, folder, register=register, today=TODAY)
-    draft.write_text(render_algorithm_dossier(assessment, register), encoding="utf-8")
+    files = write_report(assessment, folder, register=register, prepared_by="hegui demo")
+    draft.write_text(render_algorithm_dossier(assessment, register, today=TODAY), encoding="utf-8")
     checklist = folder / "model-filing-checklist.zh.html"
     checklist.write_text(
-        render_model_checklist(assessment, {"FILING-ATT-2": [str(policy)]}), encoding="utf-8"
+        render_model_checklist(assessment, {"FILING-ATT-2": [str(policy)]}, today=TODAY), encoding="utf-8"
+    )
+    draft_docx = algorithm_dossier_docx(assessment, register, folder / "algorithm-filing-draft.zh.docx")
+    checklist_docx = model_checklist_docx(
+        assessment, {"FILING-ATT-2": [str(policy)]}, folder / "model-filing-checklist.zh.docx"
     )
     path, items = model_checklist(assessment, {"FILING-ATT-2": [str(policy)]})
 
@@ -90,7 +110,8 @@ def run(out: Path, console: Console) -> str:
     )
     counts = load_catalogue().counts()
     links = " · ".join(
-        f"<a href='rules/{html.escape(p.name)}'>{html.escape(p.name)}</a>" for p in [*files, draft, checklist]
+        f"<a href='rules/{html.escape(p.name)}'>{html.escape(p.name)}</a>"
+        for p in [*files, draft, draft_docx, checklist, checklist_docx]
     )
     open_count = sum(r.state not in ("proven", "not_applicable") for r in register)
     return (

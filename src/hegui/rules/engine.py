@@ -1,54 +1,43 @@
-"""The engine: which duties bind a service, which facts triggered each, by when, the filing path, the
-cross-border mechanism and the ethics-review triggers. Pure functions of a profile and the catalogue.
+"""The engine: which duties bind a service on a given day, which facts triggered each, by when, the filing path,
+the cross-border mechanism and the ethics-review triggers. Pure functions of a profile, a date and the catalogue.
+
+Each decision (filing path, cross-border mechanism, ethics review) is computed once per assessment and shared by
+the fact namespace, the findings and the report.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from dataclasses import dataclass, field
-from importlib import resources
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from hegui.errors import InputError
 from hegui.rules import calendar
 from hegui.rules.catalogue import Catalogue, Duty, load_catalogue
 from hegui.rules.crossborder import Mechanism, mechanism
+from hegui.rules.decisions import EthicsReview, FilingPath, ethics_review, filing_path, rereview_list
 from hegui.rules.expr import Expression
-from hegui.rules.parameters import parameter
-from hegui.rules.profile import ServiceProfile
-from hegui.rules.yamlio import loads_yaml
+from hegui.rules.facts import base_facts
+from hegui.rules.parameters import value_at
+from hegui.rules.profile import ServiceProfile, load_profile, profile_from_mapping
 
-
-@dataclass(frozen=True)
-class FilingPath:
-    """备案 filing vs 登记 registration for GenAI, and whether algorithm filing applies (reference §3.8)."""
-
-    genai: str  # "filing" | "registration" | "none"
-    algorithm_filing: bool
-    display_required: bool
-    reasons: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class EthicsReview:
-    """Ethics Review Measures triggers (reference §3.5)."""
-
-    review_required: bool
-    committee_required: bool
-    expert_rereview: bool
-    rereview_items: list[int]
-    entrust_other_committee: bool
-    reasons: list[str] = field(default_factory=list)
-
-
-@functools.cache
-def rereview_list() -> dict[int, tuple[str, str]]:
-    """The 7-item expert re-review list (zh, en), from ``data/ethics_rereview_list.yaml`` (†)."""
-    text = (
-        resources.files("hegui.rules").joinpath("data/ethics_rereview_list.yaml").read_text(encoding="utf-8")
-    )
-    raw = loads_yaml(text, source="hegui/rules/data/ethics_rereview_list.yaml")
-    return {int(k): (str(v["zh"]), str(v["en"])) for k, v in raw["items"].items()}
+__all__ = [
+    "Assessment",
+    "Deadline",
+    "EthicsReview",
+    "FilingPath",
+    "Finding",
+    "as_profile",
+    "assess",
+    "compute_deadline",
+    "ethics_review",
+    "filing_path",
+    "rereview_list",
+]
 
 
 @dataclass(frozen=True)
@@ -59,6 +48,8 @@ class Deadline:
     text: str
     from_fact: str
     problem: str | None = None
+    text_zh: str = ""
+    problem_zh: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +63,7 @@ class Finding:
 
 @dataclass
 class Assessment:
-    """Everything ``hegui rules check`` reports for one profile."""
+    """Everything ``hegui rules check`` reports for one profile on one day."""
 
     profile: ServiceProfile
     findings: list[Finding]
@@ -81,23 +72,38 @@ class Assessment:
     ethics: EthicsReview
     roles: list[str]
     catalogue: Catalogue
+    as_of: dt.date
+    facts: dict[str, Any]
 
     @property
     def duty_ids(self) -> list[str]:
         return [f.duty.id for f in self.findings]
 
+    @property
+    def profile_hash(self) -> str:
+        """SHA-256 of the profile's canonical JSON: which facts this assessment judged."""
+        data = self.profile.model_dump(mode="json")
+        for key, value in list(data.items()):
+            if isinstance(value, list):
+                data[key] = sorted(value, key=str)
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
     def to_json(self) -> dict[str, Any]:
         """A stable JSON shape for ``--json`` and the web API."""
         return {
             "service": self.profile.name,
+            "as_of": self.as_of.isoformat(),
+            "catalogue_digest": self.catalogue.digest,
+            "profile_sha256": self.profile_hash,
             "roles": self.roles,
             "filing_path": self.filing.genai,
             "algorithm_filing": self.filing.algorithm_filing,
             "display_required": self.filing.display_required,
-            "filing_reasons": self.filing.reasons,
+            "filing_reasons": self.filing.reasons_in("en"),
             "cbdt_mechanism": self.crossborder.code,
             "cbdt_article": self.crossborder.article,
-            "cbdt_reasons": self.crossborder.reasons,
+            "cbdt_reasons": self.crossborder.reasons_in("en"),
             "ethics": {
                 "review_required": self.ethics.review_required,
                 "committee_required": self.ethics.committee_required,
@@ -141,79 +147,21 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def filing_path(profile: ServiceProfile, *, facts_hint: dict[str, Any] | None = None) -> FilingPath:
-    """Decide the GenAI filing path: 备案 for own / fine-tuned models served to the public with public-opinion
-    attributes, 登记 for apps that only call an already-filed model; algorithm filing for ALG / DS services with
-    public-opinion attributes (Algo Art. 24, DS Art. 19, GenAI Art. 17).
-    """
-    public = profile.offered_to_public_in_mainland
-    gai = public and bool(profile.output_modalities)
-    alg = public and bool(profile.algorithm_types)
-    ds = profile.is_deep_synthesis and (public or "technical_supporter" in {r.value for r in profile.roles})
-    po = profile.public_opinion_or_mobilisation
-    reasons: list[str] = []
-    genai = "none"
-    if gai and po:
-        if profile.serves_model_via_api_of_filed_model and not profile.own_foundation_model:
-            genai = "registration"
-            reasons.append(
-                "GenAI service with public-opinion attributes that only calls an already-filed model: 登记"
-            )
-        else:
-            genai = "filing"
-            why = "own foundation model" if profile.own_foundation_model else "own or fine-tuned model"
-            reasons.append(
-                f"GenAI service with public-opinion attributes on its {why}: 备案 + TC260-003 assessment"
-            )
-    elif gai:
-        reasons.append(
-            "GenAI service without public-opinion or mobilisation capability: no filing under Art. 17"
-        )
-    elif profile.output_modalities and not public:
-        reasons.append("not offered to the public in the mainland: outside the GenAI Measures (Art. 2)")
-    algorithm_filing = (alg or ds or gai) and po
-    if algorithm_filing:
-        reasons.append(
-            "public-opinion or mobilisation capability: algorithm filing within 10 working days of launch"
-        )
-    return FilingPath(
-        genai=genai,
-        algorithm_filing=algorithm_filing,
-        display_required=genai != "none" or algorithm_filing,
-        reasons=reasons,
-    )
-
-
-def ethics_review(profile: ServiceProfile) -> EthicsReview:
-    """Ethics triggers: review for Art. 2 activities; committee only for ethics-sensitive areas (Art. 4, not
-    for every AI entity as the seed says); expert re-review for items on the 7-item list (Art. 25)."""
-    items = sorted(profile.rd_on_expert_review_list)
-    review = profile.rd_activity_in_ethics_scope or profile.rd_in_ethics_sensitive_area or bool(items)
-    reasons = []
-    if profile.rd_activity_in_ethics_scope:
-        reasons.append("S&T activity within Art. 2 (human participants incl. PI data, or ethical risks)")
-    if profile.rd_in_ethics_sensitive_area:
-        reasons.append("AI research touching ethics-sensitive areas: committee required (Art. 4)")
-    listed = rereview_list()
-    for item in items:
-        reasons.append(
-            f"expert re-review list item {item} † ({listed[item][1]}): expert re-review after approval"
-        )
-    return EthicsReview(
-        review_required=review,
-        committee_required=profile.rd_in_ethics_sensitive_area,
-        expert_rereview=bool(items),
-        rereview_items=items,
-        entrust_other_committee=review and not profile.has_ethics_committee,
-        reasons=reasons,
-    )
-
-
-def evaluate_facts(profile: ServiceProfile, catalogue: Catalogue) -> dict[str, Any]:
+def evaluate_facts(
+    profile: ServiceProfile,
+    catalogue: Catalogue,
+    *,
+    filing: FilingPath | None = None,
+    crossborder: Mechanism | None = None,
+    as_of: dt.date | None = None,
+) -> dict[str, Any]:
     """Profile facts, computed decisions and bases, ready for triggers."""
-    from hegui.rules.facts import base_facts
-
-    facts = base_facts(profile)
+    facts = base_facts(
+        profile,
+        filing=filing or filing_path(profile),
+        crossborder=crossborder or mechanism(profile.cross_border, as_of),
+        as_of=as_of,
+    )
     for name, expr in catalogue.bases.items():
         facts[name] = expr.evaluate(facts)
     return facts
@@ -257,59 +205,110 @@ def _because(expr: Expression, facts: dict[str, Any], catalogue: Catalogue) -> d
     return out
 
 
-def compute_deadline(duty: Duty, profile: ServiceProfile) -> Deadline | None:
-    """Due date from the duty's date fact, in PRC working days or calendar days."""
+def compute_deadline(duty: Duty, profile: ServiceProfile, as_of: dt.date | None = None) -> Deadline | None:
+    """Due date from the duty's date fact, in PRC working days or calendar days; the number of days is the one
+    in force on the start date (a changed time limit keeps its past values)."""
     dl = duty.deadline
     if dl is None:
         return None
     start = getattr(profile, dl.from_fact)
     if start is None:
         return Deadline(
-            None, dl.text.en, dl.from_fact, problem=f"set {dl.from_fact} in the profile to compute it"
+            None,
+            dl.text.en,
+            dl.from_fact,
+            problem=f"set {dl.from_fact} in the profile to compute it",
+            text_zh=dl.text.zh,
+            problem_zh=f"请在服务事实中填写 {dl.from_fact} 以计算期限",
         )
     try:
         if dl.working_days is not None or dl.working_days_parameter is not None:
             n = (
                 dl.working_days
                 if dl.working_days is not None
-                else int(parameter(str(dl.working_days_parameter)).value)
+                else int(value_at(str(dl.working_days_parameter), start))
             )
             due = calendar.add_working_days(start, n)
         else:
             n = (
                 dl.calendar_days
                 if dl.calendar_days is not None
-                else int(parameter(str(dl.calendar_days_parameter)).value)
+                else int(value_at(str(dl.calendar_days_parameter), start))
             )
             due = start + dt.timedelta(days=n)
     except calendar.CalendarRangeError as exc:
-        return Deadline(None, dl.text.en, dl.from_fact, problem=exc.detail)
-    return Deadline(due, dl.text.en, dl.from_fact)
+        return Deadline(
+            None, dl.text.en, dl.from_fact, problem=exc.detail, text_zh=dl.text.zh, problem_zh=exc.detail_zh
+        )
+    except InputError as exc:
+        return Deadline(
+            None,
+            dl.text.en,
+            dl.from_fact,
+            problem=exc.detail,
+            text_zh=dl.text.zh,
+            problem_zh="该日期无适用参数",
+        )
+    return Deadline(due, dl.text.en, dl.from_fact, text_zh=dl.text.zh)
 
 
-def assess(profile: ServiceProfile, catalogue: Catalogue | None = None) -> Assessment:
-    """Apply the catalogue to a profile."""
+def as_profile(profile: ServiceProfile | Mapping[str, Any] | str | Path) -> ServiceProfile:
+    """A profile from a :class:`ServiceProfile`, a mapping of facts, or the path of a profile YAML file."""
+    if isinstance(profile, ServiceProfile):
+        return profile
+    if isinstance(profile, Mapping):
+        return profile_from_mapping(dict(profile))
+    if isinstance(profile, str | Path):
+        return load_profile(profile)
+    raise InputError(
+        f"assess() takes a ServiceProfile, a mapping of facts or a path, not {type(profile).__name__}"
+    )
+
+
+def assess(
+    profile: ServiceProfile | Mapping[str, Any] | str | Path,
+    catalogue: Catalogue | None = None,
+    *,
+    as_of: dt.date | None = None,
+) -> Assessment:
+    """Apply the catalogue to a profile as the rules stood on ``as_of`` (today when not given).
+
+    A duty applies when its instrument is in force on that day, its own validity covers the day, one of the
+    roles it binds is held, and its trigger holds.
+    """
+    prof = as_profile(profile)
+    day = as_of or dt.date.today()
     cat = catalogue or load_catalogue()
-    facts = evaluate_facts(profile, cat)
-    roles = effective_roles(profile, facts)
+    filing = filing_path(prof)
+    cross = mechanism(prof.cross_border, day)
+    ethics = ethics_review(prof)
+    facts = evaluate_facts(prof, cat, filing=filing, crossborder=cross, as_of=day)
+    roles = effective_roles(prof, facts)
     findings: list[Finding] = []
     for duty_id, duty in cat.duties.items():
+        if not duty.in_force_on(day):
+            continue
+        start = cat.instruments[duty.instrument].in_force_date
+        if start is not None and day < start:
+            continue
         if not set(duty.binds) & set(roles):
             continue
         expr = cat.triggers[duty_id]
         if not expr.evaluate(facts):
             continue
         findings.append(
-            Finding(duty=duty, because=_because(expr, facts, cat), deadline=compute_deadline(duty, profile))
+            Finding(duty=duty, because=_because(expr, facts, cat), deadline=compute_deadline(duty, prof, day))
         )
     order = {d: i for i, d in enumerate(cat.duties)}
     findings.sort(key=lambda f: (cat.instruments[f.duty.instrument].number, order[f.duty.id]))
     return Assessment(
-        profile=profile,
+        profile=prof,
         findings=findings,
-        filing=filing_path(profile),
-        crossborder=mechanism(profile.cross_border),
-        ethics=ethics_review(profile),
+        filing=filing,
+        crossborder=cross,
+        ethics=ethics,
         roles=roles,
         catalogue=cat,
+        as_of=day,
+        facts=facts,
     )

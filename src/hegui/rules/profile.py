@@ -42,7 +42,7 @@ class AlgorithmType(StrEnum):
 Modality = Literal["text", "audio", "image", "video", "virtual_scene"]
 Biometric = Literal["face", "voice"]
 KeyDomain = Literal["medical", "financial", "minors"]
-Necessity = Literal["contract", "hr", "emergency"]
+Necessity = Literal["contract", "hr", "emergency", "legal_duty"]
 
 
 class _Strict(BaseModel):
@@ -113,6 +113,11 @@ class ServiceProfile(_Strict):
     dispatches_workers: bool = False
     sells_goods_or_services: bool = False
     provides_news: bool = False
+    users_all_14_or_older: bool = False
+    shares_pi_with_third_parties: bool = False
+    pi_individuals_total: int = Field(default=0, ge=0)
+    offers_mobile_app: bool = False
+    large_minor_user_base: bool = False
 
     rd_activity_in_ethics_scope: bool = False
     rd_in_ethics_sensitive_area: bool = False

@@ -3,7 +3,7 @@
 A case file is a list of cases::
 
     - name: Chat app on a filed model via API, with group chat
-      period: 2025-09-01            # optional: the day the case is judged on
+      period: 2025-09-01            # optional: the day the case is judged on (default: today)
       input: {offered_to_public_in_mainland: true, output_modalities: [text], ...}
       output:
         includes: [GAI-17, LBL-03]
@@ -11,6 +11,8 @@ A case file is a list of cases::
         filing_path: registration
         cbdt_mechanism: no_transfer
         deadlines: {ALG-20: 2025-10-16}
+        citations: {ALG-20: "Algorithm Provisions Art. 24(1)"}   # exact citation of a duty
+        duty_text: {ALG-20: "10 working days"}                   # a phrase the English duty text contains
 
 Keys are checked strictly so that a typo (``include:``) is an error naming the key, not a silently passing test.
 The pytest plugin in ``tests/rules/conftest.py`` collects these files; :func:`run_case` does the work.
@@ -50,6 +52,8 @@ class Expect(BaseModel):
     ethics: EthicsExpect | None = None
     deadlines: dict[str, dt.date | None] = Field(default_factory=dict)
     roles_include: list[str] = Field(default_factory=list)
+    citations: dict[str, str] = Field(default_factory=dict)
+    duty_text: dict[str, str] = Field(default_factory=dict)
 
 
 class Case(BaseModel):
@@ -90,7 +94,7 @@ def run_case(case: Case, catalogue: Catalogue | None = None) -> list[str]:
     cat = catalogue or load_catalogue()
     data = {"name": case.name, **case.input}
     profile = profile_from_mapping(data, source=f"case {case.name!r}")
-    result = assess(profile, cat)
+    result = assess(profile, cat, as_of=case.period)
     got = set(result.duty_ids)
     out = case.output
     problems: list[str] = []
@@ -129,6 +133,12 @@ def run_case(case: Case, catalogue: Catalogue | None = None) -> list[str]:
             continue
         if finding.deadline.due != want_date:
             problems.append(f"{ident} deadline: expected {want_date}, got {finding.deadline.due}")
+    for ident, want in out.citations.items():
+        if ident in cat.duties and cat.duties[ident].citation != want:
+            problems.append(f"{ident} citation: expected {want!r}, got {cat.duties[ident].citation!r}")
+    for ident, fragment in out.duty_text.items():
+        if ident in cat.duties and fragment not in cat.duties[ident].duty.en:
+            problems.append(f"{ident} text: expected it to mention {fragment!r}")
     for role in out.roles_include:
         if role not in result.roles:
             problems.append(f"roles: expected {role} among {result.roles}")

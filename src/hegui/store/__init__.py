@@ -30,7 +30,14 @@ from hegui.store.db import (  # noqa: E402 - after the check that names the extr
 from hegui.store.models import Base  # noqa: E402
 
 # Modules that define tables on Base; the Alembic environment imports them all before autogenerate.
-MODEL_MODULES: tuple[str, ...] = ("hegui.store.models",)
+MODEL_MODULES: tuple[str, ...] = (
+    "hegui.store.models",
+    "hegui.assess.models",
+    "hegui.label.platform.models",
+    "hegui.corpus.models",
+    "hegui.gateway.models",
+    "hegui.web.models",
+)
 
 __all__ = [
     "DEFAULT_URL",

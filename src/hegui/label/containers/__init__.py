@@ -12,12 +12,21 @@ from functools import cache
 from pathlib import Path
 
 from hegui.errors import InputError, UnsupportedFormatError
-from hegui.label.containers.base import Container, Found, ScanResult, Source, WriteResult, open_source
+from hegui.label.containers.base import (
+    Container,
+    Found,
+    NotRegularFileError,
+    ScanResult,
+    Source,
+    WriteResult,
+    open_source,
+)
 
 __all__ = [
     "MODULES",
     "Container",
     "Found",
+    "NotRegularFileError",
     "ScanResult",
     "Source",
     "WriteResult",

@@ -17,13 +17,17 @@ from __future__ import annotations
 import fcntl
 import mmap
 import os
+import stat
+import struct
+import zlib
 from abc import ABC, abstractmethod
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
 from hegui.atomic import CommitBatch, atomic_output
-from hegui.errors import InputError, LimitExceededError, UnsupportedFormatError, WriteVerifyError
+from hegui.errors import HeguiError, InputError, LimitExceededError, UnsupportedFormatError, WriteVerifyError
 from hegui.label import journal, policy
 from hegui.label.journal import JournalBatch, Recovery, Region, has_journal
 from hegui.label.record import (
@@ -37,6 +41,10 @@ from hegui.label.record import (
 
 RULE_JOURNAL = "in-place-journal"  # an interrupted in-place write left its undo journal
 COPY_CHUNK = 1024 * 1024
+# Labels parsed and reported per file. A file has one label (GB 45438 §6.1 c); hostile files carry tens of
+# thousands, and parsing, validating and listing each one cost seconds and gigabytes. Those beyond the cap are
+# counted (one finding says how many) but not parsed.
+MAX_LABELS = 64
 READ_AHEAD = 16 * 1024  # bytes read at once for small header reads (see Source.read_at)
 
 
@@ -73,10 +81,22 @@ class Found:
         }
 
 
+# While a file is read, how many labels its scan has found so far (see MAX_LABELS); None outside a read.
+_labels_seen: ContextVar[list[int] | None] = ContextVar("labels_seen", default=None)
+
+
 def found_from_value(
     container: str, location: str, raw: str, *, offset: int | None = None, form: str | None = None
 ) -> Found:
-    """Parse a stored JSON value and wrap it as a :class:`Found`; ``form`` overrides the JSON form name."""
+    """Parse a stored JSON value and wrap it as a :class:`Found`; ``form`` overrides the JSON form name.
+
+    During :meth:`Container.read_source`, values beyond the first :data:`MAX_LABELS` are not parsed (the read
+    drops them and reports their count)."""
+    seen = _labels_seen.get()
+    if seen is not None:
+        seen[0] += 1
+        if seen[0] > MAX_LABELS:
+            return Found(container, location, "beyond-cap", "", None, offset=offset)
     parsed: ParsedValue = parse_value(raw)
     return Found(
         container=container,
@@ -325,13 +345,32 @@ class Container(ABC):
     def read_source(self, src: Source) -> ScanResult:
         """:meth:`read` on an already opened file (detection and reading then share one open). Never changes the
         file: an undo journal left by an interrupted in-place write is reported, not applied."""
+        token = _labels_seen.set([0])
         try:
             labels = self.scan(src)
-        except InputError as exc:
-            if not has_journal(src.path):
+        except _PARSER_FAILURES as exc:
+            raise _with_journal(_malformed(src.path, self.name, exc), src.path) from exc
+        except HeguiError as exc:
+            named = exc if exc.path is not None else _named(exc, src.path)
+            if isinstance(named, InputError) and has_journal(src.path):
+                raise _with_journal(named, src.path) from exc
+            if named is exc:
                 raise
-            raise InputError(f"{exc.detail}; {journal_finding(src.path).message}", path=src.path) from exc
+            raise named from exc
+        finally:
+            _labels_seen.reset(token)
+        beyond = len(labels) - MAX_LABELS
+        labels = labels[:MAX_LABELS]
         findings = one_label_findings(labels) + self.file_findings(src, labels)
+        if beyond > 0:
+            findings.append(
+                Finding(
+                    "error",
+                    RULE_ONE_LABEL,
+                    f"{beyond} more labels beyond the first {MAX_LABELS} (counted, not parsed or listed); "
+                    "a file keeps one label",
+                )
+            )
         if has_journal(src.path):
             findings.append(journal_finding(src.path))
         return ScanResult(str(src.path), self.name, labels, findings)
@@ -384,11 +423,26 @@ class Container(ABC):
         warnings.extend(replacement_warnings(before.label.record if before.label else None, record))
         with (
             open_source(source_path) as src,
-            atomic_output(target, mode_from=source_path, batch=batch) as pending,
+            atomic_output(
+                target, mode_from=source_path, batch=batch, follow_symlinks=output is None
+            ) as pending,
         ):
-            warnings.extend(self.render(src, pending.file, record))
+            token = _labels_seen.set(
+                [0]
+            )  # renderers need where old labels are, not their values beyond the cap
+            try:
+                warnings.extend(self.render(src, pending.file, record))
+            except _PARSER_FAILURES as exc:
+                raise _malformed(source_path, self.name, exc) from exc
+            except HeguiError as exc:
+                if exc.path is not None:
+                    raise
+                raise _named(exc, source_path) from exc
+            finally:
+                _labels_seen.reset(token)
             pending.file.flush()
-            check = self.read(pending.path)
+            with open_source(pending.path) as written:  # no lock: the temporary file is ours (and locked)
+                check = self.read_source(written)
             _verify(check, record, pending.path, self.name)
         replaced = before.label.record if before.label is not None else None
         return WriteResult(
@@ -503,6 +557,13 @@ def _recover_locked(path: Path) -> Recovery | None:
         return journal.recover(path, handle)
 
 
+def _with_journal(exc: InputError, path: Path) -> InputError:
+    """A read error of a file beside an undo journal says so (the file may be torn by an interrupted write)."""
+    if not has_journal(path):
+        return exc
+    return InputError(f"{exc.detail}; {journal_finding(path).message}", path=path, offset=exc.offset)
+
+
 def journal_finding(path: Path) -> Finding:
     return Finding(
         "warning",
@@ -510,6 +571,35 @@ def journal_finding(path: Path) -> Finding:
         f"an interrupted in-place write left {journal.journal_path(path).name}; reading never changes a file: "
         "the next 'hegui label add' of this file checks the journal against the file and recovers it",
     )
+
+
+# What a parser raises when a hostile value slips past its own checks (a field packed out of range, an index past
+# a list, a number too large). Each becomes an InputError for that file, so one bad file never sinks a batch.
+_PARSER_FAILURES = (struct.error, IndexError, KeyError, ValueError, OverflowError, RecursionError, zlib.error)
+
+
+def _named(exc: HeguiError, path: Path) -> HeguiError:
+    """``exc`` naming the file, for errors raised by helpers that do not know it (the XMP parser)."""
+    return type(exc)(exc.detail, path=path, offset=exc.offset)
+
+
+def _malformed(path: Path, name: str, exc: BaseException) -> InputError:
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return InputError(f"malformed {name} file ({type(exc).__name__}: {detail}); refused", path=path)
+
+
+class NotRegularFileError(InputError):
+    """A FIFO, socket or device: hegui reads regular files only (a FIFO would block a read forever)."""
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
 
 
 class open_source:
@@ -524,16 +614,34 @@ class open_source:
 
     def __enter__(self) -> Source:
         try:
-            # Unbuffered: Source does its own read-ahead (one system call per window, no second copy).
-            self.handle = open(self.path, "rb", buffering=0)
-            if self.shared_lock:
-                fcntl.flock(self.handle.fileno(), fcntl.LOCK_SH)
-            size = os.fstat(self.handle.fileno()).st_size
+            # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below). Unbuffered:
+            # Source does its own read-ahead (one system call per window, no second copy).
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except IsADirectoryError as exc:
             raise InputError("is a directory, not a file", path=self.path) from exc
         except OSError as exc:
             raise InputError(f"cannot open: {exc.strerror or exc}", path=self.path) from exc
-        self.source = Source(self.handle, self.path, size)
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise InputError("is a directory, not a file", path=self.path)
+            if not stat.S_ISREG(info.st_mode):
+                raise NotRegularFileError(
+                    f"{_file_kind(info.st_mode)}, not a regular file; hegui reads regular files only",
+                    path=self.path,
+                )
+            os.set_blocking(fd, True)
+            self.handle = open(fd, "rb", buffering=0)
+            if self.shared_lock:  # wait for a hegui in-place write; the size may have changed meanwhile
+                fcntl.flock(fd, fcntl.LOCK_SH)
+                info = os.fstat(fd)
+        except BaseException:
+            if self.handle is not None:
+                self.handle.close()
+            else:
+                os.close(fd)
+            raise
+        self.source = Source(self.handle, self.path, info.st_size)
         return self.source
 
     def __exit__(self, *exc: object) -> None:

@@ -59,6 +59,15 @@ class _MetaFinder(HTMLParser):
         self._body(tag)
         self._meta(tag, attrs)
 
+    def close(self) -> None:
+        """End of input. What is left unparsed here is one construct the page never finished (a tag without its
+        ``>``, an open comment, script or character reference). html.parser's own end-of-file handling (Python <
+        3.13.4) re-scans that rest once per ``<`` in it, which is quadratic (``<a`` 100,000 times took over a
+        minute); a browser drops an unfinished tag and closes an open comment at end of file, and neither can
+        hold a meta element, so the rest is dropped in linear time."""
+        self.rawdata = ""
+        super().close()
+
 
 def _text(src: Source) -> tuple[bytes, str]:
     data = src.read_all(limit=MAX_FILE)
@@ -93,6 +102,9 @@ def _find_for_write(src: Source) -> tuple[bytes, list[tuple[int, int, str]], boo
 # A start tag closed with "/>" (what html.parser reports as a start-end tag, i.e. XHTML-style markup).
 _SELF_CLOSING = re.compile(rb"<[A-Za-z][^<>]*/>")
 
+# Each "<body" met inside an unfinished construct feeds the tokenizer again, and it re-scans that construct from its
+# start: after this many, the rest is fed at once (linear time; a page written to defeat the head cut-off).
+MAX_REFEEDS = 32
 HEAD_WINDOW = 64 * 1024  # bytes read first when looking for the head's end; most heads fit
 # "<body" ended the way html.parser ends a tag name (so "<bodyx" and "<body\v" are not matched).
 _BODY_OPEN = re.compile(rb"<body[\t\n\r\f />\x00]", re.IGNORECASE)
@@ -130,9 +142,14 @@ def _find_in_head(src: Source) -> list[tuple[int, int, str]]:
     finder = _MetaFinder()
     fed = 0
     search_from = 0
+    refeeds = 0
     try:
         while True:
             body = _BODY_OPEN.search(data, search_from)
+            if body is not None and refeeds >= MAX_REFEEDS:
+                body = None  # many "<body" inside one unfinished construct: tokenize the rest in one go
+                if len(data) < src.size:
+                    data = src.read_all(limit=MAX_FILE)
             if body is None and len(data) < src.size:
                 data = src.read_all(limit=MAX_FILE)  # the head is longer than the window: read on
                 continue
@@ -145,6 +162,7 @@ def _find_in_head(src: Source) -> list[tuple[int, int, str]]:
             if not finder.rawdata and finder.cdata_elem is None:  # a clean tag boundary: the body starts here
                 break
             search_from = body.end()
+            refeeds += 1
     except (AssertionError, ValueError) as exc:  # html.parser's own failure modes on garbage
         raise src.error(f"HTML does not tokenize: {exc}") from exc
     if finder.body is not None:  # tokenized past the body's start (no clean cut before it): drop what follows
@@ -183,9 +201,15 @@ class HtmlContainer(Container):
         close = " />" if xhtml else ">"
         tag = f'<meta name="{spec.FIELD_NAME}" content="{html.escape(record.to_json(), quote=True)}"{close}'
         element = tag.encode("ascii")
-        # Cut out every old AIGC meta element (one label per file), from the end so offsets stay valid.
-        for start, end, _ in sorted(spans, reverse=True):
-            data = data[:start] + data[end:]
+        # Cut out every old AIGC meta element (one label per file), in one pass (linear in the page and the count).
+        pieces: list[bytes] = []
+        pos = 0
+        for start, end, _ in sorted(spans):
+            if start >= pos:
+                pieces.append(data[pos:start])
+                pos = end
+        pieces.append(data[pos:])
+        data = b"".join(pieces)
         insert_at, prefix, suffix = self._insertion_point(data)
         dst.write(data[:insert_at] + prefix + element + suffix + data[insert_at:])
         return []

@@ -103,7 +103,9 @@ def _load_yaml(text: str, src: Source) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (front matter line {mark.line + 2})" if mark is not None else ""
-        raise src.error(f"YAML front matter does not parse{where}: {getattr(exc, 'problem', exc)}") from exc
+        raise src.error(
+            f"YAML front matter does not parse{where}: {' '.join(str(getattr(exc, 'problem', exc)).split())}"
+        ) from exc
     except RecursionError as exc:
         raise src.error("YAML front matter nests too deeply") from exc
 

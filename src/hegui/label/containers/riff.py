@@ -269,8 +269,17 @@ def parse_riffs(src: Source, forms: tuple[bytes, ...]) -> list[Riff]:
             for i in range(min(count, (len(data) - 28) // 12)):
                 cid, csize = struct.unpack("<4sQ", data[28 + 12 * i : 40 + 12 * i])
                 sizes[cid] = csize
-        end = min(offset + 8 + size, src.size) if size not in (0, 0xFFFFFFFF) or ds64 else src.size
+        streamed = size in (0, 0xFFFFFFFF) and ds64 is None  # written to a pipe: the size was never filled in
+        end = min(offset + 8 + size, src.size) if not streamed else src.size
         children = walk(src, offset + 12, end, what=f"RIFF {form.decode('latin-1')}", sizes=sizes)
+        # Every chunk whole, but the RIFF runs past the end of the file: cut off at a chunk boundary. Refused, not
+        # labeled with a new RIFF size that would hide the truncation (a missing last pad byte is tolerated).
+        if not streamed and offset + 8 + size > src.size + 1:
+            raise src.error(
+                f"truncated {form.decode('latin-1').strip()} file: the RIFF header declares {offset + 8 + size} "
+                f"bytes, the file has {src.size}",
+                offset + 4,
+            )
         riffs.append(Riff(offset, magic, form, end, children, ds64))
         offset = end + ((end - offset) & 1)
         if form == b"WAVE":
@@ -382,6 +391,8 @@ class WavContainer(RiffContainer):
 
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
         riff = parse_riffs(src, self.forms)[0]
+        if not any(c.cid == b"data" for c in riff.children):
+            raise src.error("truncated WAV: no data chunk (the audio is missing); refused", riff.offset)
         edits = self.removal_edits(src, [riff], None)
         last = riff.children[-1] if riff.children else None
         insert = riff.end
@@ -423,6 +434,8 @@ class AviContainer(RiffContainer):
         riffs = parse_riffs(src, (b"AVI ", b"AVIX"))
         first = riffs[0]
         children = first.children
+        if not any(c.cid == b"LIST" and c.form == b"movi" for c in children):
+            raise src.error("truncated AVI: no movi list (the media data is missing); refused", first.offset)
         movi = next(
             (i for i, c in enumerate(children) if c.cid == b"LIST" and c.form == b"movi"), len(children)
         )

@@ -93,6 +93,13 @@ def _walk_chunks(src: Source) -> list[Chunk]:
         pos += 8 + size + (size & 1)
     if not chunks:
         raise src.error("WebP file without chunks", 12)
+    # Every chunk is whole, but the RIFF form runs past the end of the file: cut off at a chunk boundary. Refused
+    # rather than labeled with a new RIFF size that would hide the truncation (one missing padding byte at the
+    # very end is tolerated: some writers omit it).
+    if 8 + riff_size > src.size + 1:
+        raise src.error(
+            f"truncated WebP: the RIFF header declares {8 + riff_size} bytes, the file has {src.size}", 4
+        )
     return chunks
 
 
@@ -103,7 +110,12 @@ def canvas_of(src: Source, chunk: Chunk) -> tuple[int, int, bool]:
         if head[3:6] != b"\x9d\x01\x2a":
             raise src.error("VP8 bitstream without the key-frame start code", chunk.data_offset + 3)
         width, height = struct.unpack("<HH", head[6:10])
-        return width & 0x3FFF, height & 0x3FFF, False
+        width, height = width & 0x3FFF, height & 0x3FFF
+        if width == 0 or height == 0:
+            raise src.error(
+                f"VP8 key frame of {width}x{height} pixels (a dimension is 0)", chunk.data_offset + 6
+            )
+        return width, height, False
     head = src.read_at(chunk.data_offset, 5, what="VP8L header")
     if head[0] != 0x2F:
         raise src.error("VP8L bitstream without its 0x2F signature", chunk.data_offset)
