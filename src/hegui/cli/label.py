@@ -164,9 +164,15 @@ def add(
         except HeguiError as exc:
             raise _usage(exc.detail, "--producer") from exc
     items = _items(paths, recursive)
-    if output is not None and output.exists() and not output.is_dir() and len(items) != 1:
+    if (
+        output is not None
+        and output.exists()
+        and not output.is_dir()
+        and (len(items) != 1 or not output.suffix)
+    ):
         raise _usage(
-            f"{output} is an existing file; with several inputs --output names a folder for the labeled copies",
+            f"{output} is an existing file; --output names a folder for the labeled copies (or, for one input, a "
+            "file name with an extension such as out.png)",
             "--output",
         )
     if produce_id != "auto" and "{" not in produce_id and len(items) > 1:

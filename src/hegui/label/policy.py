@@ -34,11 +34,15 @@ class ForeignLabelError(HeguiError):
 
 
 def foreign_labels(scan: ScanResult, record: Record) -> list[Found]:
-    """The labels in ``scan`` that belong to a producer other than ``record``'s (unparseable ones count)."""
+    """The labels in ``scan`` that name a producer other than ``record``'s. A value that is not a JSON object names
+    no one; replacing it is reported by the writer's replacement warning, not refused (the platform wing replaces
+    such unusable labels when it stamps)."""
     return [
         item
         for item in scan.labels
-        if not item.mirror and (item.record is None or item.record.ContentProducer != record.ContentProducer)
+        if not item.mirror
+        and item.record is not None
+        and item.record.ContentProducer != record.ContentProducer
     ]
 
 
