@@ -10,7 +10,7 @@ same file (the copy is not timed). Columns, per file, median wall time:
 
 * ``hegui``: the default write (temporary file + fsync + rename; reflink clone or ``copy_file_range``)
 * ``in-place``: ``write(..., in_place=True)`` (undo journal; falls back to the default when media must move)
-* ``in-place + move moov``: also ``move_moov=True`` (a moov before the media that has no room goes to the end)
+* ``in-place + move moov``: also ``IsobmffContainer.moving_moov()`` (a moov before the media that has no room goes to the end)
 * ``read``: ``hegui.label.read`` of the labeled file
 * ``ffmpeg``: ``ffmpeg -i in -map 0 -c copy -movflags use_metadata_tags -metadata AIGC=... out``, fsync, rename
 * ``exiftool``: ``exiftool -config tc260 -XMP-TC260:AIGC=... -overwrite_original``, fsync
@@ -112,7 +112,7 @@ def hegui_in_place(path: Path) -> None:
 
 
 def hegui_move(path: Path) -> None:
-    HANDLER.write(path, RECORD, in_place=True, move_moov=True)
+    HANDLER.moving_moov().write(path, RECORD, in_place=True)
 
 
 def main(argv: list[str] | None = None) -> int:

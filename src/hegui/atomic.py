@@ -12,6 +12,7 @@ target is followed: the file it points to is replaced and the link is kept.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import fcntl
 import os
@@ -137,7 +138,8 @@ class CommitBatch:
     def commit(self) -> None:
         if not self.pending:
             return
-        _flush_filesystems([tmp for tmp, _ in self.pending])
+        if durable():
+            _flush_filesystems([tmp for tmp, _ in self.pending])
         folders: set[Path] = set()
         for tmp, target in self.pending:
             os.replace(tmp, target)
@@ -238,7 +240,7 @@ def atomic_output(
         try:
             yield pending
             handle.flush()
-            if batch is None:
+            if batch is None and durable():
                 os.fsync(handle.fileno())
         except OSError as exc:
             if exc.errno in _DISK_FULL:
@@ -267,6 +269,8 @@ def atomic_output(
 
 def _fsync_dir(folder: Path) -> None:
     """Make the rename durable (best effort: some file systems refuse to open a directory)."""
+    if not durable():
+        return
     try:
         dir_fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -277,3 +281,32 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(dir_fd)
+
+
+# ---- durability switch ----------------------------------------------------------------------------------------
+# Every flush above (and the label journal's) asks durable(). Off, writes stay atomic for readers (rename, journal)
+# but a power cut may lose them: what ExifTool and most tools do. Benchmarks use it to show what fsync costs;
+# users choose it for scratch output (hegui label add --no-fsync).
+
+_DURABLE = contextvars.ContextVar("hegui_durable", default=True)
+
+
+def durable() -> bool:
+    """True unless inside :func:`no_fsync`."""
+    return _DURABLE.get()
+
+
+def sync(fd: int) -> None:
+    """fsync ``fd`` unless inside :func:`no_fsync`."""
+    if _DURABLE.get():
+        os.fsync(fd)
+
+
+@contextlib.contextmanager
+def no_fsync() -> Iterator[None]:
+    """Inside this block, writes skip fsync (still atomic against readers and crashes of the process)."""
+    token = _DURABLE.set(False)
+    try:
+        yield
+    finally:
+        _DURABLE.reset(token)

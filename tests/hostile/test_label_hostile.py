@@ -36,12 +36,12 @@ def test_vp8_zero_width_fails_alone_and_the_batch_completes(tmp_path: Path) -> N
     assert "Traceback" not in result.stderr
     by_name = {Path(r["path"]).name: r for r in rows(result)}
     assert by_name["a.png"]["status"] == by_name["c.png"]["status"] == "labeled"
-    assert by_name["b.webp"]["status"] == "error" and "0" in by_name["b.webp"]["error"]
+    assert by_name["b.webp"]["status"] == "failed" and "0" in by_name["b.webp"]["error"]
     assert read(tmp_path / "a.png").valid and read(tmp_path / "c.png").valid
     assert (tmp_path / "b.webp").read_bytes() == before
     assert temporaries(tmp_path) == []
     table = hegui("label", "add", "a.png", "b.webp", "c.png", "--producer", PRODUCER, cwd=tmp_path)
-    assert table.returncode == 3 and "2 labeled, 0 skipped, 1 failed" in table.stdout
+    assert table.returncode == 3 and "2 labeled, 0 skipped, 0 refused, 1 failed" in table.stdout
 
 
 # ---- item 5: truncated RIFF / WebP input is refused, its header never rewritten ----------------------------------
@@ -98,7 +98,9 @@ def test_many_labels_show_and_add_are_bounded(tmp_path: Path, name: str) -> None
     (found,) = rows(shown)
     assert len(found["labels"]) <= 64
     assert any("more labels beyond" in f["message"] for f in found["findings"])
-    added = hegui("label", "add", name, "--producer", PRODUCER, "--json", cwd=tmp_path, cpu_s=30)
+    added = hegui(  # the copies name other producers: replacing them takes --replace-foreign
+        "label", "add", name, "--producer", PRODUCER, "--replace-foreign", "--json", cwd=tmp_path, cpu_s=30
+    )
     assert added.returncode == 0, added.stderr[-2000:]
     assert len(read(tmp_path / name).labels) == 1  # every old copy removed: one label per file
 
@@ -112,7 +114,9 @@ def test_fifo_is_skipped_alone_and_under_recursive(tmp_path: Path) -> None:
     png(folder / "a.png")
     os.mkfifo(folder / "pipe.png")
     result = hegui("label", "show", "in/pipe.png", "--json", cwd=tmp_path, timeout=60)
-    assert result.returncode == 3 and rows(result)[0]["status"] == "skipped"
+    assert (
+        result.returncode == 3 and rows(result)[0]["status"] == "error"
+    )  # named: an error; under -r: skipped
     assert "FIFO" in rows(result)[0]["error"]
     result = hegui("label", "add", "-r", "in", "--producer", PRODUCER, "--json", cwd=tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -178,7 +178,7 @@ def test_png_xmp_error_names_the_file_on_one_line(tmp_path: Path) -> None:
     (tmp_path / "bad.png").write_bytes(corpus.png_bad_xmp())
     result = hegui("label", "show", "bad.png", "--json", cwd=tmp_path)
     assert result.returncode == 3
-    (row,) = json.loads(result.stdout)
+    (row,) = json.loads(result.stdout)["files"]
     assert row["error"].startswith("bad.png") and "\n" not in row["error"]
     assert "not well-formed" in row["error"]
 
@@ -187,7 +187,7 @@ def test_markdown_yaml_error_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "a.md").write_text("---\ntitle: [unclosed\n  more: {\n---\nbody\n", encoding="utf-8")
     result = hegui("label", "show", "a.md", "--json", cwd=tmp_path)
     assert result.returncode == 3
-    (row,) = json.loads(result.stdout)
+    (row,) = json.loads(result.stdout)["files"]
     assert "\n" not in row["error"] and row["error"].startswith("a.md")
 
 

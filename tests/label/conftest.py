@@ -93,7 +93,7 @@ def assert_writer_labels_or_fails_cleanly(path: Path, data: bytes, container: st
     """Write ``data`` to ``path`` and label it: afterwards the file holds exactly the new label, or the writer
     raised InputError and the file is byte for byte what it was (never another exception, never a half-write)."""
     from hegui.errors import InputError
-    from hegui.label import read, write
+    from hegui.label import ForeignLabelError, read, write
 
     path.write_bytes(data)
     new = Record.new(PRODUCER, produce_id="fuzz-write")
@@ -102,7 +102,35 @@ def assert_writer_labels_or_fails_cleanly(path: Path, data: bytes, container: st
     except InputError:
         assert path.read_bytes() == data
         return
+    except ForeignLabelError:  # a mutated label names another producer: refused, the file and its label kept
+        assert path.read_bytes() == data
+        return
     assert [f.record for f in read(path, container=container).labels] == [new]
+
+
+def assert_writer_keeps_one_label_and_foreign_ones(path: Path, container: str, *, in_place: bool) -> None:
+    """Every writer, on a file ``path`` that holds a label: a write of another producer is refused and changes
+    nothing (the foreign label is never dropped); a write of the same producer leaves exactly that one label;
+    ``replace_foreign`` leaves exactly the new label, never none."""
+    from hegui.label import ForeignLabelError, read, write
+
+    before = path.read_bytes()
+    existing = [f.record for f in read(path, container=container).labels if not f.mirror]
+    assert len(existing) == 1 and existing[0] is not None
+    foreign = Record.new("001191110108MA01ABCD1E1XYZ1", produce_id="foreign-1")
+    try:
+        write(path, foreign, container=container, in_place=in_place)
+    except ForeignLabelError as exc:
+        assert existing[0].ProduceID in str(exc)
+    else:
+        raise AssertionError("another producer's label was overwritten without replace_foreign")
+    assert path.read_bytes() == before
+    own = Record.new(existing[0].ContentProducer, produce_id="own-2")
+    write(path, own, container=container, in_place=in_place)
+    assert [f.record for f in read(path, container=container).labels if not f.mirror] == [own]
+    result = write(path, foreign, container=container, in_place=in_place, replace_foreign=True)
+    assert result.replaced_foreign == [own]
+    assert [f.record for f in read(path, container=container).labels if not f.mirror] == [foreign]
 
 
 def mutated(seed: bytes) -> Any:

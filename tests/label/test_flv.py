@@ -92,7 +92,7 @@ def test_write_shifts_keyframe_positions(tmp_path: Path, record: Record, other_r
 def test_reads_what_ffmpeg_writes(tmp_path: Path, record: Record) -> None:
     path = make_flv(tmp_path / "a.flv", "-metadata", f"AIGC={GTKIT}")
     assert [f.raw for f in read(path).labels] == [GTKIT]
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert [f.record for f in read(path).labels] == [record] and b"gtkit" not in path.read_bytes()
     check_keyframes(path.read_bytes())
     assert decode_errors(path) == ""
@@ -135,7 +135,7 @@ def test_long_string_and_object_forms_built_by_hand(tmp_path: Path) -> None:
     path.write_bytes(without_script(data)[:start] + script_tag(body) + without_script(data)[start:])
     assert [f.raw for f in read(path).labels] == [GTKIT]
     # ffmpeg cannot parse AMF0 long strings ("unsupported amf type 12"); hegui rewrites the label as a string.
-    write(path, Record.new(PRODUCER, produce_id="p1"))
+    write(path, Record.new(PRODUCER, produce_id="p1"), replace_foreign=True)
     assert ffprobe_tags(path)["AIGC"] == Record.new(PRODUCER, produce_id="p1").to_json()
     assert decode_errors(path) == ""
 

@@ -190,7 +190,7 @@ def test_comment_extension_label_is_read_and_moved_into_xmp(tmp_path: Path, reco
     assert len(scan.labels) == 1 and scan.labels[0].location == "Comment Extension"
     assert scan.labels[0].form == "wrapped-json"
     assert scan.labels[0].record is not None and scan.labels[0].record.ContentProducer == "kling"
-    write(path, record)
+    write(path, record, replace_foreign=True)
     scan = read(path)
     assert [f.record for f in scan.labels] == [record] and scan.labels[0].form == "xmp-element"
     assert b"kling" not in path.read_bytes()

@@ -321,7 +321,7 @@ def test_exif_user_comment_label_moves_into_xmp_and_exif_is_kept(tmp_path: Path,
     path = tmp_path / "exif.avif"
     Image.linear_gradient("L").resize((24, 24)).convert("RGB").save(path, exif=exif.tobytes())
     assert [f.form for f in read(path).labels] == ["wrapped-json"]
-    write(path, record)
+    write(path, record, replace_foreign=True)
     scan = read(path)
     assert [(f.form, f.record) for f in scan.labels] == [("xmp-element", record)] and scan.valid
     data = exiftool_json(path)
@@ -365,7 +365,7 @@ def test_write_hand_built_heic_shifts_offsets(
     )
     path.write_bytes(data)
     image = b"\x00\x00\x00\x18" + b"\xaa" * 200
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert (path.stat().st_size == len(data)) == (old == "big" and not in_idat)
     scan = read(path)
     assert [f.record for f in scan.labels] == [record]

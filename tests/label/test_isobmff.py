@@ -25,14 +25,13 @@ from hegui.label.containers.isobmff import (
     IsobmffContainer,
     _patch_sidx,
     absorb_padding,
-    journal_path,
     read_box,
     shift_chunk_offsets,
     shift_iloc,
     top_level,
     walk_tree,
-    write_journal,
 )
+from hegui.label.journal import journal_path
 from hegui.label.samples import isobmff as samples
 
 from .conftest import (
@@ -52,8 +51,10 @@ def read(path: Path) -> ScanResult:
     return label_read(path, container="isobmff")
 
 
-def write(path: Path, record: Record, *, output: Path | None = None) -> WriteResult:
-    return label_write(path, record, output=output, container="isobmff")
+def write(
+    path: Path, record: Record, *, output: Path | None = None, replace_foreign: bool = False
+) -> WriteResult:
+    return label_write(path, record, output=output, container="isobmff", replace_foreign=replace_foreign)
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------------
@@ -233,7 +234,7 @@ def test_mutagen_freeform_label_is_read_and_replaced(
     scan = read(path)
     assert [f.location for f in scan.labels] == ["moov/udta/meta/ilst ----:com.apple.iTunes:AIGC"]
     assert scan.labels[0].record is not None and scan.labels[0].record.ContentProducer == "minimax"
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert [f.record for f in read(path).labels] == [record]
     after = MP4(path)
     assert after["\xa9nam"] == ["a title"]  # other iTunes tags kept
@@ -261,7 +262,7 @@ def test_exiftool_xmp_label_is_read_and_moved(media: dict[str, Path], tmp_path: 
     assert [f.form for f in scan.labels] == ["xmp-element"]
     assert scan.labels[0].record is not None and scan.labels[0].record.ContentProducer == "kling"
     hashes = frame_hashes(path)
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert [f.record for f in read(path).labels] == [record]
     data = exiftool_json(path)
     assert "XMP-TC260:AIGC" not in data and data.get("XMP-dc:Creator") in ("someone", ["someone"])
@@ -299,7 +300,7 @@ def test_doubao_bare_meta_under_moov_with_keyless_mdir_list(
     scan = read(path)
     assert [f.location for f in scan.labels] == ["moov/meta/ilst AIGC"]
     assert scan.labels[0].record is not None and scan.labels[0].record.ProduceID == "d-1"
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert [f.record for f in read(path).labels] == [record]
     assert decode_errors(path) == ""
 
@@ -334,7 +335,7 @@ def test_quicktime_udta_text_atom_and_zero_terminator_are_kept(
     scan = read(path)
     assert [f.location for f in scan.labels] == ["moov/udta/AIGC"]
     assert scan.labels[0].record is not None and scan.labels[0].record.ProduceID == "d-1"
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert [f.record for f in read(path).labels] == [record]
     udtas = moov_tree(path).find_all(b"udta")
     assert udtas[-1].trailer == b"\x00" * 4 and udtas[-1].find(b"\xa9cmt") is not None
@@ -358,7 +359,7 @@ def test_xmp_uuid_box_at_top_level_and_in_udta(
     assert sorted(f.location for f in scan.labels) == ["moov/udta/uuid XMP TC260:AIGC", "uuid XMP TC260:AIGC"]
     assert {f.form for f in scan.labels} == {"xmp-attribute"}
     size = path.stat().st_size
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert [f.record for f in read(path).labels] == [record]
     with open_source(path) as src:
         xmp_boxes = [h for h in top_level(src) if h.type == b"uuid"]
@@ -378,7 +379,7 @@ def test_duplicate_keys_are_collapsed_and_items_renumbered(
     _with_moov_children(path, box(b"udta", box(b"meta", b"\x00" * 4 + hdlr + keys + ilst)))
     scan = read(path)
     assert len(scan.labels) == 2 and any(f.severity == "error" for f in scan.findings)
-    write(path, record)
+    write(path, record, replace_foreign=True)
     metas = [
         b for b, _, _ in walk_tree(moov_tree(path)) if b.type == b"meta" and b"mdta" in b.to_bytes()[:60]
     ]
@@ -647,7 +648,7 @@ def test_move_moov_to_the_end_instead_of_moving_media(
         mdat_at = next(h.offset for h in top_level(src) if h.type == b"mdat")
         assert HANDLER.plan(src, record, move_moov=True).in_place
     inode = path.stat().st_ino
-    HANDLER.write(path, record, in_place=in_place, move_moov=True)
+    HANDLER.moving_moov().write(path, record, in_place=in_place)
     assert (path.stat().st_ino == inode) is in_place
     assert layout(path)[0] == "ftyp" and layout(path)[1] == "free" and layout(path)[-1] == "moov"
     with open_source(path) as src:
@@ -656,24 +657,32 @@ def test_move_moov_to_the_end_instead_of_moving_media(
     assert frame_hashes(path) == hashes and mdat_payloads(path) == payload and decode_errors(path) == ""
 
 
-def test_crash_during_in_place_write_is_rolled_back(
+def test_crash_during_in_place_write_is_reported_by_reads_and_rolled_back_by_the_next_write(
     media: dict[str, Path], tmp_path: Path, record: Record
 ) -> None:
+    from hegui.label import journal
+
     path = copy(media, "moov-last", tmp_path)
     original = path.read_bytes()
     with open_source(path) as src:
-        plan = HANDLER.plan(src, record)
-    journal = journal_path(path)
-    with open(path, "r+b") as handle:  # do what _write_in_place does, then "crash" half-way
-        write_journal(journal, handle, plan.size, [(s, min(e, plan.size) - s) for s, e, _ in plan.edits])
-        start, _, data = plan.edits[-1]
-        handle.seek(start)
-        handle.write(data[: len(data) // 2] + b"\xff" * 64)
-    assert path.read_bytes() != original
-    assert label_read(path).labels == []  # reading (here through detection) rolls back first
-    assert path.read_bytes() == original and not journal.exists()
-    journal.write_bytes(b"HEGUI-UNDO-1\n{torn")  # a torn journal: the file was never touched
-    assert read(path).labels == [] and not journal.exists() and path.read_bytes() == original
+        plan = HANDLER.plan_in_place(src, record)
+    assert plan is not None
+    with open(path, "r+b") as handle:  # do what journal.apply does, then "crash" half-way through a region
+        st = os.fstat(handle.fileno())
+        journal_path(path).write_bytes(journal._encode(st, plan.size_after, plan.regions))
+        region = plan.regions[-1]
+        os.pwrite(handle.fileno(), region.new[: len(region.new) // 2], region.offset)
+    torn = path.read_bytes()
+    assert torn != original
+    with pytest.raises(InputError, match="interrupted in-place write"):  # the read names the journal ...
+        label_read(path)
+    assert path.read_bytes() == torn and journal_path(path).exists()  # ... and changes nothing
+    assert path.read_bytes() == torn and journal_path(path).exists()
+    result = HANDLER.write(
+        path, record, in_place=True, replace_foreign=True
+    )  # the next write rolls back first, then labels
+    assert result.recovery is not None and "rolled back" in result.recovery
+    assert not journal_path(path).exists() and [f.record for f in read(path).labels] == [record]
 
 
 def test_truncated_file_is_a_clear_error_and_nothing_changes(

@@ -142,7 +142,7 @@ def test_reads_what_ffmpeg_writes(tmp_path: Path, record: Record, maker: object)
     path = maker(tmp_path / "a.mkv", "-metadata", f"AIGC={GTKIT}")  # type: ignore[operator]
     scan = read(path)
     assert [f.raw for f in scan.labels] == [GTKIT]
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert [f.record for f in read(path).labels] == [record]
     assert ffprobe_tags(path)["AIGC"] == record.to_json() and decode_errors(path) == ""
 
@@ -151,7 +151,7 @@ def test_short_label_is_rewritten_in_place(tmp_path: Path) -> None:
     path = make_mkv(tmp_path / "a.mkv", "-metadata", "AIGC=" + "x" * 400)
     before = path.read_bytes()
     small = Record.new(PRODUCER, produce_id="p1")
-    write(path, small)
+    write(path, small, replace_foreign=True)
     data = path.read_bytes()
     assert len(data) == len(before)  # the Tags element shrank and a Void took the rest
     assert [f.record for f in read(path).labels] == [small] and ffprobe_tags(path)["AIGC"] == small.to_json()
@@ -204,7 +204,7 @@ def test_second_tags_element_without_seekhead_is_read_and_cleaned(tmp_path: Path
     scan = read(path)
     assert [f.raw for f in scan.labels] == [GTKIT, GTKIT]
     assert any(f.rule == "gb45438-6.1c" for f in scan.findings)
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert [f.record for f in read(path).labels] == [record]
     out = path.read_bytes()
     assert b"gtkit" not in out and b"KEEP" in out
@@ -286,7 +286,7 @@ def test_nested_simple_tag_label_is_read_and_removed(tmp_path: Path, record: Rec
     data[start:end] = tags + b"\xec" + (0x01 << 56 | (filler - 9)).to_bytes(8, "big") + b"\x00" * (filler - 9)
     path.write_bytes(bytes(data))
     assert [f.raw for f in read(path).labels] == [GTKIT]
-    write(path, record)
+    write(path, record, replace_foreign=True)
     out = path.read_bytes()
     assert [f.record for f in read(path).labels] == [record] and b"gtkit" not in out and b"PARENT" in out
     assert decode_errors(path) == ""

@@ -97,7 +97,7 @@ def test_text_chunk_label_written_by_others_is_read_and_replaced(tmp_path: Path,
     assert len(scan.labels) == 1 and scan.labels[0].location == "tEXt AIGC"
     assert scan.labels[0].record is not None and scan.labels[0].record.ContentProducer == "doubao"
     assert any(f.rule == "provider-name" for f in scan.labels[0].findings)
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert [f.record for f in read(path).labels] == [record]
 
 

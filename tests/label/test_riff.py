@@ -135,7 +135,7 @@ def test_gtkit_pattern_two_copies_become_one(tmp_path: Path, record: Record) -> 
     scan = read(path)
     assert [f.location for f in scan.labels] == ["RIFF AIGC chunk", "LIST/INFO AIGC"]
     assert scan.labels[0].record is not None and scan.labels[0].record.ContentProducer == "gtkit"
-    write(path, record)
+    write(path, record, replace_foreign=True)
     scan = read(path)
     assert [f.record for f in scan.labels] == [record] and scan.findings == []
     out = path.read_bytes()
@@ -159,7 +159,7 @@ def test_wav_id3_chunk_written_by_mutagen_is_read_and_replaced(tmp_path: Path, r
     scan = read(path)
     assert [f.location for f in scan.labels] == ["id3 chunk TXXX:AIGC"]
     assert scan.labels[0].raw == GTKIT
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert [f.record for f in read(path).labels] == [record]
     tags = WAVE(path).tags
     assert tags is not None and str(tags["TIT2"]) == "Title kept" and not tags.getall("TXXX:AIGC")
@@ -193,7 +193,7 @@ def test_wav_last_chunk_without_pad_byte(tmp_path: Path, record: Record, last: b
     odd = last + struct.pack("<I", 3) + b"abc"
     path.write_bytes(riff(b"WAVE", data[12:] + odd))
     md5 = framemd5(path)
-    write(path, record)
+    write(path, record, replace_foreign=True)
     out = path.read_bytes()
     assert [f.record for f in read(path).labels] == [record]
     assert struct.unpack_from("<I", out, 4)[0] == len(out) - 8
@@ -286,7 +286,7 @@ def test_fuzz_wav_reader(tmp_path: Path, data: st.DataObject) -> None:
             b"id3 ", b"ID3\x03\x00\x00\x00\x00\x00\x11TXXX\x00\x00\x00\x07\x00\x00\x00AIGC\x00{}"
         )
         seed.write_bytes(riff(b"WAVE", body))
-        write(seed, Record.new(PRODUCER, produce_id="fuzz"))
+        write(seed, Record.new(PRODUCER, produce_id="fuzz"), replace_foreign=True)
     damaged = data.draw(mutated(seed.read_bytes()))
     assert_reader_fails_cleanly(tmp_path / "f.wav", damaged, "wav")
 
@@ -454,7 +454,7 @@ def test_avi_info_written_by_other_code_is_read(tmp_path: Path, record: Record) 
     scan = read(path)
     assert [f.raw for f in scan.labels] == [GTKIT] and scan.labels[0].location == "LIST/INFO AIGC"
     assert detect(path).name == "avi"
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert [f.record for f in read(path).labels] == [record]
     assert ffprobe_tags(path)["AIGC"] == record.to_json() and decode_errors(path) == ""
 

@@ -77,7 +77,7 @@ def test_markdown_replaces_old_block_keeping_comments_and_order(tmp_path: Path, 
         "---\n# my comment\nz: 1\nAIGC:\n  Label: '2'\n  ContentProducer: 'old'\n\na: [1, 2]\n---\ntext\n",
         encoding="utf-8",
     )
-    result = write(path, record)
+    result = write(path, record, replace_foreign=True)
     assert result.replaced is not None and result.replaced.ContentProducer == "old"
     text = path.read_text(encoding="utf-8")
     assert text.startswith("---\n# my comment\nz: 1\nAIGC:\n") and "\na: [1, 2]\n---\ntext\n" in text
@@ -145,7 +145,7 @@ def test_html_replaces_every_old_meta_and_keeps_gbk_bytes(tmp_path: Path, record
     path.write_bytes(page.encode("gbk"))
     scan = read(path)
     assert len(scan.labels) == 1 and scan.labels[0].record is not None
-    write(path, record)
+    write(path, record, replace_foreign=True)
     data = path.read_bytes()
     assert data.lower().count(b'name="aigc"') == 1
     assert "标题".encode("gbk") in data and "正文".encode("gbk") in data
@@ -190,9 +190,9 @@ def test_svg_roundtrip_exiftool_reads_and_drawing_unchanged(tmp_path: Path, reco
 def test_svg_without_metadata_and_with_xmpmeta(tmp_path: Path, record: Record, other_record: Record) -> None:
     path = tmp_path / "a.svg"
     path.write_text('<svg xmlns="http://www.w3.org/2000/svg"><!-- <metadata> --><circle r="1"/></svg>')
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert exiftool_aigc(path) == record.to_json()
-    write(path, other_record)
+    write(path, other_record, replace_foreign=True)
     assert [f.record for f in read(path).labels] == [other_record]
     xmpmeta = tmp_path / "b.svg"
     xmpmeta.write_text(
@@ -203,7 +203,7 @@ def test_svg_without_metadata_and_with_xmpmeta(tmp_path: Path, record: Record, o
     )
     found = read(xmpmeta).labels
     assert found[0].form == "xmp-attribute" and found[0].record is not None and found[0].record.Label == "3"
-    write(xmpmeta, record)
+    write(xmpmeta, record, replace_foreign=True)
     assert [f.record for f in read(xmpmeta).labels] == [record]
 
 

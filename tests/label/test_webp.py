@@ -194,7 +194,7 @@ def test_hand_built_extended_file_with_escaped_and_attribute_forms(tmp_path: Pat
         scan = read(path)
         assert len(scan.labels) == 1 and scan.labels[0].form == form
         assert scan.labels[0].record is not None and scan.labels[0].record.ContentProducer == producer
-        write(path, record)
+        write(path, record, replace_foreign=True)
         assert [f.record for f in read(path).labels] == [record]
         assert [c for c in chunk_list(path) if c[0] != b"XMP "] == [
             (b"VP8X", vp8x(FLAG_XMP | FLAG_ALPHA, 40, 40)),
@@ -222,7 +222,7 @@ def test_exif_user_comment_label_is_read_and_moved_into_xmp(tmp_path: Path, reco
     assert len(scan.labels) == 1 and scan.labels[0].location == "EXIF chunk UserComment"
     assert scan.labels[0].form == "wrapped-json" and scan.labels[0].valid
     assert exiftool_json(path).get("ExifIFD:UserComment", "").startswith('{"AIGC"')
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert [f.record for f in read(path).labels] == [record]
     chunks = dict(chunk_list(path))
     assert len(chunks[b"EXIF"]) == len(tiff) and b"1308L" not in path.read_bytes()  # blanked in place
@@ -236,7 +236,7 @@ def test_aigc_chunk_is_read_and_replaced(tmp_path: Path, record: Record) -> None
     bare = b'{"Label":"1","ContentProducer":"kling","ProduceID":"k"}'
     path.write_bytes(riff([(b"VP8X", vp8x(0, 40, 40)), (b"VP8 ", vp8), (b"AIGC", bare)]))
     assert read(path).labels[0].location == "AIGC chunk"
-    write(path, record)
+    write(path, record, replace_foreign=True)
     assert [f for f, _ in chunk_list(path)] == [b"VP8X", b"VP8 ", b"XMP "]
     assert [f.record for f in read(path).labels] == [record]
 

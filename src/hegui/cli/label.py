@@ -1,27 +1,39 @@
-"""``hegui label``: add implicit labels to files, and show the labels files carry."""
+"""``hegui label``: add implicit labels to files, and show the labels files carry.
+
+A thin parse -> call -> render over :func:`hegui.label.label_many` and :func:`hegui.label.read_many`. Output stays
+usable at scale: one line per file that never breaks a code or an ID across lines (long lines are left for the
+terminal to wrap, nothing is folded), a one-line summary, ``--quiet``, ``--json`` (one object) and ``--jsonl`` (one
+object per file as it is done, then the summary).
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from hegui.atomic import CommitBatch
-from hegui.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, HeguiError, UnsupportedFormatError
-from hegui.label import Record, read
-from hegui.label.containers import Container, NotRegularFileError, WriteResult, detect
+from hegui.atomic import no_fsync
+from hegui.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_USAGE, HeguiError
+from hegui.label import (
+    Item,
+    ItemResult,
+    Propagation,
+    Record,
+    ScanResult,
+    expand,
+    expand_id,
+    label_many,
+    read_many,
+)
 from hegui.label.record import parse_provider_code
+from hegui.results import envelope
 
 app = typer.Typer(
     help="Implicit labels (GB 45438-2025 Annex E) in file metadata: add them, show them.",
@@ -30,89 +42,55 @@ app = typer.Typer(
 
 console = Console(stderr=True)
 
-
-@dataclass
-class Item:
-    """One input file and, under --recursive, its path relative to the folder it was found in."""
-
-    path: Path
-    relative: Path
+ID_HELP = (
+    "'auto' draws a random UUID per file; a template may use {uuid5} (the same ID on every rerun: from the "
+    "producer and the file's path), {sha256} (from the file's content), {uuid}, {stem}, {name}, {n}."
+)
 
 
-@dataclass
-class Outcome:
-    path: str
-    status: str  # "labeled" | "error" | "skipped" | "read"
-    data: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-    exit_code: int = EXIT_OK
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"path": self.path, "status": self.status}
-        out.update(self.data)
-        if self.error is not None:
-            out["error"] = self.error
-        return out
+def _envelope(command: str, payload: dict[str, Any]) -> dict[str, Any]:
+    return envelope({"command": command, **payload})
 
 
-def _expand(paths: list[Path], recursive: bool) -> Iterator[Item]:
-    for path in paths:
-        if path.is_dir():
-            if not recursive:
-                raise typer.BadParameter(f"{path} is a folder; add --recursive to process the files in it")
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    if name.startswith(".") and name.endswith(".hegui-tmp"):
-                        continue
-                    full = Path(root) / name
-                    yield Item(full, full.relative_to(path))
-        else:
-            yield Item(path, Path(path.name))
+def _write_line(text: str) -> None:
+    sys.stdout.write(text + "\n")
 
 
-def _unique(items: Iterator[Item]) -> list[Item]:
-    """Each file once, even when named twice (a batch must not write one target twice)."""
-    seen: set[Path] = set()
-    out: list[Item] = []
-    for item in items:
-        try:
-            key = item.path.resolve()
-        except (OSError, RuntimeError):  # a symlink loop: reading it gives the clear error
-            key = item.path.absolute()
-        if key not in seen:
-            seen.add(key)
-            out.append(item)
-    return out
+def _usage(message: str, hint: str | None = None) -> typer.BadParameter:
+    return typer.BadParameter(message, param_hint=hint)
 
 
-def _progress(total: int, enabled: bool) -> Progress:
-    return Progress(
+def _items(paths: list[Path], recursive: bool) -> list[Item]:
+    try:
+        return expand(paths, recursive=recursive)
+    except HeguiError as exc:
+        raise _usage(exc.detail) from exc
+
+
+@contextmanager
+def _progress(total: int, enabled: bool) -> Iterator[Any]:
+    """A transient progress bar on stderr for long runs (off when piped, quiet or machine output)."""
+    if not enabled:
+        yield None
+        return
+    with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
         transient=True,
-        disable=not enabled,
-    )
+    ) as progress:
+        progress.add_task("working", total=total)
+        yield progress
 
 
-def _produce_id(template: str, item: Item, index: int) -> str:
-    if template == "auto":
-        return str(uuid.uuid4())
-    if "{" not in template:
-        return template
-    try:
-        return template.format(uuid=uuid.uuid4(), stem=item.path.stem, name=item.path.name, n=index)
-    except (KeyError, IndexError, ValueError) as exc:
-        raise typer.BadParameter(
-            f"--produce-id template {template!r}: {exc}; use {{uuid}}, {{stem}}, {{name}} or {{n}}"
-        ) from exc
+def _advance(progress: Any) -> None:
+    if progress is not None:
+        progress.advance(progress.task_ids[0])
 
 
-def _emit_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+# ---- add ----------------------------------------------------------------------------------------------------
 
 
 @app.command("add")
@@ -124,295 +102,288 @@ def add(
         help="ContentProducer: the 27-character service-provider code (or an ASCII name, with a warning). "
         "Omit it to keep each file's existing producer fields and only add --propagator fields (Art. 6).",
     ),
-    produce_id: str = typer.Option(
-        "auto",
-        "--produce-id",
-        help="ProduceID: 'auto' draws a UUID per file; a template may use {uuid}, {stem}, {name}, {n}.",
-    ),
+    produce_id: str = typer.Option("auto", "--produce-id", help="ProduceID: " + ID_HELP),
     label: str = typer.Option("1", "--label", help="Label: 1 is, 2 possibly, 3 suspected AI-generated."),
     propagator: str = typer.Option("", "--propagator", help="ContentPropagator (platforms): provider code."),
-    propagate_id: str = typer.Option(
-        "", "--propagate-id", help="PropagateID: 'auto' or a template, as above."
-    ),
+    propagate_id: str = typer.Option("", "--propagate-id", help="PropagateID: as --produce-id."),
     reserved1: str = typer.Option("", "--reserved1", help="ReservedCode1 (integrity data of the producer)."),
     reserved2: str = typer.Option(
         "", "--reserved2", help="ReservedCode2 (integrity data of the propagator)."
     ),
     output: Path | None = typer.Option(
-        None, "--output", "-o", help="Write labeled copies into this folder; the sources are never touched."
+        None,
+        "--output",
+        "-o",
+        help="Write labeled copies here; the sources are never touched. For one input file a name with an "
+        "extension (out.png) is the file to write; otherwise a folder (created as needed).",
     ),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into folders."),
-    in_place: bool = typer.Option(
-        False,
-        "--in-place",
-        help="MP4/MOV/M4A: change only the metadata bytes inside the file, under an undo journal (constant time "
-        "for huge files; a crash is rolled back by the next hegui run). Other formats use the atomic copy.",
+    skip_labeled: bool | None = typer.Option(
+        None,
+        "--skip-labeled/--no-skip-labeled",
+        help="Leave files that already carry a valid label of this producer untouched (idempotent reruns). "
+        "Default: on with --recursive (without -o), off otherwise.",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results on stdout."),
+    replace_foreign: bool = typer.Option(
+        False,
+        "--replace-foreign",
+        help="Replace another producer's label (refused by default, exit 1). The replaced label is printed and "
+        "recorded in the evidence store when one exists; the new label names you as the producer.",
+    ),
+    in_place: bool = typer.Option(
+        True,
+        "--in-place/--copy",
+        help="In place (default): where the file has room (XMP padding, a PDF update, MP4 moov room), change only "
+        "the label's bytes under an undo journal; other files get the atomic copy. --copy: always write a new "
+        "file and rename it over the old one (atomic for every reader).",
+    ),
+    fsync: bool = typer.Option(
+        True,
+        "--fsync/--no-fsync",
+        help="Flush each write to disk (default). --no-fsync is faster and still atomic, but a power cut may lose "
+        "the most recent writes.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object with every file and the summary."),
+    as_jsonl: bool = typer.Option(
+        False, "--jsonl", help="One JSON object per file as it is done, then the summary."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only problems and the summary."),
 ) -> None:
     """Write an implicit label into each file's metadata (one label per file; media data untouched).
 
-    Exit codes: 0 every file labeled, 2 usage error, 3 a file could not be read or written.
+    Exit codes: 0 every file labeled or skipped, 1 refused (another producer's label, or no label to add
+    propagation fields to), 2 usage error, 3 a file could not be read or written.
     """
     if label not in ("1", "2", "3"):
-        raise typer.BadParameter("--label must be 1, 2 or 3", param_hint="--label")
+        raise _usage("--label must be 1, 2 or 3", "--label")
     if producer is None and not propagator:
-        raise typer.BadParameter(
-            "give --producer, or --propagator to add propagation fields to existing labels"
-        )
+        raise _usage("give --producer, or --propagator to add propagation fields to existing labels")
     if producer is not None and len(producer) >= 20 and producer.startswith("00"):
         try:
             parse_provider_code(producer)
         except HeguiError as exc:
-            raise typer.BadParameter(exc.detail, param_hint="--producer") from exc
-    items = _unique(_expand(paths, recursive))
-    fixed_id = produce_id != "auto" and "{" not in produce_id
-    if fixed_id and len(items) > 1:
-        raise typer.BadParameter(
-            "a fixed --produce-id for several files would give them the same content number; "
-            "use 'auto' or a template such as 'job42-{stem}'",
-            param_hint="--produce-id",
+            raise _usage(exc.detail, "--producer") from exc
+    items = _items(paths, recursive)
+    if (
+        output is not None
+        and output.exists()
+        and not output.is_dir()
+        and (len(items) != 1 or not output.suffix)
+    ):
+        raise _usage(
+            f"{output} is an existing file; --output names a folder for the labeled copies (or, for one input, a "
+            "file name with an extension such as out.png)",
+            "--output",
         )
-    if output is not None:
-        if output.exists() and not output.is_dir():
-            raise typer.BadParameter(
-                f"{output} is an existing file; --output names a folder for the labeled copies",
-                param_hint="--output",
+    if produce_id != "auto" and "{" not in produce_id and len(items) > 1:
+        raise _usage(
+            "a fixed --produce-id for several files would give them the same content number; "
+            "use 'auto' or a template such as 'job42-{stem}' or '{uuid5}'",
+            "--produce-id",
+        )
+    for template in (produce_id, propagate_id):
+        if template and "{" in template:
+            try:
+                expand_id(template.replace("{sha256}", ""), Item(Path("x"), Path("x")), 1, "")
+            except HeguiError as exc:
+                raise _usage(exc.detail, "--produce-id") from exc
+    if skip_labeled is None:  # with -o every source gets its labeled copy, so nothing is skipped by default
+        skip_labeled = recursive and output is None
+
+    record: Any = None
+    propagate = None
+    if producer is not None:
+        code = producer
+
+        def make(item: Item, index: int) -> Record:
+            return Record(
+                Label=label,
+                ContentProducer=code,
+                ProduceID=expand_id(produce_id, item, index, code),
+                ReservedCode1=reserved1,
+                ContentPropagator=propagator,
+                PropagateID=expand_id(propagate_id, item, index, propagator) if propagate_id else "",
+                ReservedCode2=reserved2,
             )
-        output.mkdir(parents=True, exist_ok=True)
-    outcomes: list[Outcome] = []
-    with _progress(len(items), enabled=not as_json and len(items) > 1) as progress:
-        task = progress.add_task("labeling", total=len(items))
-        batch = CommitBatch()
-        in_batch: list[Outcome] = []
-        batch_bytes = 0
-        for index, item in enumerate(items, start=1):
-            outcome = _label_one(
-                item,
-                index,
-                batch=batch,
-                producer=producer,
-                produce_id=produce_id,
-                label=label,
-                propagator=propagator,
-                propagate_id=propagate_id,
-                reserved1=reserved1,
-                reserved2=reserved2,
-                output=output,
-                recursive=recursive,
-                in_place=in_place,
-            )
-            outcomes.append(outcome)
-            if outcome.status == "labeled":
-                in_batch.append(outcome)
-                batch_bytes += _size(item.path)
-            if len(in_batch) >= BATCH_SIZE or batch_bytes >= BATCH_BYTES or index == len(items):
-                _commit(batch, in_batch)
-                in_batch, batch_bytes = [], 0
-            progress.advance(task)
-    exit_code = max((o.exit_code for o in outcomes), default=EXIT_OK)
-    if as_json:
-        _emit_json([o.to_dict() for o in outcomes])
+
+        record = make
     else:
-        _print_add_table(outcomes)
+        propagate = Propagation(propagator, propagate_id or "auto", reserved2 or None)
+
+    machine = as_json or as_jsonl
+    rows: list[dict[str, Any]] = []
+
+    def on_result(outcome: ItemResult) -> None:
+        row = outcome.to_dict()
+        if as_jsonl:
+            _write_line(json.dumps(row, ensure_ascii=False))
+            sys.stdout.flush()
+        elif as_json:
+            rows.append(row)
+        elif not quiet or outcome.status in ("refused", "failed"):
+            _write_line(_add_line(outcome))
+        _advance(progress)
+
+    show_progress = not machine and not quiet and len(items) > 1 and console.is_terminal
+    with _progress(len(items), show_progress) as progress, nullcontext() if fsync else no_fsync():
+        outcomes = label_many(
+            items,
+            record,
+            propagate=propagate,
+            output=output,
+            skip_labeled=skip_labeled,
+            replace_foreign=replace_foreign,
+            in_place=in_place,
+            skip_unsupported=recursive,
+            on_result=on_result,
+        )
+    summary = _summary(outcomes)
+    exit_code = _exit_code(o.exit_code for o in outcomes)
+    if as_json:
+        _write_line(
+            json.dumps(_envelope("label add", {"files": rows, "summary": summary}), ensure_ascii=False)
+        )
+    elif as_jsonl:
+        _write_line(json.dumps(_envelope("label add", {"summary": summary}), ensure_ascii=False))
+    else:
+        _write_line(_summary_line(summary, ("labeled", "skipped", "refused", "failed")))
     raise typer.Exit(exit_code)
 
 
-# Group commit: files written between two file-system flushes. Small files gain (one flush instead of many);
-# large files gain nothing, so a batch also closes after this many bytes (measured in benchmarks/labels.py).
-BATCH_SIZE = 64
-BATCH_BYTES = 8 * 1024 * 1024
+def _exit_code(codes: Iterable[int]) -> int:
+    """The worst outcome decides: 3 (a file could not be read or written) over 1 (refused / no valid label)."""
+    return max(codes, default=EXIT_OK)
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
-def _commit(batch: CommitBatch, outcomes: list[Outcome]) -> None:
-    """Make a group of written files durable and put them in place; on failure, report every one of them."""
-    try:
-        batch.commit()
-    except OSError as exc:
-        batch.discard()
-        for outcome in outcomes:
-            outcome.status = "error"
-            outcome.error = f"{outcome.path}: could not commit the labeled file: {exc.strerror or exc}"
-            outcome.exit_code = EXIT_INPUT
-
-
-def _write(
-    handler: Container, path: Path, record: Record, target: Path | None, batch: CommitBatch, in_place: bool
-) -> WriteResult:
-    if in_place and handler.supports_in_place and target is None:
-        return handler.write(path, record, batch=batch, in_place=True)  # type: ignore[call-arg]
-    return handler.write(path, record, output=target, batch=batch)
-
-
-def _label_one(
-    item: Item,
-    index: int,
-    *,
-    batch: CommitBatch,
-    producer: str | None,
-    produce_id: str,
-    label: str,
-    propagator: str,
-    propagate_id: str,
-    reserved1: str,
-    reserved2: str,
-    output: Path | None,
-    recursive: bool,
-    in_place: bool,
-) -> Outcome:
-    path = item.path
-    try:
-        handler = detect(path)
-    except NotRegularFileError as exc:  # a FIFO would block forever: skipped, named files still exit 3
-        return Outcome(str(path), "skipped", error=exc.detail, exit_code=EXIT_OK if recursive else EXIT_INPUT)
-    except UnsupportedFormatError as exc:
-        if recursive:
-            return Outcome(str(path), "skipped", error=exc.detail)
-        return Outcome(str(path), "error", error=str(exc), exit_code=exc.exit_code)
-    except HeguiError as exc:
-        return Outcome(str(path), "error", error=str(exc), exit_code=exc.exit_code)
-    try:
-        prop_id = _produce_id(propagate_id, item, index) if propagate_id else ""
-        if producer is None:
-            existing = handler.read(path).label
-            if existing is None or existing.record is None:
-                return Outcome(
-                    str(path),
-                    "error",
-                    error=f"{path}: no existing label to add propagation fields to",
-                    exit_code=EXIT_FINDINGS,
-                )
-            record = existing.record.with_propagation(propagator, prop_id, reserved2=reserved2 or None)
-        else:
-            record = Record(
-                Label=label,
-                ContentProducer=producer,
-                ProduceID=_produce_id(produce_id, item, index),
-                ReservedCode1=reserved1,
-                ContentPropagator=propagator,
-                PropagateID=prop_id,
-                ReservedCode2=reserved2,
-            )
-        target: Path | None = None
-        if output is not None:
-            target = output / item.relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-        result = _write(handler, path, record, target, batch, in_place)
-    except HeguiError as exc:
-        return Outcome(str(path), "error", error=str(exc), exit_code=exc.exit_code)
-    except OSError as exc:
-        return Outcome(str(path), "error", error=f"{path}: {exc.strerror or exc}", exit_code=EXIT_INPUT)
-    except Exception as exc:  # a parser bug must cost this file only, never the batch (issue #18 item 3)
-        return Outcome(str(path), "error", error=f"{path}: internal error: {exc!r}", exit_code=EXIT_INPUT)
-    return Outcome(str(path), "labeled", data=result.to_dict())
-
-
-def _print_add_table(outcomes: list[Outcome]) -> None:
-    out = Console()
-    table = Table(title="hegui label add", show_lines=False)
-    for column in ("file", "format", "status", "ProduceID", "notes"):
-        table.add_column(column, overflow="fold")
+def _summary(outcomes: list[ItemResult]) -> dict[str, int]:
+    counts = {s: 0 for s in ("labeled", "skipped", "refused", "failed")}
     for o in outcomes:
-        notes = o.error or "; ".join(w["message"] for w in o.data.get("warnings", []))
-        if o.data.get("output") and o.data["output"] != o.path:
-            notes = (f"-> {o.data['output']}  " + notes).strip()
-        style = {"labeled": "green", "error": "red", "skipped": "yellow"}.get(o.status, "")
-        table.add_row(
-            escape(o.path),
-            o.data.get("container", ""),
-            f"[{style}]{o.status}[/{style}]",
-            escape(o.data.get("record", {}).get("ProduceID", "")),
-            escape(notes),
-        )
-    out.print(table)
-    counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("labeled", "skipped", "error")}
-    out.print(f"{counts['labeled']} labeled, {counts['skipped']} skipped, {counts['error']} failed")
+        counts[o.status] += 1
+    counts["in_place"] = sum(1 for o in outcomes if o.result is not None and o.result.mode == "in-place")
+    counts["total"] = len(outcomes)
+    return counts
+
+
+def _summary_line(summary: dict[str, int], keys: tuple[str, ...]) -> str:
+    parts = ", ".join(f"{summary[k]} {k}" for k in keys)
+    return f"{summary['total']} files: {parts}"
+
+
+def _one_line(text: str) -> str:
+    """A message on one line (library messages can hold newlines)."""
+    return " ".join(text.split())
+
+
+def _add_line(outcome: ItemResult) -> str:
+    """``STATUS  path  details``: codes and IDs stay whole (separated by spaces, never folded)."""
+    parts = [f"{outcome.status:<8}", outcome.path]
+    result = outcome.result
+    if result is not None and outcome.status == "labeled":
+        parts.append(f"{result.container} {result.mode}")
+        if result.output != outcome.path:
+            parts.append(f"-> {result.output}")
+        parts.append(f"ProduceID={result.record.ProduceID}")
+        if result.record.PropagateID:
+            parts.append(f"PropagateID={result.record.PropagateID}")
+        for found in result.replaced_foreign:
+            shown = f"{found.ContentProducer}/{found.ProduceID}" if found is not None else "unreadable"
+            parts.append(f"REPLACED-FOREIGN={shown}")
+        if result.recovery:
+            parts.append(f"[{result.recovery}]")
+        parts.extend(f"[{_one_line(w.message)}]" for w in result.warnings if w.rule != "provider-name")
+    elif outcome.error is not None:
+        parts.append(_one_line(outcome.error.detail))
+    elif outcome.note:
+        parts.append(f"({outcome.note})")
+    return "  ".join(parts)
+
+
+# ---- show ---------------------------------------------------------------------------------------------------
 
 
 @app.command("show")
 def show(
     paths: list[Path] = typer.Argument(..., help="Files (or folders, with --recursive) to inspect."),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into folders."),
-    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results on stdout."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help="Files read in parallel."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object with every file and the summary."),
+    as_jsonl: bool = typer.Option(
+        False, "--jsonl", help="One JSON object per file as it is read, then the summary."
+    ),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="Print only files without a valid label, and the summary."
+    ),
 ) -> None:
-    """Show every implicit label found: where, in which form, and what is wrong with it.
+    """Show every implicit label found: where, in which form, and what is wrong with it. Never changes a file.
 
     Exit codes: 0 every file has a valid label, 1 a file has no valid label, 3 a file could not be read.
     """
-    items = list(_expand(paths, recursive))
-    outcomes: list[Outcome] = []
-    with _progress(len(items), enabled=not as_json and len(items) > 1) as progress:
-        task = progress.add_task("reading", total=len(items))
-        for item in items:
-            try:
-                scan = read(item.path)
-            except NotRegularFileError as exc:
-                code = EXIT_OK if recursive else EXIT_INPUT
-                outcomes.append(Outcome(str(item.path), "skipped", error=exc.detail, exit_code=code))
-            except UnsupportedFormatError as exc:
-                if recursive:
-                    outcomes.append(Outcome(str(item.path), "skipped", error=exc.detail))
-                else:
-                    outcomes.append(Outcome(str(item.path), "error", error=str(exc), exit_code=EXIT_INPUT))
-            except HeguiError as exc:
-                outcomes.append(Outcome(str(item.path), "error", error=str(exc), exit_code=EXIT_INPUT))
-            else:
-                code = EXIT_OK if scan.valid else EXIT_FINDINGS
-                outcomes.append(Outcome(str(item.path), "read", data=scan.to_dict(), exit_code=code))
-            progress.advance(task)
-    exit_code = max((o.exit_code for o in outcomes), default=EXIT_OK)
+    items = _items(paths, recursive)
+    rows: list[dict[str, Any]] = []
+    counts = {"valid": 0, "invalid": 0, "unlabeled": 0, "skipped": 0, "failed": 0}
+    codes: list[int] = []
+    machine = as_json or as_jsonl
+    show_progress = not machine and not quiet and len(items) > 1 and console.is_terminal
+    with _progress(len(items), show_progress) as progress:
+        for path, scan in read_many(items, jobs=jobs, skip_unsupported=recursive):
+            row, status, code = _show_row(path, scan)
+            counts[status] += 1
+            codes.append(code)
+            if as_jsonl:
+                _write_line(json.dumps(row, ensure_ascii=False))
+            elif as_json:
+                rows.append(row)
+            elif not quiet or status in ("invalid", "unlabeled", "failed"):
+                for line in _show_lines(path, status, scan):
+                    _write_line(line)
+            _advance(progress)
+    summary: dict[str, int] = {**counts, "total": len(items)}
     if as_json:
-        _emit_json([o.to_dict() for o in outcomes])
+        _write_line(
+            json.dumps(_envelope("label show", {"files": rows, "summary": summary}), ensure_ascii=False)
+        )
+    elif as_jsonl:
+        _write_line(json.dumps(_envelope("label show", {"summary": summary}), ensure_ascii=False))
     else:
-        _print_show(outcomes)
-    raise typer.Exit(exit_code)
+        _write_line(_summary_line(summary, ("valid", "invalid", "unlabeled", "skipped", "failed")))
+    raise typer.Exit(_exit_code(codes))
 
 
-def _print_show(outcomes: list[Outcome]) -> None:
-    out = Console()
-    table = Table(title="hegui label show", show_lines=True)
-    for column in ("file", "format", "where / form", "Label", "ContentProducer", "ProduceID", "verdict"):
-        table.add_column(column, overflow="fold")
-    for o in outcomes:
-        if o.status != "read":
-            style = "yellow" if o.status == "skipped" else "red"
-            table.add_row(
-                escape(o.path), "", "", "", "", "", f"[{style}]{escape(o.error or o.status)}[/{style}]"
+def _show_row(path: str, scan: ScanResult | HeguiError | None) -> tuple[dict[str, Any], str, int]:
+    if scan is None:
+        return {"path": path, "status": "skipped"}, "skipped", EXIT_OK
+    if isinstance(scan, HeguiError):
+        code = EXIT_INPUT if scan.exit_code != EXIT_USAGE else EXIT_USAGE
+        return {"path": path, "status": "error", "error": str(scan)}, "failed", code
+    row = {"status": "read", **scan.to_dict()}
+    if scan.valid:
+        return row, "valid", EXIT_OK
+    return row, ("invalid" if scan.labels else "unlabeled"), EXIT_FINDINGS
+
+
+def _show_lines(path: str, status: str, scan: ScanResult | HeguiError | None) -> list[str]:
+    if scan is None:
+        return [f"{'skipped':<9} {path}"]
+    if isinstance(scan, HeguiError):
+        return [f"{'error':<9} {path}  {_one_line(scan.detail)}"]
+    lines = [f"{status:<9} {path}  {scan.container}" + ("" if scan.labels else "  no label")]
+    for found in scan.labels:
+        rec = found.record
+        fields = (
+            f"Label={rec.Label} ContentProducer={rec.ContentProducer} ProduceID={rec.ProduceID}"
+            + (
+                f" ContentPropagator={rec.ContentPropagator} PropagateID={rec.PropagateID}"
+                if rec.ContentPropagator
+                else ""
             )
-            continue
-        labels = o.data["labels"]
-        file_notes = [f"{f['severity']}: {f['message']}" for f in o.data["findings"]]
-        if not labels:
-            table.add_row(escape(o.path), o.data["container"], "", "", "", "", "[red]no label[/red]")
-            continue
-        for i, found in enumerate(labels):
-            rec = found["record"] or {}
-            notes = [
-                f"{f['severity']} [{f['rule']}] {f['field'] or ''} {f['message']}".strip()
-                for f in found["findings"]
-            ]
-            if i == 0:
-                notes = file_notes + notes
-            verdict = "[green]valid[/green]" if found["valid"] and o.data["valid"] else "[red]invalid[/red]"
-            if found["valid"] and not o.data["valid"]:
-                verdict = "[yellow]valid value; file not conforming[/yellow]"
-            table.add_row(
-                escape(o.path) if i == 0 else "",
-                o.data["container"] if i == 0 else "",
-                escape(f"{found['location']} / {found['form']}"),
-                escape(rec.get("Label", "")),
-                escape(rec.get("ContentProducer", "")),
-                escape(rec.get("ProduceID", "")),
-                verdict + ("\n" + escape("\n".join(notes)) if notes else ""),
-            )
-    out.print(table)
+            if rec is not None
+            else f"raw={found.raw[:80]!r}"
+        )
+        mark = " (mirror)" if found.mirror else ""
+        lines.append(f"  {found.location} / {found.form}{mark}: {fields}")
+        lines.extend(f"    {_one_line(str(f))}" for f in found.findings)
+    lines.extend(f"  {_one_line(str(f))}" for f in scan.findings)
+    return lines
 
 
 from hegui.cli import visible as _visible  # noqa: E402  visible labels (hegui label visible / check-visible)

@@ -256,6 +256,23 @@ def merge_into(rdf: etree._Element, value: str) -> None:
     prop.text = value
 
 
+#: whitespace left before the closing xpacket by writers whose containers can then be relabeled in place (the
+#: 2 KiB the XMP specification suggests; a label with propagation fields is about 400 bytes)
+PADDING = 2048
+_END = XPACKET_END_W.encode("ascii")[:14]  # b'<?xpacket end='
+
+
+def fit(packet: bytes, size: int) -> bytes | None:
+    """``packet`` grown to exactly ``size`` bytes with padding whitespace before its closing xpacket (so it can
+    replace a packet of that size where it lies), or None when it does not fit or has no closing xpacket."""
+    missing = size - len(packet)
+    at = packet.rfind(_END)
+    if missing < 0 or at < 0:
+        return None
+    pad = (b"\n" + b" " * 99) * (missing // 100) + b" " * (missing % 100)
+    return packet[:at] + pad + packet[at:]
+
+
 def packet_for(value: str, *, padding: int = 0) -> bytes:
     """A fresh XMP packet holding only ``TC260:AIGC``."""
     return set_aigc(None, value, padding=padding)

@@ -14,6 +14,7 @@ label, render into a temporary file beside the target, read the label back, comp
 
 from __future__ import annotations
 
+import fcntl
 import mmap
 import os
 import stat
@@ -27,6 +28,8 @@ from typing import Any, BinaryIO, ClassVar
 
 from hegui.atomic import CommitBatch, atomic_output
 from hegui.errors import HeguiError, InputError, LimitExceededError, UnsupportedFormatError, WriteVerifyError
+from hegui.label import journal, policy
+from hegui.label.journal import JournalBatch, Recovery, Region, has_journal
 from hegui.label.record import (
     RULE_C2PA,
     RULE_ONE_LABEL,
@@ -36,6 +39,7 @@ from hegui.label.record import (
     parse_value,
 )
 
+RULE_JOURNAL = "in-place-journal"  # an interrupted in-place write left its undo journal
 COPY_CHUNK = 1024 * 1024
 # Labels parsed and reported per file. A file has one label (GB 45438 §6.1 c); hostile files carry tens of
 # thousands, and parsing, validating and listing each one cost seconds and gigabytes. Those beyond the cap are
@@ -151,14 +155,30 @@ class WriteResult:
     record: Record
     replaced: Record | None = None  # the label that was there before, if any
     warnings: list[Finding] = field(default_factory=list)
+    #: "copy" (atomic copy and rename), "in-place" (journaled update inside the file), "skipped" (the file already
+    #: carried a valid label of the same producer and ``skip_labeled`` was set), "memory" (bytes in, bytes out)
+    mode: str = "copy"
+    #: labels of other producers this write replaced (only with ``replace_foreign``); never silent
+    replaced_foreign: list[Record | None] = field(default_factory=list)
+    #: what recovery of an interrupted in-place write found and did before this write
+    recovery: str | None = None
+    #: the labeled file's bytes, when the input was bytes or a file object
+    data: bytes | None = None
+
+    @property
+    def status(self) -> str:
+        return "skipped" if self.mode == "skipped" else "labeled"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "path": self.path,
             "output": self.output,
             "container": self.container,
+            "mode": self.mode,
             "record": self.record.to_dict(),
             "replaced": self.replaced.to_dict() if self.replaced is not None else None,
+            "replaced_foreign": [r.to_dict() if r is not None else None for r in self.replaced_foreign],
+            "recovery": self.recovery,
             "warnings": [f.to_dict() for f in self.warnings],
         }
 
@@ -233,6 +253,8 @@ class Source:
             raise InputError(
                 f"range of {length} bytes runs past the end of the file", path=self.path, offset=offset
             )
+        if length >= KERNEL_COPY_MIN and _kernel_copy(self.handle, dst, offset, length):
+            return
         self.handle.seek(offset)
         remaining = length
         while remaining:
@@ -248,6 +270,36 @@ class Source:
         return InputError(message, path=self.path, offset=offset)
 
 
+KERNEL_COPY_MIN = 64 * 1024  # below this, one read and one write cost less than the extra system calls
+
+
+def _kernel_copy(src: BinaryIO, dst: BinaryIO, offset: int, length: int) -> bool:
+    """Copy with ``os.copy_file_range`` (in the kernel: no user-space buffers; shared extents where the file system
+    can). False, having copied nothing, when either side is not a plain file or the kernel refuses."""
+    try:
+        dst_fd = dst.fileno()
+        src_fd = src.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    dst.flush()
+    out_pos = dst.tell()
+    done = 0
+    try:
+        while done < length:
+            n = os.copy_file_range(src_fd, dst_fd, length - done, offset + done, out_pos + done)
+            if n == 0:
+                break
+            done += n
+    except OSError:
+        if done == 0:
+            return False
+        raise
+    if done < length:
+        raise InputError("short read while copying (the file shrank?)", offset=offset + done)
+    dst.seek(out_pos + done)
+    return True
+
+
 class Container(ABC):
     """One file format. Subclasses are stateless; one instance per format lives in the registry."""
 
@@ -257,7 +309,7 @@ class Container(ABC):
     can_write: ClassVar[bool] = True
     #: why writing is not supported (shown to the user), when ``can_write`` is False
     write_unsupported_reason: ClassVar[str] = ""
-    #: whether ``write()`` takes ``in_place=True`` (a journaled update inside the file, see isobmff)
+    #: whether :meth:`plan_in_place` can ever find room (formats with padding or appendable updates)
     supports_in_place: ClassVar[bool] = False
 
     # ---- to implement --------------------------------------------------------------------------------------
@@ -280,22 +332,31 @@ class Container(ABC):
         """File-level findings beyond the one-label rule (override to report e.g. a C2PA manifest)."""
         return []
 
+    def plan_in_place(self, src: Source, record: Record) -> InPlacePlan | None:
+        """The byte changes that label the file without moving any other byte (same-size rewrites, at most an
+        append), or None when the container has no room (then the atomic copy is used). Override per format."""
+        return None
+
     # ---- shared behaviour ----------------------------------------------------------------------------------
     def read(self, path: str | os.PathLike[str]) -> ScanResult:
-        with open_source(Path(path)) as src:
+        with open_source(Path(path), shared_lock=True) as src:
             return self.read_source(src)
 
     def read_source(self, src: Source) -> ScanResult:
-        """:meth:`read` on an already opened file (detection and reading then share one open)."""
+        """:meth:`read` on an already opened file (detection and reading then share one open). Never changes the
+        file: an undo journal left by an interrupted in-place write is reported, not applied."""
         token = _labels_seen.set([0])
         try:
             labels = self.scan(src)
         except _PARSER_FAILURES as exc:
-            raise _malformed(src.path, self.name, exc) from exc
+            raise _with_journal(_malformed(src.path, self.name, exc), src.path) from exc
         except HeguiError as exc:
-            if exc.path is not None:
+            named = exc if exc.path is not None else _named(exc, src.path)
+            if isinstance(named, InputError) and has_journal(src.path):
+                raise _with_journal(named, src.path) from exc
+            if named is exc:
                 raise
-            raise _named(exc, src.path) from exc
+            raise named from exc
         finally:
             _labels_seen.reset(token)
         beyond = len(labels) - MAX_LABELS
@@ -310,6 +371,8 @@ class Container(ABC):
                     "a file keeps one label",
                 )
             )
+        if has_journal(src.path):
+            findings.append(journal_finding(src.path))
         return ScanResult(str(src.path), self.name, labels, findings)
 
     def write(
@@ -319,8 +382,17 @@ class Container(ABC):
         *,
         output: str | os.PathLike[str] | None = None,
         batch: CommitBatch | None = None,
+        in_place: bool = False,
+        replace_foreign: bool = False,
+        skip_labeled: bool = False,
+        journal_batch: JournalBatch | None = None,
     ) -> WriteResult:
-        """Label ``path`` (in place, atomically) or write the labeled copy to ``output`` (the source is untouched)."""
+        """Label ``path`` (atomically: temporary file, fsync, rename) or write the labeled copy to ``output`` (the
+        source is untouched). ``in_place`` (no ``output``): where the container has room, change only the label's
+        bytes inside the file under an undo journal (:meth:`write_in_place`); elsewhere the atomic copy.
+
+        Another producer's label is never replaced unless ``replace_foreign`` (see :mod:`hegui.label.policy`);
+        ``skip_labeled`` leaves a file that already carries a valid label of the same producer untouched."""
         if not self.can_write:
             raise UnsupportedFormatError(
                 f"writing {self.name} labels is not supported: {self.write_unsupported_reason}", path=path
@@ -330,9 +402,25 @@ class Container(ABC):
         target = Path(output) if output is not None else source_path
         if target.exists() and target.is_dir():
             target = target / source_path.name
+        recovery: Recovery | None = None
+        if in_place and output is None:
+            done, recovery = self.write_in_place(
+                source_path,
+                record,
+                replace_foreign=replace_foreign,
+                skip_labeled=skip_labeled,
+                batch=journal_batch,
+            )
+            if done is not None:
+                return done
+        elif output is None and has_journal(source_path):
+            recovery = _recover_locked(source_path)
         before = self.read(source_path)
-        replaced = before.label.record if before.label is not None else None
-        warnings.extend(replacement_warnings(replaced, record))
+        outcome = _apply_policy(before, record, replace_foreign, skip_labeled)
+        if isinstance(outcome, WriteResult):
+            outcome.recovery = recovery.message if recovery else None
+            return outcome
+        warnings.extend(replacement_warnings(before.label.record if before.label else None, record))
         with (
             open_source(source_path) as src,
             atomic_output(
@@ -353,9 +441,136 @@ class Container(ABC):
             finally:
                 _labels_seen.reset(token)
             pending.file.flush()
-            check = self.read(pending.path)
+            with open_source(pending.path) as written:  # no lock: the temporary file is ours (and locked)
+                check = self.read_source(written)
             _verify(check, record, pending.path, self.name)
-        return WriteResult(str(source_path), str(target), self.name, record, replaced, warnings)
+        replaced = before.label.record if before.label is not None else None
+        return WriteResult(
+            str(source_path),
+            str(target),
+            self.name,
+            record,
+            replaced,
+            warnings,
+            replaced_foreign=outcome,
+            recovery=recovery.message if recovery else None,
+        )
+
+    def write_in_place(
+        self,
+        path: str | os.PathLike[str],
+        record: Record,
+        *,
+        replace_foreign: bool = False,
+        skip_labeled: bool = False,
+        batch: JournalBatch | None = None,
+    ) -> tuple[WriteResult | None, Recovery | None]:
+        """Label the file itself, changing only the label's bytes, under the file lock and an undo journal
+        (:mod:`hegui.label.journal`). Returns ``(None, recovery)`` when the container has no room or a journal
+        that does not match the file is in the way (the caller then uses the atomic copy). With ``batch`` (a
+        :class:`hegui.label.journal.JournalBatch`), the file stays locked and the change happens, durable and
+        read back, only when the batch commits (group commit); a file the commit rolls back is reported there."""
+        path = Path(path)
+        warnings: list[Finding] = list(record.require_valid().validate().warnings)
+        try:
+            handle = open(path, "r+b", buffering=0)  # noqa: SIM115 (closed below, or by the batch)
+        except OSError:
+            return None, None  # read-only file or folder: the atomic copy says what is wrong
+        handed_over = False
+        try:
+            journal.lock(handle)
+            recovery = journal.recover(path, handle) if has_journal(path) else None
+            if recovery is not None and recovery.blocks_in_place:
+                return None, recovery
+            src = Source(handle, path, os.fstat(handle.fileno()).st_size)
+            try:
+                before = self.read_source(src)
+                outcome = _apply_policy(before, record, replace_foreign, skip_labeled)
+                if isinstance(outcome, WriteResult):
+                    outcome.recovery = recovery.message if recovery else None
+                    return outcome, recovery
+                plan = self.plan_in_place(src, record)
+            finally:
+                src.close()
+            if plan is None:
+                return None, recovery
+
+            def verify() -> None:
+                with open_source(path) as fresh:
+                    _verify(self.read_source(fresh), record, path, self.name)
+
+            if batch is not None:
+                batch.add(path, handle, plan.regions, plan.size_after, verify)
+                handed_over = True
+            else:
+                journal.apply(path, handle, plan.regions, plan.size_after, verify)
+        finally:
+            if not handed_over:
+                handle.close()
+        replaced = before.label.record if before.label is not None else None
+        warnings.extend(plan.warnings)
+        warnings.extend(replacement_warnings(replaced, record))
+        result = WriteResult(
+            str(path),
+            str(path),
+            self.name,
+            record,
+            replaced,
+            warnings,
+            mode="in-place",
+            replaced_foreign=outcome,
+            recovery=recovery.message if recovery else None,
+        )
+        return result, recovery
+
+
+@dataclass
+class InPlacePlan:
+    """Byte changes that label a file where it lies: each region keeps its size, or ends (is appended to) the
+    file; ``size_after`` is the file's size afterwards."""
+
+    regions: list[Region]
+    size_after: int
+    warnings: list[Finding] = field(default_factory=list)
+
+
+def _apply_policy(
+    before: ScanResult, record: Record, replace_foreign: bool, skip_labeled: bool
+) -> WriteResult | list[Record | None]:
+    """A ``skipped`` result, or the foreign labels about to be replaced (raises when that is not allowed)."""
+    if skip_labeled and policy.same_producer_label(before, record):
+        assert before.label is not None and before.label.record is not None
+        return WriteResult(
+            before.path, before.path, before.container, before.label.record, None, [], mode="skipped"
+        )
+    return [item.record for item in policy.check(before, record, replace_foreign=replace_foreign)]
+
+
+def _recover_locked(path: Path) -> Recovery | None:
+    """Recovery before an atomic write: under the file lock, from the bytes in the file."""
+    try:
+        handle = open(path, "r+b", buffering=0)  # noqa: SIM115 (closed by the with below)
+    except OSError:
+        return None
+    with handle:
+        journal.lock(handle)
+        return journal.recover(path, handle)
+
+
+def _with_journal(exc: InputError, path: Path) -> InputError:
+    """A read error of a file beside an undo journal says so (the file may be torn by an interrupted write)."""
+    if not has_journal(path):
+        return exc
+    return InputError(f"{exc.detail}; {journal_finding(path).message}", path=path, offset=exc.offset)
+
+
+def journal_finding(path: Path) -> Finding:
+    return Finding(
+        "warning",
+        RULE_JOURNAL,
+        f"an interrupted in-place write left {journal.journal_path(path).name}; reading never changes a file: "
+        "the next 'hegui label add' of this file checks the journal against the file and recovers it",
+    )
 
 
 # What a parser raises when a hostile value slips past its own checks (a field packed out of range, an index past
@@ -388,10 +603,12 @@ def _file_kind(mode: int) -> str:
 
 
 class open_source:
-    """Context manager: open ``path`` for reading as a :class:`Source`; errors name the file."""
+    """Context manager: open ``path`` for reading as a :class:`Source`; errors name the file. ``shared_lock``
+    waits for a hegui in-place write of the file to finish (a shared ``flock``; readers never block each other)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, shared_lock: bool = False) -> None:
         self.path = path
+        self.shared_lock = shared_lock
         self.handle: BinaryIO | None = None
         self.source: Source | None = None
 
@@ -415,8 +632,14 @@ class open_source:
                 )
             os.set_blocking(fd, True)
             self.handle = open(fd, "rb", buffering=0)
+            if self.shared_lock:  # wait for a hegui in-place write; the size may have changed meanwhile
+                fcntl.flock(fd, fcntl.LOCK_SH)
+                info = os.fstat(fd)
         except BaseException:
-            os.close(fd)
+            if self.handle is not None:
+                self.handle.close()
+            else:
+                os.close(fd)
             raise
         self.source = Source(self.handle, self.path, info.st_size)
         return self.source

@@ -23,7 +23,14 @@ from typing import BinaryIO
 
 from hegui.errors import LimitExceededError, UnsupportedFormatError
 from hegui.label import xmp
-from hegui.label.containers.base import Container, Found, Source, c2pa_warning, found_from_value
+from hegui.label.containers.base import (
+    Container,
+    Found,
+    InPlacePlan,
+    Source,
+    c2pa_warning,
+    found_from_value,
+)
 from hegui.label.containers.tiff import (
     UC_UNDEFINED,
     BytesView,
@@ -35,6 +42,7 @@ from hegui.label.containers.tiff import (
     set_value,
     xmp_hits,
 )
+from hegui.label.journal import Region
 from hegui.label.record import Finding, Record, parse_value
 
 SOI = b"\xff\xd8"
@@ -271,7 +279,9 @@ class JpegContainer(Container):
                 replace[_offset(state.exif_seg)] = self._exif_segment(src, state, UC_UNDEFINED)
             for seg, _ in state.blobs:
                 replace[seg.offset] = b""
-            packet = xmp.set_aigc(state.packet, record.to_json())
+            packet = xmp.set_aigc(state.packet, record.to_json(), padding=xmp.PADDING)
+            if len(packet) > MAX_XMP_PACKET:  # no room for the padding that lets the next label go in place
+                packet = xmp.set_aigc(state.packet, record.to_json())
             if len(packet) > MAX_XMP_PACKET:
                 raise UnsupportedFormatError(
                     f"the XMP packet with the label would be {len(packet)} bytes; a JPEG XMP segment holds at "
@@ -301,6 +311,21 @@ class JpegContainer(Container):
             dst.write(insert)
         src.copy_to(dst, state.sos, src.size - state.sos)
         return [c2pa_warning()] if state.c2pa else []
+
+    supports_in_place = True
+
+    def plan_in_place(self, src: Source, record: Record) -> InPlacePlan | None:
+        """The new XMP packet over the old one, padded to its size, when the segment has room (the padding hegui,
+        Adobe and ExifTool leave) and the label lives nowhere else."""
+        state = self._state(src)
+        seg = state.xmp_seg
+        if seg is None or state.packet is None or state.comment is not None or state.blobs:
+            return None
+        fitted = xmp.fit(xmp.set_aigc(state.packet, record.to_json()), len(state.packet))
+        if fitted is None:
+            return None
+        region = Region(seg.payload_offset + len(XMP_ID), state.packet, fitted)
+        return InPlacePlan([region], src.size, [c2pa_warning()] if state.c2pa else [])
 
     def _exif_segment(self, src: Source, state: _State, value: bytes) -> bytes:
         """The EXIF APP1 segment with the UserComment set to ``value`` (every other byte of it kept in place)."""

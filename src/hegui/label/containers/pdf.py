@@ -33,7 +33,16 @@ import pikepdf
 
 from hegui.errors import HeguiError, InputError, LimitExceededError
 from hegui.label import spec, xmp
-from hegui.label.containers.base import Container, Found, Source, c2pa_warning, found_from_value
+from hegui.label.containers.base import (
+    Container,
+    Found,
+    InPlacePlan,
+    Source,
+    c2pa_warning,
+    found_from_value,
+)
+from hegui.label.containers.pdfxref import read_fast
+from hegui.label.journal import Region
 from hegui.label.record import Finding, Record
 
 INFO_KEY = "/" + spec.FIELD_NAME
@@ -55,7 +64,8 @@ _OBJ_HEAD = re.compile(rb"\s*(\d{1,10})\s+(\d{1,5})\s+obj\b")
 def opened(src: Source) -> Iterator[pikepdf.Pdf]:
     """Open ``src`` with pikepdf; every failure of qpdf (or of walking its objects) becomes an InputError."""
     try:
-        with pikepdf.open(src.path) as pdf:
+        # A file on disk is opened by name (qpdf reads it itself); bytes given in memory through their handle.
+        with pikepdf.open(src.handle if src.memo.get("memory") else src.path) as pdf:
             yield pdf
     except HeguiError:
         raise
@@ -175,9 +185,38 @@ class PdfContainer(Container):
         """Labels and file findings, from one look at the file (scan and file_findings share it)."""
         cached: tuple[list[Found], list[Finding]] | None = src.memo.get("pdf")
         if cached is None:
-            cached = self._read_pikepdf(src)
+            cached = self._read_fast(src) or self._read_pikepdf(src)
             src.memo["pdf"] = cached
         return cached
+
+    def _read_fast(self, src: Source) -> tuple[list[Found], list[Finding]] | None:
+        """The same answer as :meth:`_read_pikepdf` from a few small reads, for files with classic
+        cross-reference tables (see :mod:`hegui.label.containers.pdfxref`); None for every other file."""
+        fast = read_fast(src)
+        if fast is None:
+            return None
+        labels: list[Found] = []
+        info_found: Found | None = None
+        for key in sorted(fast.info):
+            text = fast.info[key]
+            if spec.FIELD_NAME in key.upper() or '"AIGC"' in text:
+                found = found_from_value(self.name, f"Info {key}", text)
+                labels.append(found)
+                if key == INFO_KEY and info_found is None:
+                    info_found = found
+        broken = False
+        if fast.packet is not None:
+            try:
+                hits = xmp.find_aigc(fast.packet)
+            except InputError:
+                hits, broken = [], True
+            for hit in hits:
+                found = found_from_value(self.name, "XMP TC260:AIGC", hit.value, form=hit.form)
+                if info_found is not None and found.record is not None and found.record == info_found.record:
+                    found = replace(found, mirror=True)
+                labels.append(found)
+        state = _State(labels, [], fast.packet, broken)
+        return labels, self._findings(state, False)
 
     def _findings(self, state: _State, c2pa: bool) -> list[Finding]:
         findings: list[Finding] = [c2pa_warning()] if c2pa else []
@@ -200,15 +239,30 @@ class PdfContainer(Container):
 
     # ---- writing --------------------------------------------------------------------------------------------
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
+        update, warnings = self._update(src, record)
+        src.copy_to(dst, 0, src.size)
+        dst.write(update)
+        return warnings
+
+    supports_in_place = True
+
+    def plan_in_place(self, src: Source, record: Record) -> InPlacePlan | None:
+        """An incremental update is an append: the file's bytes stay where they are, so every PDF hegui can write
+        is labeled in place (the update appended under the journal, which truncates it away on rollback)."""
+        update, warnings = self._update(src, record)
+        return InPlacePlan([Region(src.size, b"", update)], src.size + len(update), warnings)
+
+    def _update(self, src: Source, record: Record) -> tuple[bytes, list[Finding]]:
+        """The incremental update to append, and the warnings."""
         with opened(src) as pdf:
             try:
-                return self._render(src, dst, record, pdf)
+                return self._render(src, record, pdf)
             except HeguiError:
                 raise
             except Exception as exc:
                 raise InputError(f"broken PDF: {type(exc).__name__}: {exc}", path=src.path) from exc
 
-    def _render(self, src: Source, dst: BinaryIO, record: Record, pdf: pikepdf.Pdf) -> list[Finding]:
+    def _render(self, src: Source, record: Record, pdf: pikepdf.Pdf) -> tuple[bytes, list[Finding]]:
         if pdf.is_encrypted:
             raise InputError(
                 "the PDF is encrypted; hegui does not write labels into encrypted PDFs "
@@ -301,7 +355,6 @@ class PdfContainer(Container):
             extra["/ID"] = pikepdf.Array([ident[0], pikepdf.String(digest.digest())])
         refs = b"/Root %d %d R /Info %d %d R /Prev %d " % (*root.objgen, *info_id, prev)
         base_offset = src.size
-        src.copy_to(dst, 0, src.size)
         out = bytearray()
         if src.read_at(src.size - 1, 1, what="last byte") not in (b"\n", b"\r"):
             out += b"\n"
@@ -348,8 +401,7 @@ class PdfContainer(Container):
             out += b"%d 0 obj\n" % xref_number + head + refs + extra_body + b" >>\nstream\n"
             out += bytes(rows) + b"\nendstream\nendobj\n"
         out += b"startxref\n%d\n%%%%EOF\n" % xref_at
-        dst.write(out)
-        return warnings
+        return bytes(out), warnings
 
 
 def _runs(numbers: list[int]) -> list[tuple[int, list[int]]]:

@@ -13,7 +13,15 @@ import zlib
 from typing import BinaryIO
 
 from hegui.label import xmp
-from hegui.label.containers.base import Container, Found, Source, c2pa_warning, found_from_value
+from hegui.label.containers.base import (
+    Container,
+    Found,
+    InPlacePlan,
+    Source,
+    c2pa_warning,
+    found_from_value,
+)
+from hegui.label.journal import Region
 from hegui.label.record import Finding, Record
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -194,7 +202,7 @@ class PngContainer(Container):
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
         _, holders, packet, packet_chunk = self._text_labels(src)
         chunks = iter_chunks(src)
-        new_packet = xmp.set_aigc(packet, record.to_json())
+        new_packet = xmp.set_aigc(packet, record.to_json(), padding=xmp.PADDING)  # room to relabel in place
         new_chunk = itxt_chunk(XMP_KEYWORD, new_packet)
         drop = {c.offset for c in holders}
         if packet_chunk is not None:
@@ -216,6 +224,26 @@ class PngContainer(Container):
                 warnings.append(c2pa_warning())
             src.copy_to(dst, chunk.offset, chunk.end - chunk.offset)
         return warnings
+
+    supports_in_place = True
+
+    def plan_in_place(self, src: Source, record: Record) -> InPlacePlan | None:
+        """The XMP iTXt chunk (before IDAT, where hegui puts it) rewritten at its own size, its padding absorbing
+        the change, with a new CRC; only when the label lives in that chunk alone and it is stored uncompressed."""
+        _, holders, packet, chunk = self._text_labels(src)
+        if chunk is None or packet is None or any(h.offset != chunk.offset for h in holders):
+            return None
+        head = XMP_KEYWORD + b"\x00\x00\x00\x00\x00"
+        if src.read_at(chunk.data_offset, len(head), what="iTXt header") != head:
+            return None  # compressed, or with a language tag: rewritten by the copy
+        if chunk.length != len(head) + len(packet):
+            return None
+        fitted = xmp.fit(xmp.set_aigc(packet, record.to_json()), len(packet))
+        if fitted is None:
+            return None
+        new = itxt_chunk(XMP_KEYWORD, fitted)
+        old = src.read_at(chunk.offset, chunk.end - chunk.offset, what="iTXt chunk")
+        return InPlacePlan([Region(chunk.offset, old, new)], src.size)
 
 
 CONTAINERS: tuple[Container, ...] = (PngContainer(),)

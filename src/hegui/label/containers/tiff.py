@@ -26,7 +26,15 @@ from typing import BinaryIO, Protocol
 
 from hegui.errors import InputError, LimitExceededError
 from hegui.label import xmp
-from hegui.label.containers.base import Container, Found, Source, c2pa_warning, found_from_value
+from hegui.label.containers.base import (
+    Container,
+    Found,
+    InPlacePlan,
+    Source,
+    c2pa_warning,
+    found_from_value,
+)
+from hegui.label.journal import Region
 from hegui.label.record import Finding, Record
 
 TAG_XMP = 700  # XMLPacket
@@ -496,7 +504,9 @@ class TiffContainer(Container):
         else:
             if comment is not None:  # the new label goes to XMP; the old copy in the UserComment is emptied
                 set_value(tiff, edit, comment.entry, UC_UNDEFINED)
-            packet = xmp.set_aigc(state.packet, record.to_json())
+            packet = xmp.set_aigc(
+                state.packet, record.to_json(), padding=xmp.PADDING
+            )  # room for the next one
             entry = ifd0.get(TAG_XMP)
             if entry is not None and entry.type in BYTE_TYPES:
                 set_value(tiff, edit, entry, packet, ftype=entry.type if entry.type != 2 else TYPE_UNDEFINED)
@@ -507,6 +517,24 @@ class TiffContainer(Container):
                 edit.patches.append((tiff.header_pointer[0], tiff.offset_bytes(at)))
         edit.stream(tiff, src, dst)
         return [c2pa_warning()] if ifd0.get(TAG_C2PA) is not None else []
+
+    supports_in_place = True
+
+    def plan_in_place(self, src: Source, record: Record) -> InPlacePlan | None:
+        """The XMLPacket value rewritten where it lies, at its own size (its padding absorbing the change), when
+        the label lives in XMP alone: no IFD entry, count or offset changes."""
+        state = self._state(src)
+        entry = state.ifd0.get(TAG_XMP)
+        packet = state.packet
+        if state.comment is not None or packet is None or entry is None or entry.type not in BYTE_TYPES:
+            return None
+        if entry.inline or entry.value_offset is None or entry.size != len(packet):
+            return None
+        fitted = xmp.fit(xmp.set_aigc(packet, record.to_json()), len(packet))
+        if fitted is None:
+            return None
+        warnings = [c2pa_warning()] if state.ifd0.get(TAG_C2PA) is not None else []
+        return InPlacePlan([Region(entry.value_offset, packet, fitted)], src.size, warnings)
 
 
 CONTAINERS: tuple[Container, ...] = (TiffContainer(),)

@@ -19,8 +19,16 @@ from typing import BinaryIO
 
 from hegui.errors import InputError
 from hegui.label import xmp
-from hegui.label.containers.base import Container, Found, Source, c2pa_warning, found_from_value
+from hegui.label.containers.base import (
+    Container,
+    Found,
+    InPlacePlan,
+    Source,
+    c2pa_warning,
+    found_from_value,
+)
 from hegui.label.containers.heif import exif_user_comment, user_comment_span  # the shared EXIF walk
+from hegui.label.journal import Region
 from hegui.label.record import Finding, Record
 
 # VP8X feature flags, from the WebP container spec (libwebp doc/webp-container-spec.txt: the byte reads
@@ -189,7 +197,7 @@ class WebpContainer(Container):
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
         labels, holders, packet, chunks = self._labels(src)
         exif_label = {item.offset for item in labels if item.location == EXIF_LOCATION}
-        new_xmp = make_chunk(b"XMP ", xmp.set_aigc(packet, record.to_json()))
+        new_xmp = make_chunk(b"XMP ", xmp.set_aigc(packet, record.to_json(), padding=xmp.PADDING))
         drop = {c.offset for c in holders} | {c.offset for c in chunks if c.fourcc == b"XMP "}
         kept = [c for c in chunks if c.offset not in drop]
         fourccs = {c.fourcc for c in kept}
@@ -244,6 +252,27 @@ class WebpContainer(Container):
             if chunk.size & 1:
                 dst.write(b"\x00")  # the padding byte (written fresh: some writers omit it at the end)
         return warnings
+
+    supports_in_place = True
+
+    def plan_in_place(self, src: Source, record: Record) -> InPlacePlan | None:
+        """The one XMP chunk rewritten at its own size (its padding absorbing the change) when the label lives
+        there alone and VP8X already announces XMP: no chunk size, RIFF size or flag changes."""
+        labels, holders, packet, chunks = self._labels(src)
+        xmp_chunks = [c for c in chunks if c.fourcc == b"XMP "]
+        vp8x = next((c for c in chunks if c.fourcc == b"VP8X"), None)
+        if packet is None or len(xmp_chunks) != 1 or vp8x is None or vp8x.size < 10:
+            return None
+        if any(h.offset != xmp_chunks[0].offset for h in holders) or any(
+            item.location == EXIF_LOCATION for item in labels
+        ):
+            return None
+        if not src.read_at(vp8x.data_offset, 1, what="VP8X flags")[0] & FLAG_XMP:
+            return None
+        fitted = xmp.fit(xmp.set_aigc(packet, record.to_json()), len(packet))
+        if fitted is None:
+            return None
+        return InPlacePlan([Region(xmp_chunks[0].data_offset, packet, fitted)], src.size)
 
 
 CONTAINERS: tuple[Container, ...] = (WebpContainer(),)
