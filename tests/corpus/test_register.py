@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,52 +17,27 @@ from hegui.errors import InputError, UsageError
 from tests.corpus.conftest import write_jsonl
 
 
-def _pg_url() -> Iterator[str]:
-    import sqlalchemy
-
-    name = f"hegui_corpus_{uuid.uuid4().hex[:8]}"
-    admin = sqlalchemy.create_engine(
-        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as c:
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hegui.db'}"
-    else:
-        yield from _pg_url()
-
-
-def test_register_and_assess_a_source(db: str, tmp_path: Path) -> None:
+def test_register_and_assess_a_source(db_url: str, tmp_path: Path) -> None:
     lic = tmp_path / "LICENSE"
     lic.write_text("Apache-2.0", encoding="utf-8")
-    v = add_source("web-2026", "self-collected", url=db)
+    v = add_source("web-2026", "self-collected", url=db_url)
     assert v.status == "pending" and any("collection record" in g for g in v.gaps)
-    add_source("oss", "open-source", licence="Apache-2.0", documents=[str(lic)], url=db)
+    add_source("oss", "open-source", licence="Apache-2.0", documents=[str(lic)], url=db_url)
     with pytest.raises(UsageError, match="exists already"):
-        add_source("oss", "open-source", url=db)
+        add_source("oss", "open-source", url=db_url)
     with pytest.raises(UsageError, match="unknown source kind"):
-        add_source("x", "scraped", url=db)
-    assert [s.name for s in list_sources(db)] == ["oss", "web-2026"]
+        add_source("x", "scraped", url=db_url)
+    assert [s.name for s in list_sources(db_url)] == ["oss", "web-2026"]
     import hashlib
 
-    assert get_source("oss", db).documents[0]["sha256"] == hashlib.sha256(b"Apache-2.0").hexdigest()
+    assert get_source("oss", db_url).documents[0]["sha256"] == hashlib.sha256(b"Apache-2.0").hexdigest()
 
     bad = tmp_path / "bad.jsonl"
     write_jsonl(bad, ["教人制造炸弹"] * 30 + ["今天天气很好"] * 170)
     run = scan([bad], ScanConfig(pii=False), work_dir=tmp_path / "w")
     decision = source_decision(run.summary)
     assert decision.outcome == "does not conform"
-    view = record_assessment("web-2026", decision, url=db)
+    view = record_assessment("web-2026", decision, url=db_url)
     assert view.status == "blacklisted" and "15.00%" in view.reason
     assert view.assessments[0]["flagged"] == 30
 

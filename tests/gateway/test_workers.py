@@ -7,9 +7,7 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -17,24 +15,6 @@ import pytest
 from tests.gateway.conftest import Served, free_port
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    import sqlalchemy
-
-    name = f"hegui_gw_{uuid.uuid4().hex[:8]}"
-    admin = sqlalchemy.create_engine(
-        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as c:
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def test_exact_strikes_across_two_workers(standin: Served, pg_url: str) -> None:
