@@ -226,3 +226,10 @@ def test_mounted_in_hegui_serve(standin: Served, tmp_path: Path, monkeypatch: py
         )
         assert r.headers["x-hegui-action"] == "refused"
         assert httpx.get(s.url + "/api/health").json()["status"] == "ok"
+
+
+def test_decision_export_neutralises_formulas() -> None:
+    from hegui.gateway.audit import export_csv
+
+    out = export_csv(iter([{"user_key": '=HYPERLINK("http://x")', "risks": ["A.1.d"], "added_ms": 1.5}]))
+    assert "'=HYPERLINK" in out and "A.1.d" in out

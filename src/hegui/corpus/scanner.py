@@ -73,11 +73,11 @@ class _Checks:
     """Compiled matcher, PII scanner and classifier, built once per process and config."""
 
     def __init__(self, config: ScanConfig) -> None:
-        from hegui.screen import lexicon as lexicon_mod
         from hegui.screen.matcher import Matcher
         from hegui.screen.pii import PiiScanner
+        from hegui.screen.service import resolve_lexicon
 
-        self.lexicon = _load_lexicon(lexicon_mod, config.lexicon)
+        self.lexicon = resolve_lexicon(config.lexicon)
         self.matcher = Matcher(self.lexicon)
         self.pii = PiiScanner(names=config.pii_names) if config.pii else None
         self.classifier: Any = None
@@ -85,12 +85,6 @@ class _Checks:
             from hegui.screen.classify import default_classifier
 
             self.classifier = default_classifier()
-
-
-def _load_lexicon(mod: Any, name: str) -> Any:
-    if name == "demo":
-        return mod.load_demo()
-    return mod.load(name)
 
 
 _cache: dict[str, _Checks] = {}

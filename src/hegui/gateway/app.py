@@ -16,12 +16,10 @@ import contextlib
 import json
 import logging
 import os
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -193,6 +191,18 @@ class Gateway:
         self.metrics.strike(standing.state)
         return standing.state
 
+    def upstream_failed(self, ctx: dict[str, Any], exc: Exception) -> Response:
+        """The upstream could not be reached: count it for the breaker, log the decision, answer 502."""
+        self.upstream.breaker.failure()
+        self.record(
+            request_id=ctx["rid"],
+            user_key=ctx["user"],
+            endpoint=ctx["shape"].endpoint,
+            action="error",
+            upstream_status=502,
+        )
+        return _error(502, f"upstream error: {type(exc).__name__}", "upstream_error")
+
     def record(self, **kw: Any) -> None:
         self.decisions.record(Decision(**kw))
         self.metrics.decision(kw["endpoint"], kw["action"], kw.get("risks", ()), kw.get("direction", "-"))
@@ -349,15 +359,7 @@ class Gateway:
         try:
             resp = await self.upstream.request("POST", url, json_body=payload, headers=headers)
         except UpstreamError as exc:
-            self.upstream.breaker.failure()
-            self.record(
-                request_id=ctx["rid"],
-                user_key=ctx["user"],
-                endpoint=shape.endpoint,
-                action="error",
-                upstream_status=502,
-            )
-            return _error(502, f"upstream error: {type(exc).__name__}", "upstream_error")
+            return self.upstream_failed(ctx, exc)
         up_ms = (time.perf_counter() - t_up) * 1000
         if resp.status_code >= 500:
             self.upstream.breaker.failure()
@@ -417,19 +419,10 @@ class Gateway:
     async def stream(
         self, url: str, payload: dict[str, Any], headers: dict[str, str], ctx: dict[str, Any]
     ) -> Response:
-        shape: Shape = ctx["shape"]
         try:
             resp = await self.upstream.open_stream(url, payload, headers)
         except UpstreamError as exc:
-            self.upstream.breaker.failure()
-            self.record(
-                request_id=ctx["rid"],
-                user_key=ctx["user"],
-                endpoint=shape.endpoint,
-                action="error",
-                upstream_status=502,
-            )
-            return _error(502, f"upstream error: {type(exc).__name__}", "upstream_error")
+            return self.upstream_failed(ctx, exc)
         if resp.status_code >= 400:
             content = await resp.aread()
             await resp.aclose()
@@ -552,13 +545,12 @@ class Gateway:
 
 
 def _label_bytes(data: bytes, producer: str, suffix: str) -> bytes:
+    """The implicit label written into the bytes in memory (the label wing's write contract for bytes)."""
     from hegui.label import Record, write
 
-    with tempfile.TemporaryDirectory(prefix="hegui-gw-") as tmp:
-        p = Path(tmp) / ("output" + suffix)
-        p.write_bytes(data)
-        write(p, Record.new(producer))
-        return p.read_bytes()
+    result = write(data, Record.new(producer), name="output" + suffix)
+    assert result.data is not None
+    return result.data
 
 
 def _softer(input_verdict: Verdict, outputs: list[Verdict]) -> str:

@@ -155,8 +155,10 @@ def export_csv(rows: Iterator[dict[str, Any]]) -> str:
 def _cell(v: Any) -> Any:
     if isinstance(v, list):
         v = ";".join(map(str, v))
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
+    if isinstance(v, str):
+        from hegui.screen.lexicon import csv_safe
+
+        return csv_safe(v)
     return v
 
 

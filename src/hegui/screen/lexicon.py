@@ -485,6 +485,11 @@ def _quote(value: str) -> str:
     return value
 
 
+def csv_safe(value: str) -> str:
+    """A text for a CSV cell that no spreadsheet runs as a formula (what every hegui CSV export uses)."""
+    return _quote(value)
+
+
 def _unquote(value: str) -> str:
     if value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS):
         return value[1:]
