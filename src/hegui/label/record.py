@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
+from hegui import checkdigits
 from hegui.errors import UsageError
 from hegui.label import spec
 
@@ -112,29 +113,16 @@ class ProviderCode:
 
 
 _CODE_CHARS = re.compile(r"[0-9A-Z]+")
-_USCC_VALUES = {char: value for value, char in enumerate(spec.USCC_ALPHABET)}
-
-
-@functools.lru_cache(maxsize=4096)  # a provider labels many files with one code
-def uscc_check_character(first17: str) -> str:
-    """The GB 32100 check character for the first 17 characters of a unified social credit code."""
-    if len(first17) != 17:
-        raise ValueError("a USCC check digit is computed over 17 characters")
-    try:
-        total = sum(
-            _USCC_VALUES[char] * weight for char, weight in zip(first17, spec.USCC_WEIGHTS, strict=True)
-        )
-    except KeyError as exc:
-        raise ValueError(f"{exc.args[0]!r} is not a USCC character") from exc
-    check = (31 - total % 31) % 31
-    return spec.USCC_ALPHABET[check]
+# The GB 32100 arithmetic lives in the ground layer (hegui.checkdigits), shared with the screening wing; these
+# names stay for the label wing's callers.
+uscc_check_character = functools.lru_cache(maxsize=4096)(checkdigits.uscc_check_char)
+"""The GB 32100 check character for the first 17 characters of a unified social credit code (cached: a provider
+labels many files with one code). Raises ValueError on a wrong length or a character outside the alphabet."""
 
 
 def uscc_is_valid(code: str) -> bool:
     """True when ``code`` is 18 USCC characters and its check character is right."""
-    if len(code) != 18 or any(c not in spec.USCC_ALPHABET for c in code):
-        return False
-    return uscc_check_character(code[:17]) == code[17]
+    return checkdigits.uscc_is_valid(code)
 
 
 def looks_like_provider_code(value: str) -> bool:

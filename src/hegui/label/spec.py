@@ -6,6 +6,8 @@ implementers' readings of the guides, not from the guide text itself; change the
 
 from __future__ import annotations
 
+from hegui import checkdigits
+
 # Annex E b): the seven keys, in this order. [primary]
 FIELDS: tuple[str, ...] = (
     "Label",
@@ -52,8 +54,9 @@ PROVIDER_SERVICE_TYPES: dict[str, str] = {"1": "generation (生成合成)", "2":
 PROVIDER_NO_EXTENSION = "00000"
 
 # GB 32100-2015 unified social credit code: 18 characters, check digit over the first 17. [standard, well known]
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS: tuple[int, ...] = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+# The alphabet and the arithmetic live in the ground layer (hegui.checkdigits), shared with the screening wing.
+USCC_ALPHABET = checkdigits.USCC_ALPHABET
+USCC_WEIGHTS = checkdigits.USCC_WEIGHTS
 
 # OOXML custom-properties format id (the standard one for user-defined properties). [my knowledge; ECMA-376]
 OOXML_CUSTOM_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
