@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,9 @@ from PIL import Image
 PRODUCER = "001191440300708461136T1XGW3"
 
 
-def hegui(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def hegui(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "hegui", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "hegui", *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=env
     )
 
 
@@ -110,6 +111,28 @@ def test_platform_adds_propagation_fields_keeping_producer(tmp_path: Path) -> No
     record = json.loads(result.stdout)["files"][0]["record"]
     assert record["ContentProducer"] == PRODUCER and record["ProduceID"] == "gen-1"
     assert record["ContentPropagator"] == platform and record["PropagateID"]
+
+
+def test_producer_defaults_from_hegui_toml(tmp_path: Path) -> None:
+    """Without --producer, the code comes from hegui.toml (or HEGUI_PRODUCER); with --propagator alone the file's
+    producer is kept (a platform's hegui.toml producer never replaces it); with no code anywhere, a usage error."""
+    env = {k: v for k, v in os.environ.items() if k not in ("HEGUI_PRODUCER", "HEGUI_CONFIG")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "no-user-config")
+    png(tmp_path / "a.png")
+    assert hegui("label", "add", "a.png", cwd=tmp_path, env=env).returncode == 2
+    (tmp_path / "hegui.toml").write_text(f'producer = "{PRODUCER}"\n')
+    result = hegui("label", "add", "a.png", "--produce-id", "gen-1", "--json", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["files"][0]["record"]["ContentProducer"] == PRODUCER
+    other = "001191110102MACQD9K64020001"
+    (tmp_path / "hegui.toml").write_text(f'producer = "{other}"\n')
+    result = hegui("label", "add", "a.png", "--propagator", other, "--json", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)["files"][0]["record"]
+    assert record["ContentProducer"] == PRODUCER and record["ProduceID"] == "gen-1"
+    assert record["ContentPropagator"] == other
+    (tmp_path / "hegui.toml").write_text("producer = 5\n")  # a broken settings file is a usage error
+    assert hegui("label", "add", "a.png", cwd=tmp_path, env=env).returncode == 2
 
 
 def test_in_place_for_mp4_and_ignored_elsewhere(tmp_path: Path) -> None:

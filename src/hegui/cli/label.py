@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hegui.atomic import no_fsync
+from hegui.cli._output import errors_to_exit
 from hegui.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_USAGE, HeguiError
 from hegui.label import (
     Item,
@@ -100,7 +101,8 @@ def add(
         None,
         "--producer",
         help="ContentProducer: the 27-character service-provider code (or an ASCII name, with a warning). "
-        "Omit it to keep each file's existing producer fields and only add --propagator fields (Art. 6).",
+        "Default: HEGUI_PRODUCER or producer in hegui.toml. With only --propagator given, each file's existing "
+        "producer fields are kept and the --propagator fields added (Art. 6).",
     ),
     produce_id: str = typer.Option("auto", "--produce-id", help="ProduceID: " + ID_HELP),
     label: str = typer.Option("1", "--label", help="Label: 1 is, 2 possibly, 3 suspected AI-generated."),
@@ -156,8 +158,20 @@ def add(
     """
     if label not in ("1", "2", "3"):
         raise _usage("--label must be 1, 2 or 3", "--label")
+    if (
+        producer is None and not propagator
+    ):  # a platform adding its fields (--propagator only) keeps the producer's
+        from hegui.config import load_config
+
+        with errors_to_exit():
+            producer = (
+                load_config().producer
+            )  # HEGUI_PRODUCER, or producer in ./hegui.toml / the user's hegui.toml
     if producer is None and not propagator:
-        raise _usage("give --producer, or --propagator to add propagation fields to existing labels")
+        raise _usage(
+            "give --producer (or set HEGUI_PRODUCER / producer in hegui.toml), or --propagator to add propagation "
+            "fields to existing labels"
+        )
     if producer is not None and len(producer) >= 20 and producer.startswith("00"):
         try:
             parse_provider_code(producer)
