@@ -146,6 +146,23 @@ def _write_memory(
     skip_labeled: bool,
     name: str,
 ) -> WriteResult:
+    from hegui.label.containers.base import complete_reads
+
+    with complete_reads():
+        return _write_memory_completely(
+            source, record, output, container, replace_foreign, skip_labeled, name
+        )
+
+
+def _write_memory_completely(
+    source: bytes | bytearray | memoryview | BinaryIO,
+    record: Record,
+    output: str | os.PathLike[str] | BinaryIO | None,
+    container: str | None,
+    replace_foreign: bool,
+    skip_labeled: bool,
+    name: str,
+) -> WriteResult:
     from hegui.label.containers.base import _apply_policy, replacement_warnings
 
     warnings = list(record.require_valid().validate().warnings)

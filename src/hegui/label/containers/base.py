@@ -21,6 +21,8 @@ import stat
 import struct
 import zlib
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +81,27 @@ class Found:
             "raw": self.raw,
             "findings": [f.to_dict() for f in self.findings],
         }
+
+
+# Inside a write: readers look at every byte a label may hide in, never a shortcut that could miss one (PNG reads
+# skip the IDAT run outside writes; see hegui.label.containers.png). A write decides what to replace from its read.
+_complete_reads: ContextVar[bool] = ContextVar("complete_reads", default=False)
+
+
+def reading_completely() -> bool:
+    """True inside :func:`complete_reads`."""
+    return _complete_reads.get()
+
+
+@contextmanager
+def complete_reads() -> Iterator[None]:
+    """Reads inside this block take no shortcut that could miss a label placed where its format forbids it (every
+    write path reads through it: the label it replaces, and the read-back, must be seen wherever they are)."""
+    token = _complete_reads.set(True)
+    try:
+        yield
+    finally:
+        _complete_reads.reset(token)
 
 
 # While a file is read, how many labels its scan has found so far (see MAX_LABELS); None outside a read.
@@ -393,6 +416,30 @@ class Container(ABC):
 
         Another producer's label is never replaced unless ``replace_foreign`` (see :mod:`hegui.label.policy`);
         ``skip_labeled`` leaves a file that already carries a valid label of the same producer untouched."""
+        with complete_reads():
+            return self._write(
+                path,
+                record,
+                output=output,
+                batch=batch,
+                in_place=in_place,
+                replace_foreign=replace_foreign,
+                skip_labeled=skip_labeled,
+                journal_batch=journal_batch,
+            )
+
+    def _write(
+        self,
+        path: str | os.PathLike[str],
+        record: Record,
+        *,
+        output: str | os.PathLike[str] | None,
+        batch: CommitBatch | None,
+        in_place: bool,
+        replace_foreign: bool,
+        skip_labeled: bool,
+        journal_batch: JournalBatch | None,
+    ) -> WriteResult:
         if not self.can_write:
             raise UnsupportedFormatError(
                 f"writing {self.name} labels is not supported: {self.write_unsupported_reason}", path=path
@@ -470,7 +517,20 @@ class Container(ABC):
         that does not match the file is in the way (the caller then uses the atomic copy). With ``batch`` (a
         :class:`hegui.label.journal.JournalBatch`), the file stays locked and the change happens, durable and
         read back, only when the batch commits (group commit); a file the commit rolls back is reported there."""
-        path = Path(path)
+        with complete_reads():
+            return self._write_in_place(
+                Path(path), record, replace_foreign=replace_foreign, skip_labeled=skip_labeled, batch=batch
+            )
+
+    def _write_in_place(
+        self,
+        path: Path,
+        record: Record,
+        *,
+        replace_foreign: bool,
+        skip_labeled: bool,
+        batch: JournalBatch | None,
+    ) -> tuple[WriteResult | None, Recovery | None]:
         warnings: list[Finding] = list(record.require_valid().validate().warnings)
         try:
             handle = open(path, "r+b", buffering=0)  # noqa: SIM115 (closed below, or by the batch)
@@ -496,7 +556,7 @@ class Container(ABC):
                 return None, recovery
 
             def verify() -> None:
-                with open_source(path) as fresh:
+                with complete_reads(), open_source(path) as fresh:
                     _verify(self.read_source(fresh), record, path, self.name)
 
             if batch is not None:

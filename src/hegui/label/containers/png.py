@@ -20,6 +20,7 @@ from hegui.label.containers.base import (
     Source,
     c2pa_warning,
     found_from_value,
+    reading_completely,
 )
 from hegui.label.journal import Region
 from hegui.label.record import Finding, Record
@@ -33,6 +34,7 @@ MAX_CHUNK = 64 * 1024 * 1024  # a metadata chunk larger than this is refused
 MAX_INFLATED = 16 * 1024 * 1024  # zTXt / compressed iTXt: guard against decompression bombs
 BIG_FILE = 256 * 1024
 _HEADER = struct.Struct(">I4s")
+_CRC = struct.Struct(">I")
 
 
 class Chunk:
@@ -53,16 +55,24 @@ class Chunk:
         return self.offset + 12 + self.length
 
 
-def iter_chunks(src: Source, *, check_crc_of: tuple[bytes, ...] = ()) -> list[Chunk]:
-    """Walk the chunk list without reading image data; stops after IEND. Walked once per read."""
-    key = f"png-chunks-{check_crc_of}"
+def iter_chunks(src: Source, *, check_crc_of: tuple[bytes, ...] = (), complete: bool = True) -> list[Chunk]:
+    """The chunk list, without reading image data; stops after IEND. Walked once per read.
+
+    ``complete=False`` (reads): every chunk except the IDAT chunks between the first and the last, found in a
+    bounded number of reads whatever the file size (see :func:`_tail_chunks`). Writers walk every chunk: they copy
+    the file chunk by chunk, and a label placed where the PNG format forbids it (between two IDAT chunks) must
+    never be replaced or dropped unseen. Inside :func:`hegui.label.containers.base.complete_reads` (every write
+    path) reads walk every chunk too."""
+    complete = complete or reading_completely()
+    key = f"png-chunks-{check_crc_of}-{complete}"
     if key not in src.memo:
-        src.memo[key] = _walk_chunks(src, check_crc_of)
+        full = src.memo.get(f"png-chunks-{check_crc_of}-True")
+        src.memo[key] = full if full is not None else _walk_chunks(src, check_crc_of, complete)
     chunks: list[Chunk] = src.memo[key]
     return chunks
 
 
-def _walk_chunks(src: Source, check_crc_of: tuple[bytes, ...]) -> list[Chunk]:
+def _walk_chunks(src: Source, check_crc_of: tuple[bytes, ...], complete: bool) -> list[Chunk]:
     if src.read_at(0, 8, what="PNG signature") != SIGNATURE:
         raise src.error("not a PNG file (bad signature)", 0)
     chunks: list[Chunk] = []
@@ -98,6 +108,128 @@ def _walk_chunks(src: Source, check_crc_of: tuple[bytes, ...]) -> list[Chunk]:
         offset += 12 + length
         if ctype == b"IEND":
             return chunks
+        if ctype == b"IDAT" and not complete and not check_crc_of:
+            tail = _tail_chunks(src, offset - 12 - length, length)
+            if tail is not None:
+                chunks.extend(tail)
+                return chunks
+            complete = True  # the tail did not parse unambiguously: walk on, header by header
+
+
+IEND_CHUNK = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+TAIL_MIN = 64 * 1024  # the tail window: at least this, and room for two IDAT chunks as long as the first
+TAIL_SLACK = 4096  # room in the window for the chunks after the last IDAT (labels, tIME, ...)
+TAIL_MAX = 1024 * 1024  # IDAT chunks longer than half this: few chunks, so the walk is short anyway
+MAX_CANDIDATES = 64  # "IDAT" occurrences in the window tried as the header of the last image-data chunk
+
+
+def _tail_chunks(src: Source, first: int, first_length: int) -> list[Chunk] | None:
+    """The chunks after the last IDAT chunk (its trailing ancillary chunks and IEND), from one read of the file's
+    tail; None when the tail does not parse unambiguously (the caller then walks every chunk header).
+
+    PNG puts every IDAT chunk in one run (ISO/IEC 15948 §5.6) and lets ancillary chunks (a label's iTXt, tEXt,
+    zTXt) follow it before IEND. Walking the run costs one read per IDAT chunk; instead the window at the end of
+    the file (room for two IDAT chunks as long as the first) is searched for the type ``IDAT`` from the end, and
+    each occurrence taken as the header of an IDAT chunk: from its end, chunks are parsed forward and must reach,
+    with valid CRCs (the IDAT's own data, megabytes of it, is not checksummed), the 12-byte IEND chunk that ends the
+    file. Bytes inside image data that look like chunks rarely pass that; beyond that, every occurrence in the
+    window must give the same trailing chunks (the real headers in the window all lead to the real tail), and one
+    of them must sit where IDAT chunks as long as the first would put a header (encoders write IDAT chunks of one
+    size: libpng 8 KiB, Pillow 64 KiB), else the full walk decides. A file with anything after IEND, an IDAT chunk
+    after an ancillary chunk (not allowed), IDAT chunks of uneven sizes, or no IDAT header in the window gets the
+    full walk.
+
+    What this cannot exclude is a file built to fool it: bytes inside a long image-data chunk that parse as IDAT
+    and label chunks, with forged CRCs, aligned to the grid, up to IEND. A read may then report a chunk that is
+    not there; writes never take this path (:func:`iter_chunks`), so such a chunk is never replaced or trusted."""
+    size = src.size
+    step = first_length + 12
+    after_first = first + step
+    span = size - after_first
+    if span <= 12:
+        return None  # the next chunk (IEND, or truncation) is read by the walk
+    window = max(TAIL_MIN, 2 * step + TAIL_SLACK)
+    if window > TAIL_MAX:
+        return None
+    if span <= window:
+        base = after_first
+        data = src.read_at(base, span, what="file tail")
+    else:
+        base = size - window
+        data = os.pread(src.handle.fileno(), window, base)
+        if len(data) != window:
+            return None
+    if not data.endswith(IEND_CHUNK):
+        return None
+    end = len(data) - 12  # IEND's offset in the window
+    parsed: dict[int, tuple[int, ...] | None] = {}  # window offset after an IDAT chunk -> what follows it
+
+    def tail_from(pos: int) -> tuple[int, ...] | None:
+        """Window offsets of the chunks after the IDAT chunk that ends at ``pos``: more IDAT chunks (skipped), then
+        only other chunks, each with a valid CRC, then IEND exactly where the window ends; None when not."""
+        passed: list[int] = []  # ends of IDAT chunks met on the way (they lead to the same tail)
+        seen: list[int] = []
+        out: tuple[int, ...] | None = None
+        while True:
+            if not seen and pos in parsed:
+                out = parsed[pos]
+                break
+            if pos == end:
+                out = (*seen, end)
+                break
+            if pos + 12 > end:
+                break
+            length, ctype = _HEADER.unpack_from(data, pos)
+            stop = pos + 12 + length
+            if stop > end or not (ctype.isalpha() and ctype.isascii()) or ctype == b"IEND":
+                break
+            if ctype == b"IDAT":
+                if seen:
+                    break  # image data after an ancillary chunk: not allowed; the full walk reads it
+                passed.append(stop)
+            else:
+                if zlib.crc32(data[pos + 4 : stop - 4]) & 0xFFFFFFFF != _CRC.unpack_from(data, stop - 4)[0]:
+                    break
+                seen.append(pos)
+            pos = stop
+        for p in passed:
+            parsed[p] = out
+        return out
+
+    if span <= window:  # the window starts right after the first IDAT chunk: a walk from a known boundary
+        found = tail_from(0)
+    else:
+        found = None
+        on_grid = False
+        at = len(data)
+        for _ in range(MAX_CANDIDATES):
+            at = data.rfind(b"IDAT", 0, at)
+            if at < 4:
+                break
+            (length,) = _CRC.unpack_from(data, at - 4)
+            after = at + 8 + length
+            if after > end:
+                continue  # not a header: its chunk would run past IEND
+            tail = parsed[after] if after in parsed else tail_from(after)
+            parsed[after] = tail
+            if tail is None:
+                return None  # an IDAT chunk that does not lead to IEND cleanly: let the walk decide
+            if found is None:
+                found = tail
+            elif tail != found:
+                return None  # two readings of the tail: let the walk decide
+            on_grid = on_grid or (base + at - 4 - first) % step == 0
+        else:
+            return None  # more look-alikes than candidates tried
+        if not on_grid:
+            return None  # no header where IDAT chunks as long as the first would put one (see above)
+    if found is None:
+        return None
+    out: list[Chunk] = []
+    for pos in found:
+        length, ctype = _HEADER.unpack_from(data, pos)
+        out.append(Chunk(base + pos, length, ctype, True))
+    return out
 
 
 def _inflate(data: bytes, src: Source, offset: int) -> bytes:
@@ -154,13 +286,15 @@ class PngContainer(Container):
     def sniff(self, head: bytes, name: str) -> bool:
         return head.startswith(SIGNATURE)
 
-    def _text_labels(self, src: Source) -> tuple[list[Found], list[Chunk], bytes | None, Chunk | None]:
+    def _text_labels(
+        self, src: Source, *, complete: bool = True
+    ) -> tuple[list[Found], list[Chunk], bytes | None, Chunk | None]:
         """Labels, the chunks that hold them, and the XMP packet (with its chunk) if there is one."""
         labels: list[Found] = []
         holders: list[Chunk] = []
         packet: bytes | None = None
         packet_chunk: Chunk | None = None
-        for chunk in iter_chunks(src):
+        for chunk in iter_chunks(src, complete=complete):
             if chunk.type not in TEXT_CHUNKS:
                 continue
             if chunk.length > MAX_CHUNK:
@@ -194,10 +328,10 @@ class PngContainer(Container):
         return labels, holders, packet, packet_chunk
 
     def scan(self, src: Source) -> list[Found]:
-        return self._text_labels(src)[0]
+        return self._text_labels(src, complete=False)[0]
 
     def file_findings(self, src: Source, labels: list[Found]) -> list[Finding]:
-        return [c2pa_warning()] if any(c.type == b"caBX" for c in iter_chunks(src)) else []
+        return [c2pa_warning()] if any(c.type == b"caBX" for c in iter_chunks(src, complete=False)) else []
 
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
         _, holders, packet, packet_chunk = self._text_labels(src)
