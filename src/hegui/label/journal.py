@@ -64,7 +64,8 @@ def journal_path(path: Path) -> Path:
 
 
 def has_journal(path: Path) -> bool:
-    return os.path.lexists(journal_path(path))
+    head, name = os.path.split(path)  # string operations: this runs on every read
+    return os.path.lexists(os.path.join(head, f".{name}.hegui-journal"))
 
 
 def lock(handle: BinaryIO) -> None:

@@ -23,6 +23,7 @@ MAX_TABLE = 256 * 1024  # a cross-reference section larger than this is left to 
 MAX_OBJECT = 256 * 1024  # a dictionary object larger than this is left to pikepdf
 MAX_SECTIONS = 32  # /Prev chain length followed
 MAX_STREAM = 4 * 1024 * 1024
+FIRST_READ = 4096  # bytes read first for a section or an object; more only when it is longer
 
 _STARTXREF = re.compile(rb"startxref\s+(\d{1,15})\s*%%EOF\s*$")
 _SUBSECTION = re.compile(rb"(\d{1,10})[ \t]+(\d{1,10})[ \t]*\r?\n")
@@ -33,6 +34,25 @@ _REGULAR = re.compile(rb"[^ \t\r\n\x0c\x00()<>\[\]{}/%]+")
 _PLAIN_RUN = re.compile(rb"[^()\\\r]*")
 _INT = re.compile(rb"\d+")
 _REAL = re.compile(rb"[+-]?(\d+\.?\d*|\.\d+)")
+_W = rb"[ \t\r\n\x0c\x00]"
+_R = rb"[^ \t\r\n\x0c\x00()<>\[\]{}/%]"
+# One token after white space and comments; the group that matched says which (Parser.value). A reference
+# "n g R" is one token here (its R must end there); a literal string without escapes, nested parentheses or
+# carriage returns is taken whole, others are decoded by Parser._literal.
+_TOKEN = re.compile(
+    rb"(?:" + _W + rb"+|%[^\r\n]*)*(?:"
+    rb"(<<)|(>>)|(\[)|(\])"  # 1-4
+    rb"|/(" + _R + rb"*)"  # 5 name
+    rb"|\(([^()\\\r]*)\)"  # 6 plain literal string
+    rb"|(\()"  # 7 other literal string
+    rb"|<([0-9A-Fa-f \t\r\n\x0c\x00]*)>"  # 8 hex string
+    rb"|((\d{1,10})" + _W + rb"+(\d{1,10})" + _W + rb"+R(?!" + _R + rb"))"  # 9 reference (10, 11)
+    rb"|(" + _R + rb"+)"  # 12 other: number, true, false, null
+    rb")"
+)
+_OBJ = re.compile(rb"(?:" + _W + rb"+|%[^\r\n]*)*(\d+)" + _W + rb"+(\d+)" + _W + rb"+obj(?!" + _R + rb")")
+_ENTRIES = re.compile(rb"(?:\d{10} \d{5} [nf][ \r\n]{2})*")
+MAX_DEPTH = 32
 
 
 class Unsupported(Exception):
@@ -86,76 +106,77 @@ class Parser:
         self.pos = match.end()
         return match.group()
 
-    def value(self, depth: int = 0) -> object:
-        if depth > 32:
-            raise Unsupported("nesting too deep")
-        self.skip()
+    def value(self) -> object:
+        """The next object: a dict (names without the slash as keys), list, Name, PdfString, Ref, int, float,
+        bool or None; the position moves past it. One regular-expression match per token, no recursion."""
         data = self.data
-        if self.pos >= len(data):
-            raise Unsupported("end of buffer")
-        c = data[self.pos]
-        if data.startswith(b"<<", self.pos):
-            self.pos += 2
-            out: dict[str, object] = {}
-            while True:
-                self.skip()
-                if data.startswith(b">>", self.pos):
-                    self.pos += 2
-                    return out
-                key = self.value(depth + 1)
-                if not isinstance(key, Name):
-                    raise Unsupported("dictionary key is not a name")
-                out[key.name] = self.value(depth + 1)
-        if c == 0x2F:  # /Name
-            match = _REGULAR.match(data, self.pos + 1)
-            raw = match.group() if match is not None else b""
-            self.pos = match.end() if match is not None else self.pos + 1
-            if b"#" in raw:
-                raw = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw)
-            return Name(raw.decode("latin-1"))
-        if c == 0x28:  # (literal string)
-            return PdfString(self._literal())
-        if c == 0x3C:  # <hex string>
-            end = data.find(b">", self.pos)
-            if end < 0:
-                raise Unsupported("unterminated hex string")
-            digits = data[self.pos + 1 : end].translate(None, _WS)
-            self.pos = end + 1
-            if len(digits) % 2:
-                digits += b"0"
-            try:
-                return PdfString(bytes.fromhex(digits.decode("ascii")))
-            except ValueError as exc:
-                raise Unsupported("bad hex string") from exc
-        if c == 0x5B:  # [array]
-            self.pos += 1
-            items: list[object] = []
-            while True:
-                self.skip()
-                if data.startswith(b"]", self.pos):
-                    self.pos += 1
-                    return items
-                items.append(self.value(depth + 1))
-        word = self.token()
-        if word in (b"true", b"false"):
-            return word == b"true"
-        if word == b"null":
-            return None
-        if _INT.fullmatch(word):  # an integer, or the start of "n g R"
-            save = self.pos
-            try:
-                second = self.token()
-                third = self.token()
-            except Unsupported:
-                self.pos = save
-                return int(word)
-            if _INT.fullmatch(second) and third == b"R":
-                return Ref(int(word), int(second))
-            self.pos = save
-            return int(word)
-        if _REAL.fullmatch(word):
-            return float(word) if b"." in word else int(word)
-        raise Unsupported(f"unexpected token {word[:20]!r}")
+        pos = self.pos
+        match = _TOKEN.match
+        stack: list[dict[str, object] | list[object]] = []
+        keys: list[str | None] = []  # per open dictionary: the key waiting for its value
+        while True:
+            m = match(data, pos)
+            if m is None:
+                raise Unsupported("end of buffer or unexpected byte")
+            pos = m.end()
+            kind = m.lastindex
+            v: object
+            if kind == 1 or kind == 3:
+                if len(stack) >= MAX_DEPTH:
+                    raise Unsupported("nesting too deep")
+                stack.append({} if kind == 1 else [])
+                keys.append(None)
+                continue
+            if kind == 2 or kind == 4:
+                if not stack or isinstance(stack[-1], dict) != (kind == 2) or keys[-1] is not None:
+                    raise Unsupported("unbalanced dictionary or array")
+                v = stack.pop()
+                keys.pop()
+            elif kind == 5:
+                raw = m.group(5)
+                if b"#" in raw:
+                    raw = re.sub(rb"#([0-9A-Fa-f]{2})", lambda h: bytes([int(h.group(1), 16)]), raw)
+                v = Name(raw.decode("latin-1"))
+            elif kind == 6:
+                v = PdfString(m.group(6))
+            elif kind == 7:
+                self.pos = pos - 1
+                v = PdfString(self._literal())
+                pos = self.pos
+            elif kind == 8:
+                digits = m.group(8).translate(None, _WS)
+                if len(digits) % 2:
+                    digits += b"0"
+                v = PdfString(bytes.fromhex(digits.decode("ascii")))
+            elif kind == 9:
+                v = Ref(int(m.group(10)), int(m.group(11)))
+            else:
+                word = m.group(12)
+                if word == b"true" or word == b"false":
+                    v = word == b"true"
+                elif word == b"null":
+                    v = None
+                elif _INT.fullmatch(word):
+                    v = int(word)
+                elif _REAL.fullmatch(word):
+                    v = float(word) if b"." in word else int(word)
+                else:
+                    raise Unsupported(f"unexpected token {word[:20]!r}")
+            if not stack:
+                self.pos = pos
+                return v
+            top = stack[-1]
+            if isinstance(top, dict):
+                key = keys[-1]
+                if key is None:
+                    if not isinstance(v, Name):
+                        raise Unsupported("dictionary key is not a name")
+                    keys[-1] = v.name
+                else:
+                    top[key] = v
+                    keys[-1] = None
+            else:
+                top.append(v)
 
     def _literal(self) -> bytes:
         data = self.data
@@ -218,8 +239,9 @@ class Document:
         match = _STARTXREF.search(tail)
         if match is None:
             raise Unsupported("no startxref at the very end")
-        self.offsets: dict[int, tuple[int, int]] = {}  # number -> (offset, generation); first seen wins
-        self.freed: set[int] = set()
+        # Per section, newest first: its subsections as (first number, count, table bytes, where the entries start).
+        # Entries are looked up when an object is asked for (a few per read), not decoded all at once.
+        self.sections: list[list[tuple[int, int, bytes, int]]] = []
         self.trailer: dict[str, object] = {}
         offset: int | None = int(match.group(1))
         seen: set[int] = set()
@@ -236,59 +258,93 @@ class Document:
             offset = prev if isinstance(prev, int) else None
 
     def _section(self, offset: int) -> dict[str, object]:
-        length = min(MAX_TABLE, self.src.size - offset)
-        data = self.src.read_at(offset, length, what="cross-reference section")
+        available = min(MAX_TABLE, self.src.size - offset)
+        data = self.src.read_at(offset, min(FIRST_READ, available), what="cross-reference section")
         if not data.startswith(b"xref"):
             raise Unsupported("not a classic cross-reference table")
+        subsections: list[tuple[int, int, bytes, int]] = []
         pos = 4
         while True:
             while pos < len(data) and data[pos] in _WS:
                 pos += 1
             if data.startswith(b"trailer", pos):
                 parser = Parser(data, pos + 7)
-                trailer = parser.value()
+                try:
+                    trailer = parser.value()
+                except Unsupported:
+                    if len(data) >= available:
+                        raise
+                    data = self.src.read_at(offset, available, what="cross-reference section")
+                    continue  # the same position, in the longer read
                 if not isinstance(trailer, dict):
                     raise Unsupported("trailer is not a dictionary")
+                self.sections.append(subsections)
                 return trailer
             match = _SUBSECTION.match(data, pos)
             if match is None:
+                if len(data) < available:
+                    data = self.src.read_at(offset, available, what="cross-reference section")
+                    continue
                 raise Unsupported("bad subsection header")
             first, count = int(match.group(1)), int(match.group(2))
             pos = match.end()
             end = pos + 20 * count
             if end > len(data):
+                if len(data) < available:
+                    data = self.src.read_at(offset, available, what="cross-reference section")
+                    continue
                 raise Unsupported("table larger than the window")
-            for i in range(count):
-                entry = data[pos + 20 * i : pos + 20 * i + 20]
-                number = first + i
-                if number in self.offsets or number in self.freed:
-                    continue  # a later section (read first) already said where this object is
-                kind = entry[17:18]
-                if kind == b"n":
-                    self.offsets[number] = (int(entry[0:10]), int(entry[11:16]))
-                elif kind == b"f":
-                    self.freed.add(number)
-                else:
-                    raise Unsupported("bad table entry")
+            if _ENTRIES.match(data, pos, end).end() != end:  # type: ignore[union-attr]  # always matches
+                raise Unsupported("bad table entry")
+            subsections.append((first, count, data, pos))
             pos = end
 
-    def get(self, ref: object) -> tuple[object, Parser]:
-        """The object ``ref`` points at (a value, or a dictionary), and the parser positioned after it."""
-        if not isinstance(ref, Ref) or ref.number not in self.offsets:
+    def where(self, number: int) -> tuple[int, int] | None:
+        """(offset, generation) of object ``number`` in the newest section that lists it; None when it is free or
+        listed nowhere."""
+        for subsections in self.sections:
+            for first, count, data, start in subsections:
+                if first <= number < first + count:
+                    at = start + 20 * (number - first)
+                    if data[at + 17] == 0x6E:  # n
+                        return int(data[at : at + 10]), int(data[at + 11 : at + 16])
+                    return None  # f: freed in this revision
+        return None
+
+    def get(self, ref: object, *, after: int = 0) -> tuple[object, Parser]:
+        """The object ``ref`` points at (a value, or a dictionary), and the parser positioned after it, with at
+        least ``after`` more bytes in its buffer where the file has them."""
+        if not isinstance(ref, Ref):
             raise Unsupported("not an indirect object in the tables")
-        offset, generation = self.offsets[ref.number]
+        found = self.where(ref.number)
+        if found is None:
+            raise Unsupported("not an indirect object in the tables")
+        offset, generation = found
         if generation != ref.generation or offset >= self.src.size:
             raise Unsupported("generation mismatch")
-        data = self.src.read_at(offset, min(MAX_OBJECT, self.src.size - offset), what="object")
-        parser = Parser(data)
-        head = (parser.token(), parser.token(), parser.token())
-        if head != (b"%d" % ref.number, b"%d" % ref.generation, b"obj"):
+        available = min(MAX_OBJECT, self.src.size - offset)
+        length = min(FIRST_READ, available)
+        while True:
+            data = self.src.read_at(offset, length, what="object")
+            head = _OBJ.match(data)
+            try:
+                if head is None:
+                    raise Unsupported("no object header")
+                parser = Parser(data, head.end())
+                value = parser.value()
+                if parser.pos + after <= len(data) or length == available:
+                    break
+            except Unsupported:
+                if length == available:
+                    raise
+            length = available  # an object longer than the first read: read it all
+        if head.group(1) != b"%d" % ref.number or head.group(2) != b"%d" % ref.generation:
             raise Unsupported("the table points elsewhere (damaged file)")
-        return parser.value(), parser
+        return value, parser
 
     def stream(self, ref: object, *, limit: int) -> tuple[dict[str, object], bytes]:
         """A stream stored without filters: its dictionary and bytes."""
-        head, parser = self.get(ref)
+        head, parser = self.get(ref, after=32)
         if not isinstance(head, dict):
             raise Unsupported("not a stream")
         length = head.get("Length")
@@ -308,8 +364,9 @@ class Document:
         else:
             raise Unsupported("stream keyword not followed by an end of line")
         assert isinstance(ref, Ref)
-        base = self.offsets[ref.number][0]
-        return head, self.src.read_at(base + start, length, what="metadata stream")
+        found = self.where(ref.number)
+        assert found is not None
+        return head, self.src.read_at(found[0] + start, length, what="metadata stream")
 
 
 @dataclass
