@@ -27,9 +27,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, BinaryIO
-
-import pikepdf
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from hegui.errors import HeguiError, InputError, LimitExceededError
 from hegui.label import spec, xmp
@@ -44,6 +42,22 @@ from hegui.label.containers.base import (
 from hegui.label.containers.pdfxref import read_fast
 from hegui.label.journal import Region
 from hegui.label.record import Finding, Record
+
+if TYPE_CHECKING:
+    import pikepdf
+else:
+
+    class _LazyPikepdf:
+        """pikepdf (qpdf) is imported on first use: most reads take the fast path (pdfxref) and never need it, and
+        importing it costs tens of milliseconds at start-up of every command that only touches other formats."""
+
+        def __getattr__(self, name: str) -> Any:
+            import pikepdf as module
+
+            globals()["pikepdf"] = module
+            return getattr(module, name)
+
+    pikepdf = _LazyPikepdf()
 
 INFO_KEY = "/" + spec.FIELD_NAME
 MAX_METADATA_RAW = 16 * 1024 * 1024  # a metadata stream larger than this (stored) is refused
