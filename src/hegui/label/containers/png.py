@@ -120,7 +120,6 @@ IEND_CHUNK = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 TAIL_MIN = 64 * 1024  # the tail window: at least this, and room for two IDAT chunks as long as the first
 TAIL_SLACK = 4096  # room in the window for the chunks after the last IDAT (labels, tIME, ...)
 TAIL_MAX = 1024 * 1024  # IDAT chunks longer than half this: few chunks, so the walk is short anyway
-MAX_CANDIDATES = 64  # "IDAT" occurrences in the window tried as the header of the last image-data chunk
 
 
 def _tail_chunks(src: Source, first: int, first_length: int) -> list[Chunk] | None:
@@ -128,20 +127,20 @@ def _tail_chunks(src: Source, first: int, first_length: int) -> list[Chunk] | No
     tail; None when the tail does not parse unambiguously (the caller then walks every chunk header).
 
     PNG puts every IDAT chunk in one run (ISO/IEC 15948 §5.6) and lets ancillary chunks (a label's iTXt, tEXt,
-    zTXt) follow it before IEND. Walking the run costs one read per IDAT chunk; instead the window at the end of
-    the file (room for two IDAT chunks as long as the first) is searched for the type ``IDAT`` from the end, and
-    each occurrence taken as the header of an IDAT chunk: from its end, chunks are parsed forward and must reach,
-    with valid CRCs (the IDAT's own data, megabytes of it, is not checksummed), the 12-byte IEND chunk that ends the
-    file. Bytes inside image data that look like chunks rarely pass that; beyond that, every occurrence in the
-    window must give the same trailing chunks (the real headers in the window all lead to the real tail), and one
-    of them must sit where IDAT chunks as long as the first would put a header (encoders write IDAT chunks of one
-    size: libpng 8 KiB, Pillow 64 KiB), else the full walk decides. A file with anything after IEND, an IDAT chunk
-    after an ancillary chunk (not allowed), IDAT chunks of uneven sizes, or no IDAT header in the window gets the
-    full walk.
+    zTXt) follow it before IEND. Walking the run costs one read per IDAT chunk; instead one window at the end of
+    the file (room for two IDAT chunks as long as the first) is read. Encoders write IDAT chunks of one size (libpng
+    8 KiB, Pillow 64 KiB), so headers sit on the grid ``first + k * (length + 12)``: the grid points in the window
+    are probed from the end back to an IDAT chunk of the first one's full length, and from each IDAT found the chunks
+    are parsed forward and must reach, with valid CRCs (not the IDAT's own data), the 12-byte IEND chunk that ends
+    the file; all must give the same trailing chunks. Bytes inside image data that look like chunks are never
+    probed: the grid point after the last IDAT's header lies at or past its end. A file with anything after IEND,
+    IDAT chunks of uneven sizes, an IDAT chunk after an ancillary chunk (not allowed), or a tail longer than the
+    window gets the full walk (None).
 
-    What this cannot exclude is a file built to fool it: bytes inside a long image-data chunk that parse as IDAT
-    and label chunks, with forged CRCs, aligned to the grid, up to IEND. A read may then report a chunk that is
-    not there; writes never take this path (:func:`iter_chunks`), so such a chunk is never replaced or trusted."""
+    What this cannot exclude is a file built to fool it: a tail chunk that holds, on the grid, bytes that parse as
+    an IDAT chunk followed by chunks with valid CRCs up to IEND, with no full-length IDAT in the window to contradict
+    it. A read may then miss or invent a trailing chunk; writes never take this path (:func:`iter_chunks`), so a
+    write never replaces or drops a chunk it did not see."""
     size = src.size
     step = first_length + 12
     after_first = first + step
@@ -199,30 +198,29 @@ def _tail_chunks(src: Source, first: int, first_length: int) -> list[Chunk] | No
     if span <= window:  # the window starts right after the first IDAT chunk: a walk from a known boundary
         found = tail_from(0)
     else:
+        # Probe only where IDAT chunks as long as the first put headers, from the end back to the last IDAT of
+        # that full length (the run goes on from there to the tail): a few probes, no search through the data.
         found = None
-        on_grid = False
-        at = len(data)
-        for _ in range(MAX_CANDIDATES):
-            at = data.rfind(b"IDAT", 0, at)
-            if at < 4:
-                break
-            (length,) = _CRC.unpack_from(data, at - 4)
-            after = at + 8 + length
+        k = (size - 12 - first) // step
+        while k > 0:
+            at = first + k * step - base
+            if at < 0:
+                return None  # no full-length IDAT chunk in the window
+            k -= 1
+            if at + 8 > end or data[at + 4 : at + 8] != b"IDAT":
+                continue
+            (length,) = _CRC.unpack_from(data, at)
+            after = at + 12 + length
             if after > end:
-                continue  # not a header: its chunk would run past IEND
-            tail = parsed[after] if after in parsed else tail_from(after)
-            parsed[after] = tail
-            if tail is None:
-                return None  # an IDAT chunk that does not lead to IEND cleanly: let the walk decide
-            if found is None:
-                found = tail
-            elif tail != found:
-                return None  # two readings of the tail: let the walk decide
-            on_grid = on_grid or (base + at - 4 - first) % step == 0
+                return None
+            tail = tail_from(after)
+            if tail is None or (found is not None and tail != found):
+                return None  # an IDAT chunk that does not lead to IEND cleanly, or two readings: the walk decides
+            found = tail
+            if length == first_length:
+                break
         else:
-            return None  # more look-alikes than candidates tried
-        if not on_grid:
-            return None  # no header where IDAT chunks as long as the first would put one (see above)
+            return None
     if found is None:
         return None
     out: list[Chunk] = []
