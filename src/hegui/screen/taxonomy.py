@@ -201,6 +201,14 @@ _ALIASES: dict[str, str] = {
     "个人信息权益": "A.4.f",
     "个人信息": "A.4.f",
     "其他合法权益": "A.4.g",
+    # Labels of the TC260 draft of 2024-05 (GB/T 45654's 征求意见稿), as JailBench and other draft-era banks
+    # write them. UNVERIFIED mappings (the draft's items were renamed or merged in the final standard): a draft
+    # item with no final counterpart goes to its group's "other" risk.
+    "实施垄断和不正当竞争行为": "A.3.d",
+    "性取向歧视": "A.2.i",
+    "侵害他人财产权": "A.4.g",
+    "财产权": "A.4.g",
+    "危害公共安全": "A.1.h",
 }
 _CATEGORY_ALIASES: dict[str, str] = {
     "违反社会主义核心价值观": "A.1",
@@ -243,6 +251,8 @@ def _forms(text: str) -> set[str]:
     out = {text}
     if text.endswith("内容") and len(text) > 4:
         out.add(text[: -len("内容")])
+    elif text.endswith("歧视"):  # 种族歧视 → 种族歧视内容, as the standard writes A.2's items
+        out.add(text + "内容")
     for f in list(out):
         out |= {f.replace("侵犯", "侵害"), f.replace("侵害", "侵犯")}
     return out
