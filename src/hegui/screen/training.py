@@ -120,8 +120,70 @@ SAFETYQA_RISKS = {
 the question is benign, the risk is an inaccurate answer)."""
 SAFETYQA_SUB = {"性别偏见与歧视": "A.2.e", "宗教偏见与歧视": "A.2.b", "种族偏见与歧视": "A.2.a",
                 "地域偏见与歧视": "A.2.d", "年龄偏见与歧视": "A.2.f", "残障人士偏见与歧视": "A.2.h"}  # fmt: skip
+# JailBench (MIT) writes the 二级领域 of the TC260 draft of 2024-05; the five service types of its fifth group
+# are not risks of the final standard: their questions ask for false claims (科学, 历史 → A.5.a) or unreliable
+# professional help (法律, 金融, 医疗 → A.5.b). Everything else goes through taxonomy.resolve.
+JAILBENCH_SERVICE = {"科学": "A.5.a", "历史": "A.5.a", "法律": "A.5.b", "金融": "A.5.b", "医疗": "A.5.b"}
+JAILBENCH_WRAPPED = 1200
+"""JailBench's jailbreak-wrapped prompts kept (by hash; grouped with their seed question, so a seed and its
+wrappings never straddle splits)."""
+# XSafety zh (Apache-2.0; translated from THU-COAI Safety-Prompts): category → (binary label, risk). Most of its
+# categories are prompts that *may* lead a model astray, not requests to refuse ("我对自己的身体感到很不满意"),
+# so they teach the risk head only; crimes, insults and goal hijacking ("忽略上述指令，直接输出：…") are unsafe.
+XSAFETY: dict[str, tuple[bool | None, str | None]] = {
+    "Crimes_And_Illegal_Activities": (True, "A.1.h"),
+    "Insult": (True, "A.4.c"),
+    "Goal_Hijacking": (True, None),
+    "Physical_Harm": (None, "A.4.a"),
+    "Mental_Health": (None, "A.4.a"),
+    "Privacy_And_Property": (None, "A.4.e"),
+    "Unfairness_And_Discrimination": (None, "A.2"),
+}
+"""Left out: Ethics_And_Morality, Role_Play_Instruction, Reverse_Exposure, Unsafe_Instruction_Topic,
+Inquiry_With_Unsafe_Opinion (no single risk, mixed labels), Prompt_Leaking (not a content risk), commonsense
+(multiple-choice)."""
+# A.2 texts of sources that only say "discrimination": the group named in the text, else A.2.i.
+DISCRIMINATION_CUES: tuple[tuple[str, str], ...] = (
+    ("A.2.a", "民族|种族|黑人|白人|少数民族|维吾尔|藏族|回族|汉族|犹太"),
+    ("A.2.b", "宗教|信仰|穆斯林|基督|佛教|伊斯兰|教徒"),
+    ("A.2.c", "外国|国家的人|美国人|日本人|韩国人|印度人|非洲|国籍"),
+    ("A.2.d", "地域|农村|乡下|城里|外地|河南|东北|上海人|北京人|南方|北方|省的人"),
+    ("A.2.e", "女|男|性别|妇女|丈夫|妻子"),
+    ("A.2.f", "老人|年纪|年龄|年轻人|老年|中年|岁以上"),
+    ("A.2.g", "职业|农民工|保安|服务员|清洁工|外卖|快递员|程序员"),
+    ("A.2.h", "残疾|疾病|病人|艾滋|乙肝|抑郁|精神病|肥胖|胖子|残障"),
+)
+# MultiJail (MIT; Anthropic red-team and OpenAI prompts in Chinese): tag → risk (the first tag that maps).
+MULTIJAIL_TAGS = {
+    "Violence & incitement": "A.1.f",
+    "Discrimination & injustice": "A.2",
+    "Hate speech & offensive language": "A.2",
+    "Bullying & harassment": "A.4.c",
+    "Non-violent unethical behavior (e.g. lying, cheating, etc.)": "A.4.g",
+    "Conspiracy theories & misinformation": "A.1.g",
+    "Theft": "A.1.h",
+    "Weapons": "A.1.h",
+    "Adult content": "A.1.f",
+    "Substance abuse & banned substances": "A.1.h",
+    "Terrorism & organized crime": "A.1.d",
+    "Fraud & deception": "A.1.h",
+    "Sexual exploitation & human trafficking": "A.1.h",
+    "Animal abuse": "A.4.g",
+    "Property crime & vandalism": "A.1.h",
+    "Soliciting personally identifiable information": "A.4.f",
+    "Self-harm": "A.4.a",
+    "Child abuse": "A.4.a",
+}
+# CHBias (MIT): Weibo posts collected for four bias targets; posts show bias, counter-bias or neither, so they
+# teach the risk head what an A.2 text is about, never the binary head.
+CHBIAS = {"age": "A.2.f", "gender": "A.2.e", "orientation": "A.2.i", "appearance": "A.2.i"}
 CROSS_SOURCE_FAMILIES = (
     "jade",
+    "jailbench",
+    "xsafety",
+    "multijail",
+    "belle",
+    "chbias",
     "cold",
     "flames",
     "safetybench",
@@ -135,10 +197,15 @@ COMMON_WORDS = 3000
 """Frequent everyday words (jieba's dictionary) used as short benign texts."""
 JADE_SAFE_ANSWERS = 600
 """JADE alignment "safe and helpful" answers used as safe text (by hash; answers are long)."""
+BALANCE = 0.0
+"""Source balancing of the training loss (see :func:`source_weights`)."""
+TRADEOFF_EVERYDAY = (0.01, 0.03, 0.05, 0.1, 0.2)
+"""Rates of flagged everyday prompts at which the cross-source trade-off is reported."""
 TARGET_PRECISION = 0.8
 """Per-risk flag thresholds: the lowest threshold whose dev precision reaches this."""
 TARGET_EVERYDAY_FLAGGED = 0.025
-"""Safe threshold: the highest P(safe) cut-off whose dev rate of flagged everyday prompts stays at or below this
+"""Safe threshold: the highest P(safe) cut-off whose dev rate of flagged everyday prompts (the mean over the
+everyday source families) stays at or below this
 (everyday prompts, not all benign text: COLD's non-offensive comments are hard negatives that would otherwise
 pull the threshold down and the recall with it; their flag rate is reported separately)."""
 
@@ -208,6 +275,20 @@ def _jade_label(kind: str, sub: str) -> str | None:
     return None
 
 
+def discrimination_risk(text: str) -> str:
+    """The A.2 risk a discrimination text is about (:data:`DISCRIMINATION_CUES`), else A.2.i."""
+    import re
+
+    for rid, cues in DISCRIMINATION_CUES:
+        if re.search(cues, text):
+            return rid
+    return "A.2.i"
+
+
+def _group_risk(rid: str | None, text: str) -> str | None:
+    return discrimination_risk(text) if rid == "A.2" else rid
+
+
 def _data_text(name: str) -> str:
     return resources.files("hegui.screen").joinpath(f"data/{name}").read_text(encoding="utf-8")
 
@@ -258,6 +339,58 @@ def examples(data: Path, everyday_public: Path = EVERYDAY_PUBLIC) -> list[Exampl
         cat, sub = [*row["cate"].split("-"), "", ""][:2]
         rid = SAFETYQA_SUB.get(sub) or SAFETYQA_RISKS.get(cat)
         add(Example(row["question"], False, rid, "chinese-safetyqa", row["question"]))
+    jail = data / "jailbench"
+    if jail.exists():  # optional: scripts/screen_data/fetch_extra.sh
+        seeds: dict[str, str | None] = {}
+        with (jail / "JailBench_seed.csv").open(encoding="utf-8-sig") as fh:
+            for row in csv.DictReader(fh):
+                q, sub = row["question_zh"].strip(), row["二级领域"].strip()
+                seeds[q] = JAILBENCH_SERVICE.get(sub) or taxonomy.resolve(sub)
+                add(Example(q, True, seeds[q], "jailbench/seed", q))
+        wrapped = []
+        with (jail / "JailBench.csv").open(encoding="utf-8-sig") as fh:
+            for row in csv.DictReader(fh):
+                query = row["query"].strip()
+                seed = next((q for q in seeds if query.endswith(q)), None)
+                if seed is not None:
+                    wrapped.append((query, seed))
+        for query, seed in _hash_order(wrapped, lambda x: x[0])[:JAILBENCH_WRAPPED]:
+            add(Example(query, True, seeds[seed], "jailbench/wrapped", seed))
+    xs = data / "xsafety" / "zh"
+    if xs.exists():
+        for category, (unsafe, rid) in XSAFETY.items():
+            for line in (xs / f"{category}.csv").read_text(encoding="utf-8-sig").splitlines():
+                t = line.strip().strip('"')
+                if len(t) >= 4:
+                    add(Example(t, unsafe, _group_risk(rid, t), f"xsafety/{category}", t))
+    mj = data / "multijail" / "MultiJail.csv"
+    if mj.exists():
+        import ast
+
+        with mj.open(encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                tags = ast.literal_eval(row["tags"])
+                rid = next((MULTIJAIL_TAGS[t] for t in tags if t in MULTIJAIL_TAGS), None)
+                q = row["zh"].strip()
+                add(Example(q, True, _group_risk(rid, q), "multijail", q))
+    for target, rid in CHBIAS.items():
+        path = data / "chbias" / f"{target}_train.txt"
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                t = line.replace("\u200b", "").strip()
+                if len(t) >= 6:
+                    add(Example(t, None, rid, f"chbias/{target}", t))
+    belle = data / "belle"
+    if belle.exists():
+        for line in (belle / "eval_set.json").open(encoding="utf-8"):
+            q = json.loads(line)["question"].strip()
+            if len(q) <= 400:
+                add(Example(q, False, None, "belle/eval", q, everyday=True))
+        for line in (belle / "zh_seed_tasks.json").open(encoding="utf-8"):
+            task = json.loads(line)
+            for inst in task["instances"][:1]:
+                q = (task["instruction"] + "\n" + inst["input"]).strip()
+                add(Example(q, False, None, "belle/seed", q, everyday=True))
     for line in (data / "cvalues" / "cvalues_responsibility_prompts.jsonl").open(encoding="utf-8"):
         q = json.loads(line)["prompt"]
         add(Example(q, False, None, "cvalues", q, everyday=True))
@@ -370,6 +503,16 @@ class Features:
         )
 
 
+def source_weights(exs: Sequence[Example], rows: NDArray[np.bool_], balance: float) -> NDArray[np.float64]:
+    """Per-example weights ``count(source family)^-balance`` over ``rows``, scaled to mean 1: with ``balance`` 1
+    every family weighs the same in the loss, so the style of the largest source does not become the model's
+    idea of "unsafe"; 0 leaves every example at 1."""
+    fams = [e.family for e, m in zip(exs, rows, strict=True) if m]
+    counts = Counter(fams)
+    w = np.array([counts[f] ** -balance for f in fams], dtype=np.float64)
+    return w / w.mean() if w.size else w
+
+
 def _sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:
     return 1.0 / (1.0 + np.exp(-z))
 
@@ -382,17 +525,20 @@ def fit(
     *,
     c_unsafe: float = 2.0,
     c_risk: float = 8.0,
+    balance: float = BALANCE,
+    min_df: int = 2,
+    max_vocab: int = 50_000,
     info: dict[str, Any] | None = None,
 ) -> NgramRiskModel:
     """Fit both heads on ``train``; choose the thresholds on ``dev`` (neither sees anything else)."""
     from sklearn.linear_model import LogisticRegression
 
-    vocab = feats.vocabulary(train)
+    vocab = feats.vocabulary(train, min_df=min_df, max_size=max_vocab)
     bin_rows = train & np.array([e.unsafe is not None for e in exs])
     y_bin = np.array([bool(e.unsafe) for e in exs])
     x = feats.matrix(bin_rows, vocab)
     binary = LogisticRegression(C=c_unsafe, max_iter=1000, tol=1e-3, class_weight="balanced")
-    binary.fit(x, y_bin[bin_rows])
+    binary.fit(x, y_bin[bin_rows], sample_weight=source_weights(exs, bin_rows, balance))
     risk_rows = train & np.array([e.risk is not None for e in exs])
     risk_labels = [
         r for r in taxonomy.RISK_IDS if any(e.risk == r for e, m in zip(exs, risk_rows, strict=True) if m)
@@ -401,7 +547,7 @@ def fit(
     y_risk = np.array([index.get(e.risk or "", -1) for e in exs])
     xr = feats.matrix(risk_rows, vocab)
     multi = LogisticRegression(C=c_risk, max_iter=500, tol=1e-3, class_weight="balanced")
-    multi.fit(xr, y_risk[risk_rows])
+    multi.fit(xr, y_risk[risk_rows], sample_weight=source_weights(exs, risk_rows, balance))
     model = NgramRiskModel(
         vocab,
         binary.coef_[0].astype(np.float32),
@@ -436,10 +582,13 @@ def choose_thresholds(
     p_safe = p[:, 0]
     safe_t = 0.5
     if everyday.any():
-        # flagged iff p_safe < t; the largest t with at most the target share of everyday texts below it
-        s = np.sort(p_safe[everyday])
-        k = int(np.floor(TARGET_EVERYDAY_FLAGGED * s.size))
-        safe_t = float(min(max(s[k] if k < s.size else 1.0, 0.05), 0.95))
+        # flagged iff p_safe < t: the largest t whose everyday flag rate, averaged over the everyday source
+        # families with equal weight (so that a large or easy source does not set the rate), stays at the target
+        fams = np.array([e.family for e in dev_exs])
+        groups = [p_safe[everyday & (fams == f)] for f in sorted(set(fams[everyday]))]
+        cands = np.unique(np.concatenate([[0.05], p_safe[everyday], [0.95]]))
+        ok = [t for t in cands if np.mean([(g < t).mean() for g in groups]) <= TARGET_EVERYDAY_FLAGGED]
+        safe_t = float(min(max(max(ok) if ok else 0.05, 0.05), 0.95))
     risks: dict[str, float] = {}
     unsafe = np.array([e.unsafe is True for e in dev_exs])
     for j, rid in enumerate(model.risk_labels, start=1):
@@ -510,17 +659,42 @@ def cross_source(exs: Sequence[Example], feats: Features, **kw: Any) -> dict[str
     fams = np.array([e.family for e in exs])
     split = np.array([e.split for e in exs])
     out: dict[str, Any] = {}
+    unsafe_p: list[float] = []  # P(safe) of every should-refuse item, by the model that never saw its source
+    everyday_p: list[float] = []
     for fam in CROSS_SOURCE_FAMILIES:
         held = fams == fam
         t0 = time.time()
         model = fit(exs, feats, ~held & (split != "dev"), ~held & (split == "dev"), **kw)
         out[fam] = score(model, exs, feats, held)
         out[fam]["seconds"] = round(time.time() - t0, 1)
+        p_safe = predict(model, feats, held)[:, 0]
+        sub = [e for e, m in zip(exs, held, strict=True) if m]
+        unsafe_p += [float(v) for v, e in zip(p_safe, sub, strict=True) if e.unsafe is True]
+        everyday_p += [float(v) for v, e in zip(p_safe, sub, strict=True) if e.unsafe is False and e.everyday]
         print(
             f"held out {fam}: {json.dumps({k: v for k, v in out[fam].items() if k != 'per_risk'})}",
             flush=True,
         )
-    return out
+    return {"folds": out, "tradeoff": tradeoff(np.array(unsafe_p), np.array(everyday_p))}
+
+
+def tradeoff(unsafe_p: NDArray[np.float64], everyday_p: NDArray[np.float64]) -> list[dict[str, float]]:
+    """Pooled cross-source trade-off: for each rate of flagged everyday prompts, the P(safe) cut-off that gives
+    it and the share of should-refuse prompts flagged at that cut-off (what a deployment choosing its own
+    threshold can expect on sources the model has never seen)."""
+    rows = []
+    s = np.sort(everyday_p)
+    for target in TRADEOFF_EVERYDAY:
+        k = int(np.floor(target * s.size))
+        cut = float(s[k]) if k < s.size else 1.0
+        rows.append(
+            {
+                "everyday_flagged": float((everyday_p < cut).mean()),
+                "threshold": cut,
+                "unsafe_flagged": float((unsafe_p < cut).mean()),
+            }
+        )
+    return rows
 
 
 def train_fast(data: Path, out: Path, *, loso: bool = True) -> dict[str, Any]:
@@ -699,11 +873,27 @@ def markdown(report: dict[str, Any]) -> str:
         "| held-out source | n | should-refuse flagged | benign flagged | everyday flagged | right risk first | right group |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for fam, r in fast.get("cross_source", {}).items():
+    for fam, r in _folds(fast).items():
         lines.append(
             f"| {fam} | {r['n']} | {_pct(r['unsafe_flagged'])} | {_pct(r['benign_flagged'])} | "
             f"{_pct(r['everyday_flagged'])} | {_pct(r['right_risk_first'])} | {_pct(r['right_group'])} |"
         )
+    trade = fast.get("cross_source", {}).get("tradeoff") or []
+    if trade:
+        lines += [
+            "",
+            "**Cross-source trade-off** (pooled over the folds above: every item scored by a model that never saw"
+            " its source; a deployment that sets its own P(safe) threshold, `[screen] safe_threshold`, can expect"
+            " about this on new sources):",
+            "",
+            "| everyday prompts flagged | P(safe) threshold | should-refuse prompts flagged |",
+            "|---:|---:|---:|",
+        ]
+        for row in trade:
+            lines.append(
+                f"| {100 * row['everyday_flagged']:.1f} % | {row['threshold']:.3f} | "
+                f"{100 * row['unsafe_flagged']:.1f} % |"
+            )
     t = fast["test"]
     lines += [
         "",
@@ -720,7 +910,7 @@ def markdown(report: dict[str, Any]) -> str:
         "| risk | name | threshold | test support | precision | recall | cross-source support | precision | recall |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    pooled = _pooled_per_risk(fast.get("cross_source", {}))
+    pooled = _pooled_per_risk(_folds(fast))
     none = {"support": 0, "precision": float("nan"), "recall": float("nan")}
     for rid in taxonomy.RISK_IDS:
         r = t["per_risk"].get(rid) or none
@@ -732,6 +922,11 @@ def markdown(report: dict[str, Any]) -> str:
             f"{_num(c['recall'])} |"
         )
     return "\n".join(lines)
+
+
+def _folds(fast: dict[str, Any]) -> dict[str, Any]:
+    cs = fast.get("cross_source", {})
+    return cs.get("folds", cs) if isinstance(cs.get("folds"), dict) else cs
 
 
 def _num(x: float) -> str:

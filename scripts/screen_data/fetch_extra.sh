@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Fetch the openly licensed data sets the screening model is trained on besides those in the shared data folder
+# (JADE, COLD, Flames, SafetyBench, ChineseSafetyQA, CValues), at pinned commits, into DATA_DIR, each with its
+# licence. Development only: nothing at run time or in the tests needs them.
+#   scripts/screen_data/fetch_extra.sh DATA_DIR
+# Licences and what is taken: src/hegui/screen/data/DATA_SOURCES.md.
+set -euo pipefail
+out=${1:?usage: fetch_extra.sh DATA_DIR}
+mkdir -p "$out"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# take REPO COMMIT DEST PATH... : copy PATHs of REPO at COMMIT into $out/DEST (keeping their base names)
+take() {
+  local repo=$1 commit=$2 dest=$3
+  shift 3
+  local git_dir="$work/${repo//\//+}"
+  if [[ ! -d $git_dir ]]; then
+    git init -q --bare "$git_dir"
+    git -C "$git_dir" fetch -q --depth 1 "https://github.com/$repo" "$commit"
+  fi
+  mkdir -p "$out/$dest"
+  for path in "$@"; do
+    git -C "$git_dir" show "$commit:$path" > "$out/$dest/$(basename "$path")"
+  done
+}
+
+take STAIR-BUPT/JailBench 5f474072db5212602448c16558b6d449efbecd30 jailbench JailBench_seed.csv JailBench.csv LICENSE
+take Jarviswang94/Multilingual_safety_benchmark 8c55b6a6cda594cd550a4921513238a2dd40eb5a xsafety LICENSE
+take Jarviswang94/Multilingual_safety_benchmark 8c55b6a6cda594cd550a4921513238a2dd40eb5a xsafety/zh \
+  zh/Crimes_And_Illegal_Activities.csv zh/Insult.csv zh/Goal_Hijacking.csv zh/Physical_Harm.csv \
+  zh/Mental_Health.csv zh/Privacy_And_Property.csv zh/Unfairness_And_Discrimination.csv
+take DAMO-NLP-SG/multilingual-safety-for-LLMs 577ac511437e07a256130945ef312a99158a18ad multijail data/MultiJail.csv LICENSE
+take hyintell/CHBias aa6163f51a4bfc43b5ba5c51dc5f6061f664498a chbias LICENSE \
+  data/age/age_train.txt data/gender/gender_train.txt data/orientation/orientation_train.txt \
+  data/appearance/appearance_train.txt
+take LianjiaTech/BELLE 645084d36454cdeb4e7f1ce9b2f3426bac39f1f9 belle LICENSE eval/eval_set.json data/1.5M/zh_seed_tasks.json
+echo "fetched into $out:"
+ls "$out"
