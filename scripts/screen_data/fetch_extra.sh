@@ -3,6 +3,8 @@
 # (JADE, COLD, Flames, SafetyBench, ChineseSafetyQA, CValues), at pinned commits, into DATA_DIR, each with its
 # licence. Development only: nothing at run time or in the tests needs them.
 #   scripts/screen_data/fetch_extra.sh DATA_DIR
+# HEGUI_GIT_URL overrides where the repositories come from ({repo} = owner/name, {repo_plus} = owner+name), e.g.
+# HEGUI_GIT_URL='file:///mirrors/{repo_plus}/repo' for local mirrors.
 # Licences and what is taken: src/hegui/screen/data/DATA_SOURCES.md.
 set -euo pipefail
 out=${1:?usage: fetch_extra.sh DATA_DIR}
@@ -17,7 +19,11 @@ take() {
   local git_dir="$work/${repo//\//+}"
   if [[ ! -d $git_dir ]]; then
     git init -q --bare "$git_dir"
-    git -C "$git_dir" fetch -q --depth 1 "https://github.com/$repo" "$commit"
+    local url='https://github.com/{repo}'
+    [[ -z ${HEGUI_GIT_URL:-} ]] || url=$HEGUI_GIT_URL
+    url=${url//\{repo_plus\}/${repo//\//+}}
+    url=${url//\{repo\}/$repo}
+    git -C "$git_dir" fetch -q --depth 1 "$url" "$commit"
   fi
   mkdir -p "$out/$dest"
   for path in "$@"; do
