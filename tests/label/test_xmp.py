@@ -93,3 +93,46 @@ def test_hostile_or_broken_packets_are_refused(packet: str) -> None:
 def test_merge_refuses_broken_packet_instead_of_clobbering_it() -> None:
     with pytest.raises(InputError):
         xmp.set_aigc("<x:xmpmeta xmlns:x='adobe:ns:meta/'><broken></x:xmpmeta>", VALUE)
+
+
+def _parsed(packet: bytes | str) -> list[xmp.XmpHit] | str:
+    """What the lxml path finds (or "refused")."""
+    try:
+        root = xmp.parse_packet(packet)
+    except InputError:
+        return "refused"
+    return xmp.find_aigc_in_tree(root, attributes=xmp.might_hold_aigc_attribute(packet))
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", VALUE, 'x"y', "é中文\U0001f600", "a\tb\nc", "a\x7fb", "a]]b", "a&amp;b", "a<b", "a>b", "a\rb"],
+)
+def test_packets_hegui_writes_read_without_the_parser_as_lxml_reads_them(value: str) -> None:
+    packet = xmp.set_aigc(None, value, padding=xmp.PADDING)
+    forms = [packet, packet.decode(), b"\x00" + packet + b"\x00\n ", packet.replace(b'end="w"', b'end="r"')]
+    for form in forms:
+        fast = xmp._canonical_value(form)
+        expected = _parsed(form)
+        if fast is not None:  # the regular expression took it: exactly what lxml finds
+            assert expected == [xmp.XmpHit(fast, "xmp-element", xmp.TC260_NS)]
+        assert xmp.find_aigc(form) == expected
+    if any(c in value for c in "<>&\r"):
+        assert xmp._canonical_value(packet) is None
+
+
+@pytest.mark.parametrize(
+    "value", [b"a\x01b", b"\xef\xbf\xbe", b"\xff\xfe", b"\xed\xa0\x80", b"a\x0bb"], ids=repr
+)
+def test_packets_lxml_refuses_are_not_read_by_the_regular_expression(value: bytes) -> None:
+    packet = xmp.set_aigc(None, "PLACEHOLDER").replace(b"PLACEHOLDER", value)
+    assert xmp._canonical_value(packet) is None
+    assert _parsed(packet) == "refused"
+    with pytest.raises(InputError):
+        xmp.find_aigc(packet)
+
+
+def test_other_packets_go_through_the_parser() -> None:
+    packet = xmp.set_aigc(ADOBE, VALUE)  # merged into another tool's packet: not hegui's own form
+    assert xmp._canonical_value(packet) is None
+    assert xmp.find_aigc(packet) == [xmp.XmpHit(VALUE, "xmp-element", xmp.TC260_NS)]

@@ -10,16 +10,24 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator, Mapping
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from hegui.errors import EXIT_FINDINGS, EXIT_OK, HeguiError
 from hegui.results import ToDict, envelope
 
-err = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@cache
+def _err() -> Console:
+    """The stderr console for error messages, made on first use (a command that succeeds never imports rich)."""
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 def emit_json(payload: Mapping[str, Any] | ToDict, **identity: Any) -> None:
@@ -37,7 +45,9 @@ def one_line(message: str) -> str:
 
 def fail(exc: HeguiError) -> typer.Exit:
     """Print ``error: ...`` on stderr and return the exit that matches the error's class."""
-    err.print(f"[red]error:[/red] {escape(one_line(str(exc)))}")
+    from rich.markup import escape
+
+    _err().print(f"[red]error:[/red] {escape(one_line(str(exc)))}")
     return typer.Exit(exc.exit_code)
 
 

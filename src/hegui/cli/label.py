@@ -12,12 +12,11 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hegui.atomic import no_fsync
 from hegui.cli._output import errors_to_exit
@@ -41,7 +40,17 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-console = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@cache
+def _console() -> Console:
+    """The stderr console of the progress bar, made on first use (rich is not imported for one file)."""
+    from rich.console import Console
+
+    return Console(stderr=True)
+
 
 ID_HELP = (
     "'auto' draws a random UUID per file; a template may use {uuid5} (the same ID on every rerun: from the "
@@ -74,12 +83,14 @@ def _progress(total: int, enabled: bool) -> Iterator[Any]:
     if not enabled:
         yield None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=_console(),
         transient=True,
     ) as progress:
         progress.add_task("working", total=total)
@@ -238,7 +249,7 @@ def add(
             _write_line(_add_line(outcome))
         _advance(progress)
 
-    show_progress = not machine and not quiet and len(items) > 1 and console.is_terminal
+    show_progress = not machine and not quiet and len(items) > 1 and _console().is_terminal
     with _progress(len(items), show_progress) as progress, nullcontext() if fsync else no_fsync():
         outcomes = label_many(
             items,
@@ -337,7 +348,7 @@ def show(
     counts = {"valid": 0, "invalid": 0, "unlabeled": 0, "skipped": 0, "failed": 0}
     codes: list[int] = []
     machine = as_json or as_jsonl
-    show_progress = not machine and not quiet and len(items) > 1 and console.is_terminal
+    show_progress = not machine and not quiet and len(items) > 1 and _console().is_terminal
     with _progress(len(items), show_progress) as progress:
         for path, scan in read_many(items, jobs=jobs, skip_unsupported=recursive):
             row, status, code = _show_row(path, scan)

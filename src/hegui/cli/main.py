@@ -10,7 +10,6 @@ import importlib
 from typing import Any
 
 import typer
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from hegui import __version__
@@ -63,6 +62,8 @@ def _load(module_name: str, command: str) -> Any:
 
 def _needs_extra(command: str, missing: MissingExtraError) -> Any:
     """A stand-in command for a group whose optional extra is not installed: it says which one, exits 3."""
+    from rich.markup import escape
+
     holder = typer.Typer(add_completion=False)
 
     @holder.command(

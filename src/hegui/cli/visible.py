@@ -6,26 +6,43 @@ inside the commands, so ``hegui label show`` does not pay for them.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hegui.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_USAGE, HeguiError, UsageError
 
-console = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+
+@cache
+def _console() -> Console:
+    """The stderr console, made on first use: registering these commands (every ``hegui label`` run) does not
+    import rich."""
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def _progress(enabled: bool) -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=_console(),
         transient=True,
         disable=not enabled,
     )
@@ -95,7 +112,7 @@ def visible(
             try:
                 results.append(label_file(path, _out_for(path, output, len(paths) > 1), options))
             except UsageError as exc:
-                console.print(f"[red]error:[/red] {escape(str(exc))}")
+                _console().print(f"[red]error:[/red] {escape(str(exc))}")
                 raise typer.Exit(EXIT_USAGE) from None
             except HeguiError as exc:
                 results.append({"path": str(path), "status": "error", "error": str(exc)})
@@ -106,7 +123,7 @@ def visible(
     else:
         for r in results:
             if r.get("status") == "error":
-                console.print(f"[red]error[/red] {escape(r['error'])}")
+                _console().print(f"[red]error[/red] {escape(r['error'])}")
                 continue
             where = r.get("geometry", {}) or {}
             detail = (
@@ -147,7 +164,7 @@ def check_visible(
     else:
         for r in results:
             if "error" in r:
-                console.print(f"[red]error[/red] {escape(r['error'])}")
+                _console().print(f"[red]error[/red] {escape(r['error'])}")
                 continue
             verdict = "compliant" if r["compliant"] else "NOT compliant"
             typer.echo(f"{r['path']}: {r['medium']} {verdict}{_summary(r)}")

@@ -14,7 +14,6 @@ import hashlib
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -387,6 +386,8 @@ def read_many(
         for path in listed:
             yield str(path), one(path)
         return
+    from concurrent.futures import ThreadPoolExecutor  # only for parallel reads (start-up: not imported)
+
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         yield from zip((str(p) for p in listed), pool.map(one, listed), strict=True)
 

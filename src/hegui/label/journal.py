@@ -24,15 +24,19 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from hegui.atomic import durable, sync
+from hegui.atomic import durable
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 MAGIC = b"HEGUI-UNDO-2\n"
 DIGEST = 32
@@ -265,16 +269,34 @@ class JournalBatch:
         self.files.add((st.st_dev, st.st_ino))
 
     def commit(self) -> list[BaseException | None]:
-        """Apply every pending write; per file, None or the error that rolled it back (the rest go on)."""
+        """Apply every pending write; per file, None or the error that rolled it back (the rest go on).
+
+        The flushes of a batch of N files in F folders, in two rounds, each issued at once (concurrently, so the
+        file system commits them together) and waited for before the next step:
+
+        1. every journal (``fdatasync``: a new file, so its size and blocks are flushed with its bytes) and every
+           folder that holds one (``fsync``: the journal's name), one flush per folder per batch, not per file:
+           the journals are durable and findable before any byte of a file changes;
+        2. the regions are written (an append also sets the size), then every file is flushed: ``fdatasync``
+           where its size did not change (an overwrite of padding: the bytes are what recovery and readers need;
+           the new mtime reaches the disk with the file system's next commit), ``fsync`` where it did (a PDF
+           update appended);
+        3. each file is read back and its journal removed, without a flush: a journal that a crash keeps finds
+           the new bytes and is removed by the next write.
+
+        A crash (process kill or power loss) before 1 ends leaves the original (a journal without its flush is
+        torn or names bytes that were never written: discarded); between 1 and 2 the journal rolls the file back
+        or completes it; after 2 the file is fully labeled. Never ``syncfs``: it would flush every file of the
+        file system, other programs' included.
+        """
         pending, self.pending, self.files = self.pending, [], set()
         failures: list[BaseException | None] = [None] * len(pending)
         try:
-            _sync_all([item.journal_fd for item in pending])  # 1. journals durable before any change
+            folders = {os.path.dirname(item.path) or "." for item in pending}
+            _flush_all([item.journal_fd for item in pending], data_only=True, folders=folders)  # 1.
             for item in pending:
                 os.close(item.journal_fd)
                 item.journal_fd = -1
-            for folder in {item.path.parent for item in pending}:
-                _fsync_dir(folder)
             for item in pending:  # 2. the changes
                 hfd = item.handle.fileno()
                 item.applied = True
@@ -282,7 +304,8 @@ class JournalBatch:
                     os.pwrite(hfd, region.new, region.offset)
                 if item.size_after != item.size_before:
                     os.ftruncate(hfd, item.size_after)
-            _sync_all([item.handle.fileno() for item in pending])  # 3. the changes durable
+            _flush_all([i.handle.fileno() for i in pending if i.size_after == i.size_before], data_only=True)
+            _flush_all([i.handle.fileno() for i in pending if i.size_after != i.size_before], data_only=False)
         except BaseException:
             for item in pending:  # nothing is verified yet: put every file back as it was
                 if item.journal_fd >= 0:
@@ -315,17 +338,38 @@ class JournalBatch:
         self.pending, self.files = [], set()
 
 
-def _sync_all(fds: list[int]) -> None:
-    """fsync every descriptor, concurrently: the file system's journal commits the flushes that wait together in
-    one go (ext4's jbd2, XFS's log), where one after the other each would wait for its own commit."""
-    if len(fds) <= 1 or not durable():
-        for fd in fds:
-            sync(fd)
-        return
-    from concurrent.futures import ThreadPoolExecutor
+_POOL: ThreadPoolExecutor | None = None
 
-    with ThreadPoolExecutor(max_workers=min(16, len(fds))) as pool:
-        list(pool.map(os.fsync, fds))
+
+def _pool() -> ThreadPoolExecutor:
+    """The threads that issue a batch's flushes together (created on the first durable batch, kept)."""
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="hegui-flush")
+    return _POOL
+
+
+def _flush_all(fds: list[int], *, data_only: bool, folders: Iterable[str] = ()) -> None:
+    """Flush every descriptor (``fdatasync`` with ``data_only``, else ``fsync``) and every folder (``fsync``),
+    concurrently: the file system's journal commits the flushes that wait together in one go (ext4's jbd2, XFS's
+    log), where one after the other each would wait for its own commit. Returns when all are done; the first
+    failure of a file is raised (a folder that cannot be opened or flushed is skipped, as before)."""
+    if not durable():
+        return
+    flush = os.fdatasync if data_only else os.fsync
+    calls: list[Callable[[], None]] = [functools.partial(flush, fd) for fd in fds]
+    calls.extend(functools.partial(_fsync_dir, Path(folder)) for folder in folders)
+    if len(calls) <= 1:
+        for call in calls:
+            call()
+        return
+    futures = [_pool().submit(call) for call in calls]
+    errors = [future.exception() for future in futures]  # waits for every flush, failed or not
+    for error in errors:
+        if error is not None:
+            raise error
 
 
 def _fsync_dir(folder: Path) -> None:

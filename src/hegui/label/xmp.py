@@ -134,8 +134,57 @@ def might_hold_aigc_attribute(text: bytes | str) -> bool:
     return b"\x00" in text or _ATTRIBUTE_BYTES.search(text) is not None
 
 
+# The packet hegui writes (set_aigc without an earlier packet; see packet_for), matched whole: the xpacket wrapper,
+# x:xmpmeta > rdf:RDF > rdf:Description holding one TC260:AIGC element, padding. Its value may hold no markup, no
+# entity or character reference, no carriage return (XML would turn it into a line feed) and no character XML
+# forbids, so the text is exactly what lxml would return and the packet is well-formed. What comes before the first
+# "<" and NULs and whitespace after the end are ignored, as parse_packet ignores them.
+_CANONICAL_TEMPLATE = (
+    r"[^<]*<\?xpacket begin=\"\ufeff\" id=\"W5M0MpCehiHzreSzNTczkc9d\"\?>\n"
+    r'<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="hegui">'
+    r'<rdf:RDF xmlns:rdf="http://www\.w3\.org/1999/02/22-rdf-syntax-ns\#">'
+    r'<rdf:Description xmlns:TC260="http://www\.tc260\.org\.cn/ns/AIGC/1\.0/" rdf:about="">'
+    r"<TC260:AIGC>(?P<value>[^<>&\r\x00-\x08\x0b\x0c\x0e-\x1f]*)</TC260:AIGC>"
+    r"</rdf:Description></rdf:RDF></x:xmpmeta>[ \t\r\n]*<\?xpacket end=\"[rw]\"\?>[\x00 \t\r\n]*"
+)
+_CANONICAL_TEXT = re.compile(_CANONICAL_TEMPLATE)
+_CANONICAL_BYTES = re.compile(_CANONICAL_TEMPLATE.replace("\\ufeff", "\xef\xbb\xbf").encode("latin-1"))
+# Characters XML 1.0 forbids beyond the C0 controls excluded above (surrogates, U+FFFE, U+FFFF).
+_NOT_XML_CHAR = re.compile("[\ud800-\udfff\ufffe\uffff]")
+_CANONICAL_MAX = 1024 * 1024  # larger packets go through lxml (and its limits)
+
+
+def _canonical_value(packet: bytes | str) -> str | None:
+    """The AIGC value of a packet in exactly the form hegui writes, without an XML parser; None for any other
+    packet (which lxml then parses). The result equals what :func:`find_aigc_in_tree` finds in it."""
+    if len(packet) > _CANONICAL_MAX:
+        return None
+    if isinstance(packet, str):
+        match = _CANONICAL_TEXT.fullmatch(packet)
+        if match is None:
+            return None
+        value = match["value"]
+    else:
+        bmatch = _CANONICAL_BYTES.fullmatch(packet)
+        if bmatch is None:
+            return None
+        try:
+            value = bmatch["value"].decode("utf-8")
+        except UnicodeDecodeError:
+            return None  # lxml refuses the packet; let it say so
+    if _NOT_XML_CHAR.search(value):
+        return None
+    return value
+
+
 def find_aigc(packet: bytes | str) -> list[XmpHit]:
-    """Every AIGC property in the packet, in document order: elements, attributes and rdf:Alt forms."""
+    """Every AIGC property in the packet, in document order: elements, attributes and rdf:Alt forms.
+
+    A packet in the form hegui writes is read with one regular expression (the same result, without building a
+    tree); every other packet is parsed."""
+    value = _canonical_value(packet)
+    if value is not None:
+        return [XmpHit(value, "xmp-element", TC260_NS)]
     return find_aigc_in_tree(parse_packet(packet), attributes=might_hold_aigc_attribute(packet))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -62,20 +63,41 @@ MODULES: tuple[str, ...] = (
 SNIFF_BYTES = 64
 
 
-@cache
-def all_containers() -> tuple[Container, ...]:
-    """Every available handler, in sniffing order."""
-    found: list[Container] = []
-    for name in MODULES:
+# Handlers per module, imported on first use: detection imports the modules in sniffing order and stops at the
+# first that claims the file (``hegui label show x.png`` imports the JPEG and PNG handlers, not YAML or the PDF
+# parser); all_containers() imports every one.
+_BY_MODULE: dict[str, tuple[Container, ...]] = {}
+
+
+def _containers_of(name: str) -> tuple[Container, ...]:
+    found = _BY_MODULE.get(name)
+    if found is None:
         qualified = f"{__name__}.{name}"
         try:
             module = importlib.import_module(qualified)
         except ModuleNotFoundError as exc:
-            if exc.name == qualified:  # not built yet; tests/label/test_registry.py lists what is missing
-                continue
-            raise
-        found.extend(module.CONTAINERS)
-    return tuple(found)
+            if exc.name != qualified:
+                raise
+            found = ()  # not built yet; tests/label/test_registry.py lists what is missing
+        else:
+            found = tuple(module.CONTAINERS)
+        _BY_MODULE[name] = found
+    return found
+
+
+@cache
+def all_containers() -> tuple[Container, ...]:
+    """Every available handler, in sniffing order."""
+    return tuple(container for name in MODULES for container in _containers_of(name))
+
+
+def _sniff_order() -> Iterator[Container]:
+    """The handlers in sniffing order, importing each module only when the ones before it did not claim the file."""
+    if len(_BY_MODULE) == len(MODULES):
+        yield from all_containers()
+        return
+    for name in MODULES:
+        yield from _containers_of(name)
 
 
 def by_name(name: str) -> Container:
@@ -98,7 +120,7 @@ def detect_source(src: Source) -> Container:
         raise InputError("empty file", path=src.path)
     head = src.read_at(0, min(SNIFF_BYTES, src.size), what="file header")
     name = src.path.name
-    for container in all_containers():
+    for container in _sniff_order():
         if container.sniff(head, name):
             return container
     known = ", ".join(sorted({c.name for c in all_containers()}))
