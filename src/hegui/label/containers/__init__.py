@@ -128,6 +128,7 @@ def detect_source(src: Source) -> Container:
 
 
 def read_file(path: str | os.PathLike[str]) -> ScanResult:
-    """Detect the format and read every label, opening the file once."""
-    with open_source(Path(path)) as src:
+    """Detect the format and read every label, opening the file once (under a shared lock: a hegui in-place
+    write of the file finishes first, so a read never sees a half-written label)."""
+    with open_source(Path(path), shared_lock=True) as src:
         return detect_source(src).read_source(src)
