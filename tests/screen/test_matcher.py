@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hegui.errors import InputError, LimitExceededError
@@ -58,6 +58,10 @@ _kw = ["甲乙丙", "乙丙丁", "abc", "ab", "bca", "丙丁"]
     st.text(alphabet=st.sampled_from(list("甲乙丙丁 .\u200babc，")), max_size=80),
     st.lists(st.integers(min_value=1, max_value=9), min_size=1, max_size=20),
 )
+@example(
+    "丙丁.丁", [1]
+)  # a separator at the end of a chunk, then a repeat that extends the hit (found by CI)
+@example("丙丁 \u200b .丁丁", [2, 1])
 def test_stream_equals_one_shot(text: str, cuts: list[int]) -> None:
     entries = [make_entry(k, ["A.1.h"]) for k in _kw] + [make_entry("abc", ["A.1.h"], mode="word")]
     for engine in ("ahocorasick", "hyperscan"):

@@ -26,7 +26,14 @@ from numpy.typing import NDArray
 
 from hegui.errors import InputError, LimitExceededError, UsageError
 from hegui.screen.lexicon import Entry, Lexicon
-from hegui.screen.normalize import DEFAULT_OPTIONS, SEPARATORS, Normalized, NormalizeOptions, normalize
+from hegui.screen.normalize import (
+    DEFAULT_OPTIONS,
+    SEPARATORS,
+    Normalized,
+    NormalizeOptions,
+    normalize,
+    tables,
+)
 
 Engine = Literal["auto", "ahocorasick", "hyperscan"]
 CHUNK_CHARS = 1 << 20
@@ -444,7 +451,10 @@ class Stream:
     def _scan(self, buf: str, *, final: bool) -> list[Hit]:
         base = self._tail_base
         done = self._done
-        limit = base + len(buf) - (0 if final else 1)
+        # Held back: a hit touching the last character, or followed only by characters the normaliser may drop
+        # (separators, invisibles): the next chunk may repeat its last character after them ("丙丁." + "丁").
+        gaps = 0 if final else self._trailing_gaps(buf)
+        limit = base + len(buf) - (0 if final else 1 + gaps)
         hits = self._m._find_block(buf, done - base, limit - base, base, max_hits=self._max_hits)
         # Every hit ends in (done, limit]. One reported before ended at or before ``done``, so it started before it:
         # only those hits can repeat one (found again with its span extended by a repeat in this chunk).
@@ -455,12 +465,24 @@ class Stream:
             raise LimitExceededError(f"more than {self._max_hits} keyword hits; the input looks degenerate")
         self._done = max(done, limit)
         if not final:
-            keep = self._tail_of(buf)
+            keep = (
+                self._tail_of(buf[: len(buf) - gaps]) + buf[len(buf) - gaps :] if gaps else self._tail_of(buf)
+            )
             self._tail_base = tail = base + len(buf) - len(keep)
             self._tail = keep
             self._reported = {k for k in reported if k[0] >= tail}
             self._reported.update((h.start, h.keyword, h.mode) for h in out if h.start >= tail)
         return out
+
+    def _trailing_gaps(self, buf: str) -> int:
+        """How many characters at the end of ``buf`` the normaliser could drop (at most ``TAIL_LIMIT``)."""
+        cls = tables(self._m.options).cls_full
+        n = 0
+        for ch in reversed(buf):
+            if n >= TAIL_LIMIT or not cls[ord(ch)] & 0b1001:  # the gap (8) or invisible (1) class
+                break
+            n += 1
+        return n
 
     def _tail_of(self, buf: str) -> str:
         """The shortest suffix of ``buf`` whose normalised form holds ``max_units + 2`` characters.
