@@ -20,14 +20,36 @@ from hegui.results import ToDict, envelope
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import Progress
 
 
 @cache
-def _err() -> Console:
-    """The stderr console for error messages, made on first use (a command that succeeds never imports rich)."""
+def err_console() -> Console:
+    """The stderr console (errors, progress bars), made on first use: a command that succeeds without a progress
+    bar never imports rich."""
     from rich.console import Console
 
     return Console(stderr=True)
+
+
+def progress_bar(
+    *,
+    enabled: bool = True,
+    console: Console | None = None,
+    description: str = "[progress.description]{task.description}",
+) -> Progress:
+    """The transient progress bar every long command shows on stderr (description, bar, n/total, elapsed)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn(description),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console or err_console(),
+        transient=True,
+        disable=not enabled,
+    )
 
 
 def emit_json(payload: Mapping[str, Any] | ToDict, **identity: Any) -> None:
@@ -47,7 +69,7 @@ def fail(exc: HeguiError) -> typer.Exit:
     """Print ``error: ...`` on stderr and return the exit that matches the error's class."""
     from rich.markup import escape
 
-    _err().print(f"[red]error:[/red] {escape(one_line(str(exc)))}")
+    err_console().print(f"[red]error:[/red] {escape(one_line(str(exc)))}")
     return typer.Exit(exc.exit_code)
 
 

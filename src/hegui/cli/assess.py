@@ -15,9 +15,9 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
-from hegui.cli._output import emit_json, errors_to_exit
+from hegui.cli._output import emit_json, errors_to_exit, progress_bar
 from hegui.errors import EXIT_FINDINGS, UsageError
 
 app = typer.Typer(
@@ -252,15 +252,7 @@ def _finish(run_id: str, summary: Any, totals: Any, as_json: bool) -> None:
 
 
 def _progress() -> Progress:
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    )
+    return progress_bar(enabled=sys.stderr.isatty(), console=err)
 
 
 def _lexicon(path: Path | None) -> Any:

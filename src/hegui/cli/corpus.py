@@ -11,10 +11,10 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from rich.table import Table
 
-from hegui.cli._output import emit_json, fail
+from hegui.cli._output import emit_json, fail, progress_bar
 from hegui.errors import EXIT_FINDINGS, EXIT_OK, HeguiError
 
 app = typer.Typer(
@@ -38,15 +38,7 @@ _emit = emit_json
 
 
 def _progress(enabled: bool) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not enabled,
-        transient=True,
-    )
+    return progress_bar(enabled=enabled, console=err, description="[bold]{task.description}")
 
 
 # ----------------------------------------------------------------------------------------------- scan

@@ -12,14 +12,13 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from hegui.atomic import no_fsync
-from hegui.cli._output import errors_to_exit
+from hegui.cli._output import err_console, errors_to_exit, progress_bar
 from hegui.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_USAGE, HeguiError
 from hegui.label import (
     Item,
@@ -41,15 +40,7 @@ app = typer.Typer(
 )
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-
-@cache
-def _console() -> Console:
-    """The stderr console of the progress bar, made on first use (rich is not imported for one file)."""
-    from rich.console import Console
-
-    return Console(stderr=True)
+    pass
 
 
 ID_HELP = (
@@ -83,16 +74,7 @@ def _progress(total: int, enabled: bool) -> Iterator[Any]:
     if not enabled:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=_console(),
-        transient=True,
-    ) as progress:
+    with progress_bar() as progress:
         progress.add_task("working", total=total)
         yield progress
 
@@ -249,7 +231,7 @@ def add(
             _write_line(_add_line(outcome))
         _advance(progress)
 
-    show_progress = not machine and not quiet and len(items) > 1 and _console().is_terminal
+    show_progress = not machine and not quiet and len(items) > 1 and err_console().is_terminal
     with _progress(len(items), show_progress) as progress, nullcontext() if fsync else no_fsync():
         outcomes = label_many(
             items,
@@ -348,7 +330,7 @@ def show(
     counts = {"valid": 0, "invalid": 0, "unlabeled": 0, "skipped": 0, "failed": 0}
     codes: list[int] = []
     machine = as_json or as_jsonl
-    show_progress = not machine and not quiet and len(items) > 1 and _console().is_terminal
+    show_progress = not machine and not quiet and len(items) > 1 and err_console().is_terminal
     with _progress(len(items), show_progress) as progress:
         for path, scan in read_many(items, jobs=jobs, skip_unsupported=recursive):
             row, status, code = _show_row(path, scan)

@@ -11,10 +11,9 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hegui.cli._output import emit_json, errors_to_exit, fail
+from hegui.cli._output import emit_json, errors_to_exit, fail, progress_bar
 from hegui.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, HeguiError
 from hegui.label.platform import VERDICTS, iter_files, verify_many
 
@@ -109,15 +108,7 @@ def verify(
     results: list[dict[str, Any]] = []
     counts: Counter[str] = Counter()
     exit_code = EXIT_INPUT if missing else EXIT_OK
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=as_json or as_jsonl or len(files) < 2,
-    )
+    progress = progress_bar(enabled=not (as_json or as_jsonl or len(files) < 2), console=console)
     try:
         with progress:
             task = progress.add_task("verifying", total=len(files))

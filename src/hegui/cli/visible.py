@@ -6,46 +6,22 @@ inside the commands, so ``hegui label show`` does not pay for them.
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
+from hegui.cli._output import err_console, progress_bar
 from hegui.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_USAGE, HeguiError, UsageError
 
 if TYPE_CHECKING:
-    from rich.console import Console
-    from rich.progress import Progress
-
-
-@cache
-def _console() -> Console:
-    """The stderr console, made on first use: registering these commands (every ``hegui label`` run) does not
-    import rich."""
-    from rich.console import Console
-
-    return Console(stderr=True)
+    pass
 
 
 def escape(text: str) -> str:
     from rich.markup import escape as rich_escape
 
     return rich_escape(text)
-
-
-def _progress(enabled: bool) -> Progress:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=_console(),
-        transient=True,
-        disable=not enabled,
-    )
 
 
 def _emit(payload: dict[str, Any]) -> None:
@@ -106,13 +82,13 @@ def visible(
     )
     results: list[dict[str, Any]] = []
     code = EXIT_OK
-    with _progress(not as_json and len(paths) > 1) as progress:
+    with progress_bar(enabled=not as_json and len(paths) > 1) as progress:
         task = progress.add_task("labelling", total=len(paths))
         for path in paths:
             try:
                 results.append(label_file(path, _out_for(path, output, len(paths) > 1), options))
             except UsageError as exc:
-                _console().print(f"[red]error:[/red] {escape(str(exc))}")
+                err_console().print(f"[red]error:[/red] {escape(str(exc))}")
                 raise typer.Exit(EXIT_USAGE) from None
             except HeguiError as exc:
                 results.append({"path": str(path), "status": "error", "error": str(exc)})
@@ -123,7 +99,7 @@ def visible(
     else:
         for r in results:
             if r.get("status") == "error":
-                _console().print(f"[red]error[/red] {escape(r['error'])}")
+                err_console().print(f"[red]error[/red] {escape(r['error'])}")
                 continue
             where = r.get("geometry", {}) or {}
             detail = (
@@ -147,7 +123,7 @@ def check_visible(
 
     results: list[dict[str, Any]] = []
     code = EXIT_OK
-    with _progress(not as_json and len(paths) > 1) as progress:
+    with progress_bar(enabled=not as_json and len(paths) > 1) as progress:
         task = progress.add_task("checking", total=len(paths))
         for path in paths:
             try:
@@ -164,7 +140,7 @@ def check_visible(
     else:
         for r in results:
             if "error" in r:
-                _console().print(f"[red]error[/red] {escape(r['error'])}")
+                err_console().print(f"[red]error[/red] {escape(r['error'])}")
                 continue
             verdict = "compliant" if r["compliant"] else "NOT compliant"
             typer.echo(f"{r['path']}: {r['medium']} {verdict}{_summary(r)}")

@@ -146,66 +146,50 @@ def _write_memory(
     skip_labeled: bool,
     name: str,
 ) -> WriteResult:
-    from hegui.label.containers.base import complete_reads
+    from hegui.label.containers.base import _apply_policy, complete_reads, replacement_warnings
 
-    with complete_reads():
-        return _write_memory_completely(
-            source, record, output, container, replace_foreign, skip_labeled, name
+    with complete_reads():  # a write never replaces or drops a chunk the fast read paths skip
+        warnings = list(record.require_valid().validate().warnings)
+        with _memory_source(source, name) as src:
+            handler = by_name(container) if container else detect_source(src)
+            before = handler.read_source(src)
+            outcome = _apply_policy(before, record, replace_foreign, skip_labeled)
+            if isinstance(outcome, WriteResult):
+                src.handle.seek(0)
+                outcome.data = src.handle.read()
+                return outcome
+            with tempfile.TemporaryFile() as dst:
+                warnings.extend(handler.render(src, dst, record))
+                dst.flush()
+                size = dst.tell()
+                check = Source(dst, src.path, size)
+                check.memo["memory"] = True
+                try:
+                    _verify(handler.read_source(check), record, src.path, handler.name)
+                finally:
+                    check.close()
+                dst.seek(0)
+                data = dst.read()
+        replaced = before.label.record if before.label is not None else None
+        warnings.extend(replacement_warnings(replaced, record))
+        label = name or "<bytes>"
+        if output is not None:
+            if isinstance(output, str | os.PathLike):
+                from hegui.atomic import atomic_output
+
+                with atomic_output(output) as pending:
+                    pending.write(data)
+                label = str(output)
+            else:
+                output.write(data)
+        return WriteResult(
+            label,
+            label,
+            handler.name,
+            record,
+            replaced,
+            warnings,
+            mode="memory",
+            replaced_foreign=outcome,
+            data=data,
         )
-
-
-def _write_memory_completely(
-    source: bytes | bytearray | memoryview | BinaryIO,
-    record: Record,
-    output: str | os.PathLike[str] | BinaryIO | None,
-    container: str | None,
-    replace_foreign: bool,
-    skip_labeled: bool,
-    name: str,
-) -> WriteResult:
-    from hegui.label.containers.base import _apply_policy, replacement_warnings
-
-    warnings = list(record.require_valid().validate().warnings)
-    with _memory_source(source, name) as src:
-        handler = by_name(container) if container else detect_source(src)
-        before = handler.read_source(src)
-        outcome = _apply_policy(before, record, replace_foreign, skip_labeled)
-        if isinstance(outcome, WriteResult):
-            src.handle.seek(0)
-            outcome.data = src.handle.read()
-            return outcome
-        with tempfile.TemporaryFile() as dst:
-            warnings.extend(handler.render(src, dst, record))
-            dst.flush()
-            size = dst.tell()
-            check = Source(dst, src.path, size)
-            check.memo["memory"] = True
-            try:
-                _verify(handler.read_source(check), record, src.path, handler.name)
-            finally:
-                check.close()
-            dst.seek(0)
-            data = dst.read()
-    replaced = before.label.record if before.label is not None else None
-    warnings.extend(replacement_warnings(replaced, record))
-    label = name or "<bytes>"
-    if output is not None:
-        if isinstance(output, str | os.PathLike):
-            from hegui.atomic import atomic_output
-
-            with atomic_output(output) as pending:
-                pending.write(data)
-            label = str(output)
-        else:
-            output.write(data)
-    return WriteResult(
-        label,
-        label,
-        handler.name,
-        record,
-        replaced,
-        warnings,
-        mode="memory",
-        replaced_foreign=outcome,
-        data=data,
-    )

@@ -63,13 +63,17 @@ class Recovery:
         return self.action == "left-alone"
 
 
+def _journal_name(path: str | os.PathLike[str]) -> str:
+    head, name = os.path.split(path)  # string operations: has_journal runs on every read
+    return os.path.join(head, f".{name}.hegui-journal")
+
+
 def journal_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.hegui-journal")
+    return Path(_journal_name(path))
 
 
 def has_journal(path: Path) -> bool:
-    head, name = os.path.split(path)  # string operations: this runs on every read
-    return os.path.lexists(os.path.join(head, f".{name}.hegui-journal"))
+    return os.path.lexists(_journal_name(path))
 
 
 def lock(handle: BinaryIO) -> None:
@@ -293,7 +297,7 @@ class JournalBatch:
         failures: list[BaseException | None] = [None] * len(pending)
         try:
             folders = {os.path.dirname(item.path) or "." for item in pending}
-            _flush_all([item.journal_fd for item in pending], data_only=True, folders=folders)  # 1.
+            _flush_all([item.journal_fd for item in pending], folders=folders)  # 1.
             for item in pending:
                 os.close(item.journal_fd)
                 item.journal_fd = -1
@@ -304,8 +308,10 @@ class JournalBatch:
                     os.pwrite(hfd, region.new, region.offset)
                 if item.size_after != item.size_before:
                     os.ftruncate(hfd, item.size_after)
-            _flush_all([i.handle.fileno() for i in pending if i.size_after == i.size_before], data_only=True)
-            _flush_all([i.handle.fileno() for i in pending if i.size_after != i.size_before], data_only=False)
+            _flush_all(  # 2., one round: fdatasync where the size is unchanged, fsync where it grew or shrank
+                [i.handle.fileno() for i in pending if i.size_after == i.size_before],
+                full=[i.handle.fileno() for i in pending if i.size_after != i.size_before],
+            )
         except BaseException:
             for item in pending:  # nothing is verified yet: put every file back as it was
                 if item.journal_fd >= 0:
@@ -351,15 +357,15 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
-def _flush_all(fds: list[int], *, data_only: bool, folders: Iterable[str] = ()) -> None:
-    """Flush every descriptor (``fdatasync`` with ``data_only``, else ``fsync``) and every folder (``fsync``),
+def _flush_all(fds: list[int], *, full: Iterable[int] = (), folders: Iterable[str] = ()) -> None:
+    """Flush every descriptor of ``fds`` (``fdatasync``), of ``full`` (``fsync``) and every folder (``fsync``),
     concurrently: the file system's journal commits the flushes that wait together in one go (ext4's jbd2, XFS's
     log), where one after the other each would wait for its own commit. Returns when all are done; the first
     failure of a file is raised (a folder that cannot be opened or flushed is skipped, as before)."""
     if not durable():
         return
-    flush = os.fdatasync if data_only else os.fsync
-    calls: list[Callable[[], None]] = [functools.partial(flush, fd) for fd in fds]
+    calls: list[Callable[[], None]] = [functools.partial(os.fdatasync, fd) for fd in fds]
+    calls.extend(functools.partial(os.fsync, fd) for fd in full)
     calls.extend(functools.partial(_fsync_dir, Path(folder)) for folder in folders)
     if len(calls) <= 1:
         for call in calls:

@@ -23,6 +23,7 @@ import argparse
 import csv
 import hashlib
 import json
+import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -275,14 +276,12 @@ def _jade_label(kind: str, sub: str) -> str | None:
     return None
 
 
+_CUES = [(rid, re.compile(cues)) for rid, cues in DISCRIMINATION_CUES]
+
+
 def discrimination_risk(text: str) -> str:
     """The A.2 risk a discrimination text is about (:data:`DISCRIMINATION_CUES`), else A.2.i."""
-    import re
-
-    for rid, cues in DISCRIMINATION_CUES:
-        if re.search(cues, text):
-            return rid
-    return "A.2.i"
+    return next((rid for rid, cues in _CUES if cues.search(text)), "A.2.i")
 
 
 def _group_risk(rid: str | None, text: str) -> str | None:
@@ -925,8 +924,8 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def _folds(fast: dict[str, Any]) -> dict[str, Any]:
-    cs = fast.get("cross_source", {})
-    return cs.get("folds", cs) if isinstance(cs.get("folds"), dict) else cs
+    folds: dict[str, Any] = fast.get("cross_source", {}).get("folds", {})
+    return folds
 
 
 def _num(x: float) -> str:
