@@ -188,16 +188,34 @@ def test_plug_in_models() -> None:
         OnnxRiskModel("/nonexistent/model.onnx", labels)
 
 
-def test_embedding_head_file() -> None:
+def test_embedding_head_file(tmp_path: Path) -> None:
     head = EmbeddingRiskModel.load()
-    assert head.weights.shape == (len(head.labels), 384) and head.temperature > 0
+    assert head.w.shape == (384, 1 + len(head.risk_labels)) and 0 < head.thresholds.safe < 1
+    assert head.labels[0] == taxonomy.SAFE and len(head.risk_labels) >= 25
+    head.save(tmp_path / "head.npz")  # save and load give the same model
+    again = EmbeddingRiskModel.load(tmp_path / "head.npz")
+    emb = np.random.default_rng(0).normal(size=(3, 384))
+    assert np.allclose(again.proba_from_embeddings(emb), head.proba_from_embeddings(emb), atol=1e-6)
+    assert again.thresholds == head.thresholds
+    with pytest.raises(InputError):
+        head.proba_from_embeddings(np.zeros((1, 128)))
 
 
 def test_bad_embedding_head_file(tmp_path: Path) -> None:
     bad = tmp_path / "head.npz"
     np.savez(
-        bad, weights=np.zeros((2, 384)), bias=np.zeros(3), labels=np.array(["safe", "A.1.a"]), temperature=1.0
+        bad,
+        w_unsafe=np.zeros(384),
+        b_unsafe=0.0,
+        w_risk=np.zeros((384, 2)),
+        b_risk=np.zeros(3),
+        risk_labels=np.array(["A.1.a", "A.1.b"]),
+        safe_threshold=0.5,
+        risk_thresholds=np.zeros(2),
     )
+    with pytest.raises(InputError):
+        EmbeddingRiskModel.load(bad)
+    np.savez(bad, weights=np.zeros((2, 384)))  # the former single-softmax file
     with pytest.raises(InputError):
         EmbeddingRiskModel.load(bad)
 

