@@ -25,8 +25,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
-import hashlib
-import json
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -82,6 +80,9 @@ def lock(handle: BinaryIO) -> None:
 
 
 def _encode(st: os.stat_result, size_after: int, regions: list[Region]) -> bytes:
+    import hashlib  # journals are written and read by in-place writes only: reads never import these
+    import json
+
     head = {
         "device": st.st_dev,
         "inode": st.st_ino,
@@ -101,6 +102,9 @@ def _encode(st: os.stat_result, size_after: int, regions: list[Region]) -> bytes
 def _decode(data: bytes) -> tuple[dict[str, int], list[Region]] | None:
     if len(data) < len(MAGIC) + DIGEST or not data.startswith(MAGIC):
         return None
+    import hashlib
+    import json
+
     if hashlib.sha256(data[:-DIGEST]).digest() != data[-DIGEST:]:
         return None
     try:
