@@ -72,7 +72,10 @@ def _typer_params(args: list[str]) -> dict[str, Any] | None:
     except Exception:  # click's usage errors (typer vendors click) and --help's exit
         return None
     params = dict(ctx.params)
-    params["paths"] = list(params["paths"])  # a tuple in typer < 0.29 (it makes the list when it calls)
+    # typer < 0.29 leaves these as click gives them (a tuple of str, a str) and converts them when it calls
+    params["paths"] = [Path(p) for p in params["paths"]]
+    if params.get("output") is not None:
+        params["output"] = Path(params["output"])
     return params
 
 
