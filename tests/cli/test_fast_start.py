@@ -22,7 +22,15 @@ PRODUCER = "001191440300708461136T1XGW3"
 PLATFORM = "001191110108MA01ABCD1E2XYZ1"
 
 # What `hegui label show|add` must not import: the other wings, and the CLI framework with what it pulls in.
-WINGS = ("hegui.screen", "hegui.rules", "hegui.assess", "hegui.corpus", "hegui.gateway", "hegui.web", "hegui.store")
+WINGS = (
+    "hegui.screen",
+    "hegui.rules",
+    "hegui.assess",
+    "hegui.corpus",
+    "hegui.gateway",
+    "hegui.web",
+    "hegui.store",
+)
 FRAMEWORK = ("typer", "click", "rich", "pydantic", "pydantic_core", "shellingham")
 HEAVY = ("numpy", "sqlalchemy", "jinja2", "weasyprint", "jieba", "scipy")
 
@@ -93,7 +101,18 @@ FAST = [
     ["add", "a.png", "--producer", PRODUCER, "-qro", "out", "--no-fsync", "--copy", "--in-place"],
     ["add", "a.png", "--label", "2", "--label", "3", "--producer", "-x", "--produce-id="],
     ["add", "a.png", "--skip-labeled", "--no-skip-labeled", "--replace-foreign", "--jsonl", "--json"],
-    ["add", "a.png", "--propagator", PLATFORM, "--propagate-id", "auto", "--reserved1", "r1", "--reserved2", ""],
+    [
+        "add",
+        "a.png",
+        "--propagator",
+        PLATFORM,
+        "--propagate-id",
+        "auto",
+        "--reserved1",
+        "r1",
+        "--reserved2",
+        "",
+    ],
     ["add", "--", "-o", "a.png"],
 ]
 TYPER = [
@@ -147,7 +166,9 @@ def test_other_commands_and_completion_go_to_typer(monkeypatch: pytest.MonkeyPat
     assert _fast.arguments(["label", "show", "a.png"]) is None
 
 
-def test_a_usage_error_found_by_the_plan_runs_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_usage_error_found_by_the_plan_runs_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The plan refuses before any file is touched; run() hands the command line to typer for its message."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("HEGUI_PRODUCER", raising=False)
@@ -158,7 +179,7 @@ def test_a_usage_error_found_by_the_plan_runs_nothing(tmp_path: Path, monkeypatc
     for argv in (
         ["label", "add", "a.png", "--producer", PRODUCER, "--label", "7"],
         ["label", "add", "a.png", "b.png", "--producer", PRODUCER, "--produce-id", "same"],
-        ["label", "add", "a.png"],  # no producer: hegui.toml named by HEGUI_CONFIG is missing (exit 3 in typer)
+        ["label", "add", "a.png"],  # no producer, and HEGUI_CONFIG names a missing file (typer: exit 3)
         ["label", "show", "."],  # a folder without --recursive
     ):
         assert _fast.arguments(argv) is not None
@@ -220,7 +241,10 @@ def _run(entry: list[str], args: list[str], cwd: Path) -> tuple[int, str, str]:
 
 # the console entry point (fast path first) and the typer application alone
 ENTRY = ["-m", "hegui"]
-TYPER_APP = ["-c", "import sys; from hegui.cli.main import app; sys.argv[0] = 'hegui'; app(prog_name='hegui')"]
+TYPER_APP = [
+    "-c",
+    "import sys; from hegui.cli.main import app; sys.argv[0] = 'hegui'; app(prog_name='hegui')",
+]
 
 
 def test_both_paths_print_and_write_the_same(tmp_path: Path) -> None:
@@ -235,21 +259,33 @@ def test_both_paths_print_and_write_the_same(tmp_path: Path) -> None:
     runs = [
         ["label", "show", "in/a.png", "junk.png"],
         ["label", "add", "in/a.png", "--producer", PRODUCER, "--produce-id", "one-{stem}"],
-        ["label", "add", "-r", "in", "--producer", PRODUCER, "--produce-id", "{uuid5}", "--no-fsync", "--json"],
+        [
+            "label",
+            "add",
+            "-r",
+            "in",
+            "--producer",
+            PRODUCER,
+            "--produce-id",
+            "{uuid5}",
+            "--no-fsync",
+            "--json",
+        ],
         ["label", "add", "in/a.png", "--propagator", PLATFORM, "--propagate-id", "p-{n}", "-o", "out.png"],
         ["label", "add", "in/sub/b.png", "--producer", "001191110108MA01ABCD1E1XYZ1", "--produce-id", "f"],
         ["label", "show", "-rq", "in", "out.png", "--jsonl"],
         ["label", "show", "in/a.png", "out.png", "in/sub/b.png"],
     ]
-    results = {}
+    printed: dict[str, list[tuple[int, str, str]]] = {}
+    written: dict[str, dict[str, bytes]] = {}
     for name, entry in (("fast", ENTRY), ("typer", TYPER_APP)):
         folder = tmp_path / name
         shutil.copytree(base, folder)
-        results[name] = [_run(entry, args, folder) for args in runs]
-        results[name + " files"] = {
+        printed[name] = [_run(entry, args, folder) for args in runs]
+        written[name] = {
             str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
         }
-    assert results["fast"] == results["typer"]
-    assert results["fast files"] == results["typer files"]
-    codes = [code for code, _out, _err in results["fast"]]
-    assert codes == [3, 0, 0, 0, 1, 0, 0], results["fast"]
+    assert printed["fast"] == printed["typer"]
+    assert written["fast"] == written["typer"]
+    codes = [code for code, _out, _err in printed["fast"]]
+    assert codes == [3, 0, 0, 0, 1, 0, 0], printed["fast"]
