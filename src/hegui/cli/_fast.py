@@ -200,14 +200,9 @@ def run(argv: list[str]) -> int | None:
     from hegui.cli import _label
     from hegui.errors import HeguiError
 
-    work: Callable[[], int]
+    plan = _label.plan_show if command == "show" else _label.plan_add
     try:
-        if command == "show":
-            show = _label.plan_show(paths, **values)
-            work = lambda: _label.run_show(show)  # noqa: E731
-        else:
-            add = _label.plan_add(paths, **values)
-            work = lambda: _label.run_add(add)  # noqa: E731
+        work = plan(paths, **values)
     except (_label.Usage, HeguiError):  # typer reports it, in its words
         return None
     return _standalone(work)

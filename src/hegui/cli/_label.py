@@ -1,10 +1,11 @@
 """The bodies of ``hegui label add`` and ``hegui label show``, free of typer.
 
 Each command is a plan (every check of the arguments; touches no file; raises :class:`Usage`, or a
-:class:`~hegui.errors.HeguiError` from the settings) and a run (does the work, prints, returns the exit code). Two
-callers share them: the typer commands in :mod:`hegui.cli.label` (``--help``, error rendering, ``CliRunner``) and
+:class:`~hegui.errors.HeguiError` from the settings) that returns its run (does the work, prints, returns the exit
+code). Two callers share them: the typer commands in :mod:`hegui.cli.label` (``--help``, error rendering, ``CliRunner``) and
 the start-up fast path :mod:`hegui.cli._fast`, which runs well-formed invocations without importing typer, rich or
-pydantic. Nothing here may import them at module level (``tests/cli/test_fast_start.py``).
+pydantic. Nothing here may import them at module level (``tests/cli/test_fast_start.py``); hegui.results (two
+dataclasses: about 2 ms to import) is imported for JSON output only.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,8 @@ from hegui.label import (
     read_many,
 )
 from hegui.label.record import parse_provider_code
-from hegui.results import envelope
+
+Run = Callable[[], int]
 
 
 class Usage(Exception):
@@ -45,6 +46,8 @@ class Usage(Exception):
 
 
 def _envelope(command: str, payload: dict[str, Any]) -> dict[str, Any]:
+    from hegui.results import envelope
+
     return envelope({"command": command, **payload})
 
 
@@ -78,24 +81,6 @@ def _advance(progress: Any) -> None:
 # ---- add ----------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AddPlan:
-    """``hegui label add`` with its arguments checked: what :func:`run_add` does."""
-
-    items: list[Item]
-    record: Callable[[Item, int], Record] | None
-    propagate: Propagation | None
-    output: Path | None
-    recursive: bool
-    skip_labeled: bool
-    replace_foreign: bool
-    in_place: bool
-    fsync: bool
-    as_json: bool
-    as_jsonl: bool
-    quiet: bool
-
-
 def plan_add(
     paths: list[Path],
     *,
@@ -115,9 +100,10 @@ def plan_add(
     as_json: bool,
     as_jsonl: bool,
     quiet: bool,
-) -> AddPlan:
-    """Check the arguments of ``hegui label add`` (the options' defaults are those of the command); no file is
-    written. Raises :class:`Usage`, or the settings' :class:`HeguiError` when hegui.toml cannot be read."""
+) -> Run:
+    """Check the arguments of ``hegui label add`` (the options' defaults are those of the command) and return its
+    run; no file is written. Raises :class:`Usage`, or the settings' :class:`HeguiError` when hegui.toml cannot be
+    read."""
     if label not in ("1", "2", "3"):
         raise Usage("--label must be 1, 2 or 3", "--label")
     # A platform adding its fields (--propagator only) keeps the producer's.
@@ -160,8 +146,8 @@ def plan_add(
                 expand_id(template.replace("{sha256}", ""), Item(Path("x"), Path("x")), 1, "")
             except HeguiError as exc:
                 raise Usage(exc.detail, "--produce-id") from exc
-    if skip_labeled is None:  # with -o every source gets its labeled copy, so nothing is skipped by default
-        skip_labeled = recursive and output is None
+    # with -o every source gets its labeled copy, so nothing is skipped by default
+    skip = recursive and output is None if skip_labeled is None else skip_labeled
 
     record: Callable[[Item, int], Record] | None = None
     propagate = None
@@ -182,25 +168,38 @@ def plan_add(
         record = make
     else:
         propagate = Propagation(propagator, propagate_id or "auto", reserved2 or None)
-    return AddPlan(
-        items=items,
-        record=record,
-        propagate=propagate,
-        output=output,
-        recursive=recursive,
-        skip_labeled=skip_labeled,
-        replace_foreign=replace_foreign,
-        in_place=in_place,
-        fsync=fsync,
+    return lambda: _run_add(
+        items,
+        record,
+        propagate,
+        output,
+        recursive,
+        skip,
+        replace_foreign,
+        in_place,
+        fsync,
         as_json=as_json,
         as_jsonl=as_jsonl,
         quiet=quiet,
     )
 
 
-def run_add(plan: AddPlan) -> int:
+def _run_add(
+    items: list[Item],
+    record: Callable[[Item, int], Record] | None,
+    propagate: Propagation | None,
+    output: Path | None,
+    recursive: bool,
+    skip_labeled: bool,
+    replace_foreign: bool,
+    in_place: bool,
+    fsync: bool,
+    *,
+    as_json: bool,
+    as_jsonl: bool,
+    quiet: bool,
+) -> int:
     """Label the files, print one line (or JSON object) per file and the summary; return the exit code."""
-    as_json, as_jsonl, quiet = plan.as_json, plan.as_jsonl, plan.quiet
     machine = as_json or as_jsonl
     rows: list[dict[str, Any]] = []
 
@@ -215,18 +214,17 @@ def run_add(plan: AddPlan) -> int:
             _write_line(_add_line(outcome))
         _advance(progress)
 
-    items = plan.items
     show_progress = not machine and not quiet and len(items) > 1 and err_console().is_terminal
-    with _progress(len(items), show_progress) as progress, nullcontext() if plan.fsync else no_fsync():
+    with _progress(len(items), show_progress) as progress, nullcontext() if fsync else no_fsync():
         outcomes = label_many(
             items,
-            plan.record,
-            propagate=plan.propagate,
-            output=plan.output,
-            skip_labeled=plan.skip_labeled,
-            replace_foreign=plan.replace_foreign,
-            in_place=plan.in_place,
-            skip_unsupported=plan.recursive,
+            record,
+            propagate=propagate,
+            output=output,
+            skip_labeled=skip_labeled,
+            replace_foreign=replace_foreign,
+            in_place=in_place,
+            skip_unsupported=recursive,
             on_result=on_result,
         )
     summary = _summary(outcomes)
@@ -293,35 +291,25 @@ def _add_line(outcome: ItemResult) -> str:
 # ---- show ---------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ShowPlan:
-    """``hegui label show`` with its arguments checked: what :func:`run_show` does."""
-
-    items: list[Item]
-    recursive: bool
-    jobs: int
-    as_json: bool
-    as_jsonl: bool
-    quiet: bool
-
-
 def plan_show(
     paths: list[Path], *, recursive: bool, jobs: int, as_json: bool, as_jsonl: bool, quiet: bool
-) -> ShowPlan:
-    """Check the arguments of ``hegui label show`` (raises :class:`Usage`); reads no file."""
-    return ShowPlan(_items(paths, recursive), recursive, jobs, as_json, as_jsonl, quiet)
+) -> Run:
+    """Check the arguments of ``hegui label show`` (raises :class:`Usage`) and return its run; reads no file."""
+    items = _items(paths, recursive)
+    return lambda: _run_show(items, recursive, jobs, as_json=as_json, as_jsonl=as_jsonl, quiet=quiet)
 
 
-def run_show(plan: ShowPlan) -> int:
+def _run_show(
+    items: list[Item], recursive: bool, jobs: int, *, as_json: bool, as_jsonl: bool, quiet: bool
+) -> int:
     """Read every file, print what it carries (or JSON) and the summary; return the exit code."""
-    items, as_json, as_jsonl, quiet = plan.items, plan.as_json, plan.as_jsonl, plan.quiet
     rows: list[dict[str, Any]] = []
     counts = {"valid": 0, "invalid": 0, "unlabeled": 0, "skipped": 0, "failed": 0}
     codes: list[int] = []
     machine = as_json or as_jsonl
     show_progress = not machine and not quiet and len(items) > 1 and err_console().is_terminal
     with _progress(len(items), show_progress) as progress:
-        for path, scan in read_many(items, jobs=plan.jobs, skip_unsupported=plan.recursive):
+        for path, scan in read_many(items, jobs=jobs, skip_unsupported=recursive):
             row, status, code = _show_row(path, scan)
             counts[status] += 1
             codes.append(code)

@@ -98,7 +98,7 @@ def add(
     propagation fields to), 2 usage error, 3 a file could not be read or written.
     """
     try:
-        plan = _label.plan_add(
+        run = _label.plan_add(
             paths,
             producer=producer,
             produce_id=produce_id,
@@ -121,7 +121,7 @@ def add(
         raise _usage(usage) from usage
     except HeguiError as exc:  # hegui.toml could not be read
         raise fail(exc) from None
-    raise typer.Exit(_label.run_add(plan))
+    raise typer.Exit(run())
 
 
 # ---- show ---------------------------------------------------------------------------------------------------
@@ -145,12 +145,12 @@ def show(
     Exit codes: 0 every file has a valid label, 1 a file has no valid label, 3 a file could not be read.
     """
     try:
-        plan = _label.plan_show(
+        run = _label.plan_show(
             paths, recursive=recursive, jobs=jobs, as_json=as_json, as_jsonl=as_jsonl, quiet=quiet
         )
     except _label.Usage as usage:
         raise _usage(usage) from usage
-    raise typer.Exit(_label.run_show(plan))
+    raise typer.Exit(run())
 
 
 from hegui.cli import visible as _visible  # noqa: E402  visible labels (hegui label visible / check-visible)
