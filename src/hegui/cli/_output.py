@@ -2,6 +2,8 @@
 
 Exit codes (docs/cli.md): 0 nothing found, 1 findings, 2 usage error, 3 input error (unreadable, missing extra,
 database unreachable). A command body runs inside :func:`errors_to_exit`; its JSON goes through :func:`emit_json`.
+typer, rich and hegui.results are imported where they are used: the start-up fast path (:mod:`hegui.cli._fast`)
+imports this module and none of them.
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import typer
-
 from hegui.errors import EXIT_FINDINGS, EXIT_OK, HeguiError
-from hegui.results import ToDict, envelope
 
 if TYPE_CHECKING:
+    import typer
     from rich.console import Console
     from rich.progress import Progress
+
+    from hegui.results import ToDict
 
 
 @cache
@@ -54,6 +56,8 @@ def progress_bar(
 
 def emit_json(payload: Mapping[str, Any] | ToDict, **identity: Any) -> None:
     """Print the one JSON object of a command: ``hegui_version``, identity (lexicon, catalogue), payload."""
+    from hegui.results import envelope
+
     sys.stdout.write(json.dumps(envelope(payload, **identity), ensure_ascii=False, indent=1) + "\n")
 
 
@@ -67,6 +71,7 @@ def one_line(message: str) -> str:
 
 def fail(exc: HeguiError) -> typer.Exit:
     """Print ``error: ...`` on stderr and return the exit that matches the error's class."""
+    import typer
     from rich.markup import escape
 
     err_console().print(f"[red]error:[/red] {escape(one_line(str(exc)))}")
@@ -83,4 +88,6 @@ def errors_to_exit() -> Iterator[None]:
 
 
 def exit_for(found: bool) -> typer.Exit:
+    import typer
+
     return typer.Exit(EXIT_FINDINGS if found else EXIT_OK)

@@ -1,7 +1,8 @@
 """Entry point of the ``hegui`` command. Each wing adds its command group in its own module here.
 
-Groups are imported lazily: ``hegui label show x.png`` imports the label CLI only, never screen, rules, numpy or
-SQLAlchemy. ``hegui --help`` imports every group to list it.
+Groups are imported lazily: ``hegui label --help`` imports the label CLI only, never screen, rules, numpy or
+SQLAlchemy. ``hegui --help`` imports every group to list it. A plain ``hegui label show|add`` does not come here at
+all: the console entry point (:mod:`hegui.__main__`) runs it without typer (:mod:`hegui.cli._fast`).
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ True
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -118,6 +117,8 @@ class _memory_source:
         self.source: Source | None = None
 
     def __enter__(self) -> Source:
+        import tempfile  # in-memory sources only: `hegui label` does not import it
+
         handle = tempfile.TemporaryFile()
         self.handle = handle
         if isinstance(self.data, bytes | bytearray | memoryview):
@@ -158,6 +159,8 @@ def _write_memory(
                 src.handle.seek(0)
                 outcome.data = src.handle.read()
                 return outcome
+            import tempfile
+
             with tempfile.TemporaryFile() as dst:
                 warnings.extend(handler.render(src, dst, record))
                 dst.flush()

@@ -9,10 +9,7 @@ copy, whose renames and flushes are grouped (:class:`hegui.atomic.CommitBatch`).
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import os
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +35,8 @@ from hegui.label.record import Record
 # files gain nothing from sharing a flush).
 BATCH_SIZE = 64
 BATCH_BYTES = 8 * 1024 * 1024
-#: the namespace of name-based ProduceIDs ({uuid5}): uuid5(NAMESPACE, producer + "/" + relative path)
-PRODUCE_ID_NAMESPACE = uuid.UUID("6f0c2f6e-8a53-5f0e-9a3c-68656775692d")
+#: the namespace of name-based ProduceIDs ({uuid5}): uuid5(UUID(NAMESPACE), producer + "/" + relative path)
+PRODUCE_ID_NAMESPACE = "6f0c2f6e-8a53-5f0e-9a3c-68656775692d"
 
 
 @dataclass(frozen=True)
@@ -129,6 +126,8 @@ def expand_id(template: str, item: Item, index: int, producer: str) -> str:
     """A ProduceID / PropagateID from a template. 'auto': a random UUID. Fields: {uuid} (random), {uuid5}
     (name-based: the same producer and relative path give the same ID on every rerun), {sha256} (first 32 hex
     digits of the file's content hash), {stem}, {name}, {n} (position in the batch)."""
+    import uuid  # uuid, hashlib and datetime are imported where used: `hegui label show` needs none of them
+
     if template == "auto":
         return str(uuid.uuid4())
     if "{" not in template:
@@ -137,7 +136,8 @@ def expand_id(template: str, item: Item, index: int, producer: str) -> str:
     if "{uuid}" in template:
         fields["uuid"] = uuid.uuid4()
     if "{uuid5}" in template:
-        fields["uuid5"] = uuid.uuid5(PRODUCE_ID_NAMESPACE, f"{producer}/{item.relative.as_posix()}")
+        namespace = uuid.UUID(PRODUCE_ID_NAMESPACE)
+        fields["uuid5"] = uuid.uuid5(namespace, f"{producer}/{item.relative.as_posix()}")
     if "{sha256}" in template:
         fields["sha256"] = _sha256(item.path)[:32]
     try:
@@ -153,6 +153,8 @@ def is_deterministic(template: str) -> bool:
 
 
 def _sha256(path: Path) -> str:
+    import hashlib
+
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as handle:
@@ -408,6 +410,8 @@ def record_replacement(result: WriteResult) -> str:
             + "; no evidence store found (set HEGUI_DATABASE_URL or create ./hegui.db to record it there)"
         )
     try:
+        import datetime as dt
+
         from hegui.store import open_store, session_scope
         from hegui.store.models import EvidenceItem
 
