@@ -68,7 +68,7 @@ def _stream_hits(src: Source) -> list[xmp.XmpHit]:
     the file is not parsed. The same checks as for a whole file apply to the part parsed: UTF-8, no entity
     declarations (a DTD can only come before the root element), well-formed XML, an ``<svg>`` root.
     """
-    with mmap.mmap(src.handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+    with mmap.mmap(src.fd, 0, access=mmap.ACCESS_READ) as view:
         last = view.rfind(b"AIGC")
         target_line: int | None = None
         parser = etree.XMLPullParser(
