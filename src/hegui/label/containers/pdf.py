@@ -26,7 +26,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from hegui.errors import HeguiError, InputError, LimitExceededError
@@ -146,6 +146,20 @@ class _State:
     packet_broken: bool
 
 
+def _mirrored(found: Found) -> Found:
+    """``dataclasses.replace(found, mirror=True)``, without its introspection."""
+    return Found(
+        found.container,
+        found.location,
+        found.form,
+        found.raw,
+        found.record,
+        found.findings,
+        found.offset,
+        True,
+    )
+
+
 class PdfContainer(Container):
     name = "pdf"
     extensions = (".pdf",)
@@ -185,7 +199,7 @@ class PdfContainer(Container):
             for hit in hits:
                 found = found_from_value(self.name, "XMP TC260:AIGC", hit.value, form=hit.form)
                 if info_found is not None and found.record is not None and found.record == info_found.record:
-                    found = replace(found, mirror=True)
+                    found = _mirrored(found)
                 labels.append(found)
         return _State(labels, info_keys, packet, broken)
 
@@ -227,7 +241,7 @@ class PdfContainer(Container):
             for hit in hits:
                 found = found_from_value(self.name, "XMP TC260:AIGC", hit.value, form=hit.form)
                 if info_found is not None and found.record is not None and found.record == info_found.record:
-                    found = replace(found, mirror=True)
+                    found = _mirrored(found)
                 labels.append(found)
         state = _State(labels, [], fast.packet, broken)
         return labels, self._findings(state, False)
