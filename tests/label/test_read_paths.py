@@ -656,44 +656,157 @@ _PDF_TOKENS = [
 ]
 
 
-@settings(max_examples=1500, deadline=None)
+_NEVER = re.compile(b"(?!)")
+
+
+def _parse_pdf_object(data: bytes, *, pairs: bool, flat: bool) -> Any:
+    saved = pdfxref._PAIR, pdfxref._FLAT_DICT
+    pdfxref._PAIR = saved[0] if pairs else _NEVER
+    pdfxref._FLAT_DICT = saved[1] if flat else _NEVER
+    try:
+        parser = pdfxref.Parser(data)
+        return parser.value(), parser.pos
+    except pdfxref.Unsupported as exc:
+        return ("unsupported", str(exc))
+    finally:
+        pdfxref._PAIR, pdfxref._FLAT_DICT = saved
+
+
+@settings(max_examples=2000, deadline=None)
 @given(
     tokens=st.lists(st.sampled_from(_PDF_TOKENS), max_size=16),
     separators=st.lists(
         st.sampled_from([" ", "", "\n", "\r\n", "\t", "\x00", " %x\n"]), min_size=17, max_size=17
     ),
 )
-def test_pdf_entry_pairs_parse_as_single_tokens(tokens: list[str], separators: list[str]) -> None:
+def test_pdf_pairs_and_flat_dictionaries_parse_as_the_token_loop(
+    tokens: list[str], separators: list[str]
+) -> None:
     body = "".join(sep + token for sep, token in zip(separators, tokens, strict=False))
     data = ("<<" + body + separators[-1] + ">>").encode("latin-1")
-
-    def parse(pairs: bool) -> Any:
-        saved = pdfxref._PAIR
-        if not pairs:
-            pdfxref._PAIR = re.compile(b"(?!)")
-        try:
-            parser = pdfxref.Parser(data)
-            return parser.value(), parser.pos
-        except pdfxref.Unsupported as exc:
-            return ("unsupported", str(exc))
-        finally:
-            pdfxref._PAIR = saved
-
-    assert parse(True) == parse(False)
+    expected = _parse_pdf_object(data, pairs=False, flat=False)
+    assert _parse_pdf_object(data, pairs=True, flat=False) == expected
+    got = _parse_pdf_object(data, pairs=True, flat=True)
+    if expected[0] == "unsupported":  # the same refusal (the message may name another first problem)
+        assert got[0] == "unsupported"
+    else:
+        assert got == expected
 
 
-def test_pdf_labels_hegui_writes_read_the_same_with_and_without_pairs(tmp_path: Path) -> None:
+@settings(max_examples=500, deadline=None)
+@given(
+    entries=st.lists(
+        st.tuples(
+            st.sampled_from(["/Type", "/K#41", "/", "/Size", "/ID", "/Info"]),
+            st.sampled_from(
+                [
+                    "/Catalog",
+                    "1 0 R",
+                    "42",
+                    "-1.5",
+                    "true",
+                    "(s)",
+                    "/N#41",
+                    "[<0a 1> 2 0 R /X (y) 3]",
+                    "[]",
+                    "x",
+                ]
+            ),
+        ),
+        max_size=6,
+    ),
+    space=st.sampled_from([" ", "", "\n", "\r\n  "]),
+)
+def test_pdf_flat_dictionaries_hegui_reads_take_one_match(entries: list[tuple[str, str]], space: str) -> None:
+    data = ("<<" + "".join(space + key + " " + value for key, value in entries) + space + ">>").encode()
+    assert pdfxref._FLAT_DICT.fullmatch(data) is not None
+    expected = _parse_pdf_object(data, pairs=False, flat=False)
+    got = _parse_pdf_object(data, pairs=True, flat=True)
+    assert got == expected or (expected[0] == got[0] == "unsupported")
+
+
+def test_pdf_labels_hegui_writes_read_the_same_by_every_parser_path(tmp_path: Path) -> None:
     from hegui.label.samples import pdf as pdf_sample
 
     (path,) = pdf_sample.make(tmp_path)
     record = Record.new(PRODUCER, produce_id="pdf-1")
     write(path, record)
     fast = read(path)
-    saved = pdfxref._PAIR
-    pdfxref._PAIR = re.compile(b"(?!)")
+    saved = pdfxref._PAIR, pdfxref._FLAT_DICT
+    pdfxref._PAIR = pdfxref._FLAT_DICT = _NEVER
     try:
         slow = read(path)
     finally:
-        pdfxref._PAIR = saved
+        pdfxref._PAIR, pdfxref._FLAT_DICT = saved
     assert fast == slow
     assert [item.record for item in fast.labels if not item.mirror] == [record]
+
+
+# ---- detection: modules skipped by the file's first byte ----------------------------------------------------------
+
+_NAMES = ["a.md", "a.html", "a.svg", "a.flac", "a.wav", "a.aac", "a.docx", "a.png", "noext", "A.MARKDOWN"]
+
+
+def _first_byte_violations(heads: list[bytes]) -> list[tuple[str, str, bytes, str]]:
+    from hegui.label.containers import FIRST_BYTES, MODULES, _containers_of
+
+    found: list[tuple[str, str, bytes, str]] = []
+    for module in MODULES:
+        allowed = FIRST_BYTES[module]
+        if allowed is None:
+            continue
+        for container in _containers_of(module):
+            for head in heads:
+                for byte in range(256):
+                    if byte in allowed:
+                        continue
+                    probe = bytes([byte]) + head[1:]
+                    found.extend(
+                        (module, container.name, probe, name)
+                        for name in _NAMES
+                        if container.sniff(probe, name)
+                    )
+    return found
+
+
+def test_first_byte_table_covers_every_handler(tmp_path: Path) -> None:
+    from hegui.label.containers import FIRST_BYTES, MODULES
+    from hegui.label.samples import make_all
+
+    assert set(FIRST_BYTES) == set(MODULES)
+    heads = [path.read_bytes()[:64] for path in make_all(tmp_path)]
+    heads += [
+        b"\xef\xbb\xbf<svg>",
+        b" \n<svg xmlns='x'>",
+        b"<?xml version='1.0'?><svg>",
+        b"<!DOCTYPE html><html>",
+        b"ID3\x04\x00\x00\x00\x00\x00\x00",
+        b"\xff\xfb\x90\x00",
+        b"RF64\x00\x00\x00\x00WAVE",
+        b"BW64\x00\x00\x00\x00WAVE",
+        b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heic",
+        b"PK\x03\x04" + b"\x00" * 22 + b"\x13\x00" + b"\x00\x00" + b"[Content_Types].xml",
+    ]
+    assert _first_byte_violations(heads) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(head=st.binary(min_size=1, max_size=64), name=st.sampled_from(_NAMES))
+def test_first_byte_table_on_random_heads(head: bytes, name: str) -> None:
+    from hegui.label.containers import FIRST_BYTES, MODULES, _containers_of
+
+    for module in MODULES:
+        allowed = FIRST_BYTES[module]
+        for container in _containers_of(module):
+            if container.sniff(head, name):
+                assert allowed is None or head[0] in allowed, (module, head)
+
+
+def test_detection_with_the_table_matches_every_handler_in_order(tmp_path: Path) -> None:
+    from hegui.label.containers import all_containers, detect
+    from hegui.label.samples import make_all
+
+    for path in make_all(tmp_path):
+        head = path.read_bytes()[:64]
+        expected = next(c for c in all_containers() if c.sniff(head, path.name))
+        assert detect(path) is expected

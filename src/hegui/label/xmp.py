@@ -11,11 +11,14 @@ import html
 import re
 import threading
 from dataclasses import dataclass
-
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from hegui.errors import InputError
 from hegui.label import spec
+
+# lxml is imported where a packet is parsed or built: reading the packets hegui writes needs no XML parser.
+if TYPE_CHECKING:
+    from lxml import etree
 
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 X_NS = "adobe:ns:meta/"
@@ -31,6 +34,8 @@ MAX_PACKET_BYTES = 16 * 1024 * 1024
 
 
 def _parser() -> etree.XMLParser:
+    from lxml import etree
+
     return etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=False
     )
@@ -79,6 +84,8 @@ def parse_packet(packet: bytes | str) -> etree._Element:
     if start < 0:
         raise InputError("XMP packet holds no XML")
     data = data[start:].rstrip(b"\x00 \t\r\n")
+    from lxml import etree
+
     try:
         root = etree.fromstring(data, _shared_parser())
     except etree.XMLSyntaxError as exc:
@@ -314,6 +321,8 @@ def _find_rdf(root: etree._Element) -> etree._Element:
 
 
 def new_packet_root() -> etree._Element:
+    from lxml import etree
+
     root = etree.Element(f"{{{X_NS}}}xmpmeta", nsmap={"x": X_NS})
     root.set(f"{{{X_NS}}}xmptk", "hegui")
     etree.SubElement(root, f"{{{RDF_NS}}}RDF", nsmap={"rdf": RDF_NS})
@@ -326,6 +335,8 @@ def set_aigc(packet: bytes | str | None, value: str, *, padding: int = 0, wrappe
     ``packet=None`` builds a new packet. ``padding`` adds whitespace before the closing xpacket (for formats that
     edit in place). The result is UTF-8 with the xpacket wrapper, or the bare x:xmpmeta element (``wrapper=False``).
     """
+    from lxml import etree
+
     root = new_packet_root() if packet is None else parse_packet(packet)
     if root.tag == f"{{{RDF_NS}}}RDF":  # a bare rdf:RDF packet: wrap it in x:xmpmeta
         meta = etree.Element(f"{{{X_NS}}}xmpmeta", nsmap={"x": X_NS})
@@ -342,6 +353,8 @@ def set_aigc(packet: bytes | str | None, value: str, *, padding: int = 0, wrappe
 
 def merge_into(rdf: etree._Element, value: str) -> None:
     """Replace every AIGC property under the ``rdf:RDF`` element ``rdf`` by one holding ``value``, in place."""
+    from lxml import etree
+
     holder = _remove_aigc(rdf)
     if holder is not None and holder.tag == f"{{{RDF_NS}}}Description":
         description = holder

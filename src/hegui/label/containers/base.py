@@ -159,8 +159,15 @@ def complete_reads() -> Iterator[None]:
         _complete_reads.reset(token)
 
 
-# While a file is read, how many labels its scan has found so far (see MAX_LABELS); None outside a read.
-_labels_seen: ContextVar[list[int] | None] = ContextVar("labels_seen", default=None)
+# While a file is read: how many labels its scan has found so far (see MAX_LABELS), and the last value parsed with
+# what it parsed to (a format that mirrors the label, such as PDF's Info /AIGC and XMP, parses the text once);
+# None outside a read.
+_labels_seen: ContextVar[list[Any] | None] = ContextVar("labels_seen", default=None)
+
+
+def _reading() -> list[Any]:
+    """A fresh per-read state for _labels_seen: [labels found, last value, its ParsedValue]."""
+    return [0, None, None]
 
 
 def found_from_value(
@@ -175,7 +182,13 @@ def found_from_value(
         seen[0] += 1
         if seen[0] > MAX_LABELS:
             return Found(container, location, "beyond-cap", "", None, offset=offset)
-    parsed: ParsedValue = parse_value(raw)
+        if seen[1] == raw:  # the same text as the last value: the same (immutable) parse
+            parsed: ParsedValue = seen[2]
+        else:
+            parsed = seen[2] = parse_value(raw)
+            seen[1] = raw
+    else:
+        parsed = parse_value(raw)
     record = parsed.record
     found: Found = _new(Found)  # Found(...) without the frozen dataclass's object.__setattr__ per field
     state = found.__dict__
@@ -484,7 +497,7 @@ class Container(ABC):
     def read_source(self, src: Source) -> ScanResult:
         """:meth:`read` on an already opened file (detection and reading then share one open). Never changes the
         file: an undo journal left by an interrupted in-place write is reported, not applied."""
-        token = _labels_seen.set([0])
+        token = _labels_seen.set(_reading())
         try:
             labels = self.scan(src)
         except _PARSER_FAILURES as exc:
@@ -590,9 +603,8 @@ class Container(ABC):
                 target, mode_from=source_path, batch=batch, follow_symlinks=output is None
             ) as pending,
         ):
-            token = _labels_seen.set(
-                [0]
-            )  # renderers need where old labels are, not their values beyond the cap
+            # renderers need where old labels are, not their values beyond the cap
+            token = _labels_seen.set(_reading())
             try:
                 warnings.extend(self.render(src, pending.file, record))
             except _PARSER_FAILURES as exc:

@@ -64,6 +64,54 @@ _PAIR = re.compile(
     rb"|(" + _R + rb"+)"  # 6 other: number, true, false, null
     rb")"
 )
+# A flat dictionary: entries whose values are simple tokens or arrays of simple tokens and hex strings, white space
+# only between them (no comments, no nested dictionaries). The trailer, Catalog, Info and metadata stream
+# dictionaries a label read needs are such dictionaries; one match checks the whole dictionary and _FLAT_ENTRY /
+# _FLAT_ITEM take it apart, giving exactly what the token loop gives (every run of regular characters is taken
+# whole, as _TOKEN takes it; references before numbers, as in _TOKEN). Anything else goes through the token loop.
+_RUN = _R + rb"*+"  # possessive: a name or word is never cut short
+_SIMPLE = (
+    rb"(?:/" + _RUN + rb"|\([^()\\\r]*+\)"
+    rb"|\d{1,10}" + _W + rb"+\d{1,10}" + _W + rb"+R(?!" + _R + rb")|" + _R + rb"++)"
+)
+_ITEM = rb"(?:<[0-9A-Fa-f \t\r\n\x0c\x00]*+>|" + _SIMPLE + rb")"
+_FLAT_DICT = re.compile(
+    _W
+    + rb"*+<<(?:"
+    + _W
+    + rb"*+/"
+    + _RUN
+    + _W
+    + rb"*+(?:"
+    + _SIMPLE
+    + rb"|\[(?:"
+    + _W
+    + rb"*+"
+    + _ITEM
+    + rb")*+"
+    + _W
+    + rb"*+\]))*+"
+    + _W
+    + rb"*+>>"
+)
+_FLAT_ENTRY = re.compile(
+    _W + rb"*/(" + _R + rb"*)(?!" + _R + rb")" + _W + rb"*(?:"
+    rb"/(" + _R + rb"*)(?!" + _R + rb")"  # 2 name
+    rb"|\(([^()\\\r]*)\)"  # 3 plain literal string
+    rb"|(\d{1,10})" + _W + rb"+(\d{1,10})" + _W + rb"+R(?!" + _R + rb")"  # 4, 5 reference
+    rb"|(" + _R + rb"+)(?!" + _R + rb")"  # 6 other
+    rb"|\[((?:" + _W + rb"*" + _ITEM + rb")*)" + _W + rb"*\]"  # 7 array
+    rb")"
+)
+_FLAT_ITEM = re.compile(
+    _W + rb"*(?:"
+    rb"<([0-9A-Fa-f \t\r\n\x0c\x00]*)>"  # 1 hex string
+    rb"|/(" + _R + rb"*)(?!" + _R + rb")"  # 2 name
+    rb"|\(([^()\\\r]*)\)"  # 3 plain literal string
+    rb"|(\d{1,10})" + _W + rb"+(\d{1,10})" + _W + rb"+R(?!" + _R + rb")"  # 4, 5 reference
+    rb"|(" + _R + rb"+)(?!" + _R + rb")"  # 6 other
+    rb")"
+)
 _OBJ = re.compile(rb"(?:" + _W + rb"+|%[^\r\n]*)*(\d+)" + _W + rb"+(\d+)" + _W + rb"+obj(?!" + _R + rb")")
 _ENTRIES = re.compile(rb"(?:\d{10} \d{5} [nf][ \r\n]{2})*")
 MAX_DEPTH = 32
@@ -115,6 +163,56 @@ def _word(word: bytes) -> object:
     raise Unsupported(f"unexpected token {word[:20]!r}")
 
 
+def _hex_string(digits: bytes) -> PdfString:
+    digits = digits.translate(None, _WS)
+    if len(digits) % 2:
+        digits += b"0"
+    return PdfString(bytes.fromhex(digits.decode("ascii")))
+
+
+def _simple_value(m: re.Match[bytes]) -> object:
+    """The value of a _FLAT_ENTRY or _FLAT_ITEM match (groups 2-6), as the token loop makes it."""
+    kind = m.lastindex
+    if kind == 2:
+        name = m.group(2)
+        return Name((_unescape_name(name) if b"#" in name else name).decode("latin-1"))
+    if kind == 3:
+        return PdfString(m.group(3))
+    if kind == 5:
+        return Ref(int(m.group(4)), int(m.group(5)))
+    return _word(m.group(6))
+
+
+def _flat_dictionary(data: bytes, start: int, end: int) -> dict[str, object]:
+    """The entries between ``start`` and ``end`` (inside the << >> of a dictionary _FLAT_DICT matched)."""
+    result: dict[str, object] = {}
+    pos = start
+    for m in _FLAT_ENTRY.finditer(data, start, end):
+        if m.start() != pos:
+            raise Unsupported("flat dictionary entries do not follow one another")  # cannot happen
+        pos = m.end()
+        key = m.group(1)
+        if b"#" in key:
+            key = _unescape_name(key)
+        if m.lastindex == 7:
+            items: list[object] = []
+            at = m.start(7)
+            for item in _FLAT_ITEM.finditer(data, at, m.end(7)):
+                if item.start() != at:
+                    raise Unsupported("array items do not follow one another")  # cannot happen
+                at = item.end()
+                items.append(_hex_string(item.group(1)) if item.lastindex == 1 else _simple_value(item))
+            if at != m.end(7):
+                raise Unsupported("array items do not reach the end")  # cannot happen
+            value: object = items
+        else:
+            value = _simple_value(m)
+        result[key.decode("latin-1")] = value
+    if data[pos:end].strip(_WS):
+        raise Unsupported("flat dictionary entries do not reach the end")  # cannot happen
+    return result
+
+
 class Parser:
     """A tokenizer over one buffer for the object syntax of ISO 32000-1 §7.3 (enough for dictionaries)."""
 
@@ -138,9 +236,15 @@ class Parser:
 
     def value(self) -> object:
         """The next object: a dict (names without the slash as keys), list, Name, PdfString, Ref, int, float,
-        bool or None; the position moves past it. One regular-expression match per token, no recursion."""
+        bool or None; the position moves past it. One regular-expression match per token, no recursion (a flat
+        dictionary: one match for the whole, one per entry)."""
         data = self.data
         pos = self.pos
+        flat = _FLAT_DICT.match(data, pos)
+        if flat is not None:
+            result = _flat_dictionary(data, data.index(b"<<", pos) + 2, flat.end() - 2)
+            self.pos = flat.end()
+            return result
         match = _TOKEN.match
         pair = _PAIR.match
         stack: list[dict[str, object] | list[object]] = []
@@ -200,10 +304,7 @@ class Parser:
                 v = PdfString(self._literal())
                 pos = self.pos
             elif kind == 8:
-                digits = m.group(8).translate(None, _WS)
-                if len(digits) % 2:
-                    digits += b"0"
-                v = PdfString(bytes.fromhex(digits.decode("ascii")))
+                v = _hex_string(m.group(8))
             else:
                 v = _word(m.group(12))
             if not stack:
