@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterator
 from functools import cache
 
 from hegui.errors import InputError, UnsupportedFormatError
@@ -92,9 +91,9 @@ _BY_FIRST_BYTE: tuple[tuple[str, ...], ...] = tuple(
 )
 
 
-# Handlers per module, imported on first use: detection imports the modules in sniffing order and stops at the
-# first that claims the file (``hegui label show x.png`` imports the JPEG and PNG handlers, not YAML or the PDF
-# parser); all_containers() imports every one.
+# Handlers per module, imported on first use: detection imports the modules in sniffing order (those FIRST_BYTES
+# leaves for the file's first byte) and stops at the first that claims the file (``hegui label show x.png`` imports
+# the PNG handler, not YAML or the PDF parser); all_containers() imports every one.
 _BY_MODULE: dict[str, tuple[Container, ...]] = {}
 
 
@@ -118,15 +117,6 @@ def _containers_of(name: str) -> tuple[Container, ...]:
 def all_containers() -> tuple[Container, ...]:
     """Every available handler, in sniffing order."""
     return tuple(container for name in MODULES for container in _containers_of(name))
-
-
-def _sniff_order() -> Iterator[Container]:
-    """The handlers in sniffing order, importing each module only when the ones before it did not claim the file."""
-    if len(_BY_MODULE) == len(MODULES):
-        yield from all_containers()
-        return
-    for name in MODULES:
-        yield from _containers_of(name)
 
 
 def by_name(name: str) -> Container:

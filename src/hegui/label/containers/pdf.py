@@ -39,7 +39,6 @@ from hegui.label.containers.base import (
     c2pa_warning,
     found_from_value,
 )
-from hegui.label.containers.pdfxref import read_fast
 from hegui.label.journal import Region
 from hegui.label.record import Finding, Record
 
@@ -220,6 +219,8 @@ class PdfContainer(Container):
     def _read_fast(self, src: Source) -> tuple[list[Found], list[Finding]] | None:
         """The same answer as :meth:`_read_pikepdf` from a few small reads, for files with classic
         cross-reference tables (see :mod:`hegui.label.containers.pdfxref`); None for every other file."""
+        from hegui.label.containers.pdfxref import read_fast  # on first use: detection imports this module
+
         fast = read_fast(src)
         if fast is None:
             return None
