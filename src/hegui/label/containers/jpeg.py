@@ -88,9 +88,11 @@ class Window(Source):
     """The file seen through a 64 KiB read-ahead block: one system call serves many small header reads."""
 
     def __init__(self, src: Source) -> None:
-        super().__init__(src._handle, src._path or src.name, src.size, fd=src.fd)
+        super().__init__(src._handle, src._path or src.name, src.size, fd=src.fd, name=src.name)
         self._start = 0
         self._block = b""
+        if src._window_start == 0 and len(src._window) == min(WINDOW, src.size):
+            self._block = src._window  # detection's read-ahead already holds the whole block: no second read
 
     def read_at(self, offset: int, length: int, *, what: str = "data") -> bytes:
         skip = offset - self._start
@@ -115,8 +117,12 @@ def iter_segments(src: Source) -> tuple[list[Segment], int]:
     fill = 0
     read_at = src.read_at
     size = src.size
+    block = src._block if isinstance(src, Window) and src._start == 0 else b""  # the file's first bytes
     while True:
-        head = read_at(pos, 4 if pos + 4 <= size else 2, what="marker")
+        if pos + 4 <= len(block):
+            head = block[pos : pos + 4]  # what read_at returns, without the call
+        else:
+            head = read_at(pos, 4 if pos + 4 <= size else 2, what="marker")
         if head[0] != 0xFF:
             raise src.error(f"expected a JPEG marker, found byte 0x{head[0]:02X}", pos)
         marker = head[1]
