@@ -35,6 +35,7 @@ RULE_PROPAGATION = "propagation-pair"  # ContentPropagator and PropagateID go to
 RULE_VENDOR_LIMIT = "vendor-length-limit"
 RULE_ONE_LABEL = "gb45438-6.1c"  # the file keeps only one metadata label
 RULE_C2PA = "c2pa-binding"
+_EMPTY_SHALL = "is empty; Annex E makes it a shall-element"
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,15 @@ class Validation:
     @classmethod
     def of(cls, findings: Iterable[Finding]) -> Validation:
         items = list(findings)
+        if not items:
+            return _NO_FINDINGS  # immutable: one instance serves every clean label
         return cls(
             errors=tuple(f for f in items if f.severity == "error"),
             warnings=tuple(f for f in items if f.severity == "warning"),
         )
 
+
+_NO_FINDINGS = Validation()
 
 # --------------------------------------------------------------------------------------------------------------
 # Provider codes
@@ -333,25 +338,32 @@ class Record:
 
     def _validate(self) -> Validation:
         out: list[Finding] = []
-        if self.Label not in spec.LABEL_MEANINGS:
-            out.append(Finding("error", RULE_LABEL, f'{self.Label!r} is not one of "1", "2", "3"', "Label"))
-        for key in ("ContentProducer", "ProduceID"):
-            if not getattr(self, key):
-                out.append(Finding("error", RULE_REQUIRED, "is empty; Annex E makes it a shall-element", key))
+        label, producer, produce_id = self.Label, self.ContentProducer, self.ProduceID
+        propagator, propagate_id = self.ContentPropagator, self.PropagateID
+        if label not in spec.LABEL_MEANINGS:
+            out.append(Finding("error", RULE_LABEL, f'{label!r} is not one of "1", "2", "3"', "Label"))
+        if not producer:
+            out.append(Finding("error", RULE_REQUIRED, _EMPTY_SHALL, "ContentProducer"))
+        if not produce_id:
+            out.append(Finding("error", RULE_REQUIRED, _EMPTY_SHALL, "ProduceID"))
         values = (
-            self.Label,
-            self.ContentProducer,
-            self.ProduceID,
+            label,
+            producer,
+            produce_id,
             self.ReservedCode1,
-            self.ContentPropagator,
-            self.PropagateID,
+            propagator,
+            propagate_id,
             self.ReservedCode2,
         )
         # Fast path: every value is short and holds only allowed characters, so none has a charset finding.
         try:
+            joined = "".join(values)
             clean = bool(
-                _ALLOWED_ONLY.fullmatch("".join(values))
-                and max(map(len, values)) <= spec.VENDOR_VALUE_LENGTH_LIMIT
+                _ALLOWED_ONLY.fullmatch(joined)
+                and (
+                    len(joined) <= spec.VENDOR_VALUE_LENGTH_LIMIT
+                    or max(map(len, values)) <= spec.VENDOR_VALUE_LENGTH_LIMIT
+                )
             )
         except TypeError:  # a value that is not a string: the slow path reports it as before
             clean = False
@@ -359,10 +371,10 @@ class Record:
             for key, value in zip(spec.FIELDS, values, strict=True):
                 if value:
                     out.extend(_charset_findings(key, value))
-        if self.ContentProducer:
-            out.extend(check_provider_code(self.ContentProducer, "ContentProducer", role="producer"))
-        if self.ContentPropagator:
-            out.extend(check_provider_code(self.ContentPropagator, "ContentPropagator", role="propagator"))
+        if producer:
+            out.extend(_provider_code_findings(producer, "ContentProducer", "producer"))
+        if propagator:
+            out.extend(_provider_code_findings(propagator, "ContentPropagator", "propagator"))
         if bool(self.ContentPropagator) != bool(self.PropagateID):
             missing = "PropagateID" if self.ContentPropagator else "ContentPropagator"
             out.append(
@@ -420,6 +432,22 @@ def new_content_id() -> str:
 
 RECORD_KEYS: frozenset[str] = frozenset(f.name for f in fields(Record))
 _FIELD_COUNT = len(RECORD_KEYS)
+_new = object.__new__
+
+
+def _record(a: str, b: str, c: str, d: str, e: str, f: str, g: str) -> Record:
+    """``Record(a, b, c, d, e, f, g)`` for the read path: the same instance, its fields written straight into its
+    ``__dict__`` (a frozen dataclass's ``__init__`` goes through ``object.__setattr__`` once per field)."""
+    record: Record = _new(Record)
+    state = record.__dict__
+    state["Label"] = a
+    state["ContentProducer"] = b
+    state["ProduceID"] = c
+    state["ReservedCode1"] = d
+    state["ContentPropagator"] = e
+    state["PropagateID"] = f
+    state["ReservedCode2"] = g
+    return record
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -433,6 +461,16 @@ class ParsedValue:
     record: Record | None
     form: str  # "bare-json" | "wrapped-json" | "invalid"
     findings: tuple[Finding, ...] = field(default_factory=tuple)
+
+
+def _parsed(record: Record | None, form: str, findings: tuple[Finding, ...]) -> ParsedValue:
+    """``ParsedValue(record, form, findings)``, written straight into the instance (see :func:`_record`)."""
+    parsed: ParsedValue = _new(ParsedValue)
+    state = parsed.__dict__
+    state["record"] = record
+    state["form"] = form
+    state["findings"] = findings
+    return parsed
 
 
 def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -458,7 +496,7 @@ def record_from_mapping(data: Mapping[str, Any], *, form: str = "mapping") -> Pa
     """Build a record from a mapping of the seven keys, tolerating missing keys and odd value types."""
     if len(data) == _FIELD_COUNT and data.keys() == RECORD_KEYS:
         # Fast path, the common case: exactly the seven keys, once each, all strings. Same result as below.
-        record = Record(
+        a, b, c, d, e, f, g = (
             data["Label"],
             data["ContentProducer"],
             data["ProduceID"],
@@ -467,19 +505,17 @@ def record_from_mapping(data: Mapping[str, Any], *, form: str = "mapping") -> Pa
             data["PropagateID"],
             data["ReservedCode2"],
         )
-        if all(
-            type(v) is str
-            for v in (
-                record.Label,
-                record.ContentProducer,
-                record.ProduceID,
-                record.ReservedCode1,
-                record.ContentPropagator,
-                record.PropagateID,
-                record.ReservedCode2,
-            )
+        if (
+            type(a) is str
+            and type(b) is str
+            and type(c) is str
+            and type(d) is str
+            and type(e) is str
+            and type(f) is str
+            and type(g) is str
         ):
-            return ParsedValue(record, form, record.validate().findings)
+            record = _record(a, b, c, d, e, f, g)
+            return _parsed(record, form, record.validate().findings)
     findings: list[Finding] = []
     values: dict[str, str] = {}
     duplicates = data.get("\x00duplicates", [])
@@ -524,6 +560,14 @@ def record_from_mapping(data: Mapping[str, Any], *, form: str = "mapping") -> Pa
     return ParsedValue(record, form, tuple(findings))
 
 
+# The JSON hegui writes (Record.to_json, to_wrapped_json): the seven keys once each in Annex E order, no white
+# space, string values without escapes or control characters. json would decode such text to exactly these
+# strings, in a dict that takes record_from_mapping's fast path; it is read with one match instead.
+_JSON_VALUE = '"([^"\\\\\\x00-\\x1f]*)"'
+_CANONICAL_JSON = re.compile("\\{" + ",".join(f'"{key}":{_JSON_VALUE}' for key in spec.FIELDS) + "\\}")
+_WRAPPED_PREFIX = '{"' + spec.FIELD_NAME + '":'
+
+
 def parse_value(text: str) -> ParsedValue:
     """Parse a stored label value: bare object or ``{"AIGC":{...}}`` wrapper, also HTML-entity-escaped JSON.
 
@@ -532,8 +576,17 @@ def parse_value(text: str) -> ParsedValue:
     candidate = text.strip().strip("\x00").strip()
     if candidate.startswith("AIGC{"):  # bare blob seen in a JPEG APP segment (reference §2.3)
         candidate = candidate[4:]
-    if "&quot;" in candidate or "&#34;" in candidate or "&#x22;" in candidate:
+    if "&" in candidate and ("&quot;" in candidate or "&#34;" in candidate or "&#x22;" in candidate):
         candidate = html.unescape(candidate)
+    if candidate.startswith(_WRAPPED_PREFIX):
+        canonical = _CANONICAL_JSON.fullmatch(candidate, len(_WRAPPED_PREFIX), len(candidate) - 1)
+        form = "wrapped-json" if canonical is not None and candidate[-1] == "}" else ""
+    else:
+        canonical = _CANONICAL_JSON.fullmatch(candidate)
+        form = "bare-json"
+    if canonical is not None and form:
+        record = _record(*canonical.groups())
+        return _parsed(record, form, record.validate().findings)
     try:
         data = _DECODER.decode(candidate)
     except (ValueError, RecursionError) as exc:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 
 from hegui.errors import InputError, UnsupportedFormatError
 from hegui.label.containers.base import (
@@ -62,10 +60,40 @@ MODULES: tuple[str, ...] = (
 
 SNIFF_BYTES = 64
 
+# The first bytes of a file each module's handlers can claim (None: any first byte; their sniff looks further in
+# or at the name). Detection skips a module whose handlers cannot match the file's first byte, without importing it
+# or calling its handlers (a page or a Markdown file is tried against 6 handlers, not 18).
+# tests/label/test_read_paths.py checks every handler's sniff against this table.
+FIRST_BYTES: dict[str, bytes | None] = {
+    "jpeg": b"\xff",
+    "png": b"\x89",
+    "gif": b"G",
+    "webp": b"R",
+    "tiff": b"IM",
+    "heif": None,  # a box size, then "ftyp"
+    "pdf": None,  # "%PDF-" anywhere in the first 64 bytes
+    "isobmff": None,
+    "matroska": b"\x1a",
+    "riff": b"RB",  # RIFF, RF64, BW64
+    "flv": b"F",
+    "id3": b"I\xff",  # ID3, or an MPEG audio frame sync
+    "flac": b"fI",  # fLaC, or ID3 before FLAC
+    "ogg": b"O",
+    "ooxml": b"P",
+    "svg": b"<\xef\xbb\xbf \t\r\n",  # "<", after a byte-order mark or white space
+    "markdown": None,  # by name
+    "html": None,
+}
+# Per first byte: the modules to try, in sniffing order.
+_BY_FIRST_BYTE: tuple[tuple[str, ...], ...] = tuple(
+    tuple(name for name in MODULES if (first := FIRST_BYTES[name]) is None or byte in first)
+    for byte in range(256)
+)
 
-# Handlers per module, imported on first use: detection imports the modules in sniffing order and stops at the
-# first that claims the file (``hegui label show x.png`` imports the JPEG and PNG handlers, not YAML or the PDF
-# parser); all_containers() imports every one.
+
+# Handlers per module, imported on first use: detection imports the modules in sniffing order (those FIRST_BYTES
+# leaves for the file's first byte) and stops at the first that claims the file (``hegui label show x.png`` imports
+# the PNG handler, not YAML or the PDF parser); all_containers() imports every one.
 _BY_MODULE: dict[str, tuple[Container, ...]] = {}
 
 
@@ -91,15 +119,6 @@ def all_containers() -> tuple[Container, ...]:
     return tuple(container for name in MODULES for container in _containers_of(name))
 
 
-def _sniff_order() -> Iterator[Container]:
-    """The handlers in sniffing order, importing each module only when the ones before it did not claim the file."""
-    if len(_BY_MODULE) == len(MODULES):
-        yield from all_containers()
-        return
-    for name in MODULES:
-        yield from _containers_of(name)
-
-
 def by_name(name: str) -> Container:
     for container in all_containers():
         if container.name == name:
@@ -109,26 +128,28 @@ def by_name(name: str) -> Container:
 
 def detect(path: str | os.PathLike[str]) -> Container:
     """The handler for ``path``, by content (first bytes) and, for text formats, by name."""
-    p = Path(path)
-    with open_source(p) as src:
+    with open_source(path) as src:
         return detect_source(src)
 
 
 def detect_source(src: Source) -> Container:
     """:func:`detect` on an already opened file."""
     if src.size == 0:
-        raise InputError("empty file", path=src.path)
+        raise InputError("empty file", path=src.name)
     head = src.read_at(0, min(SNIFF_BYTES, src.size), what="file header")
-    name = src.path.name
-    for container in _sniff_order():
-        if container.sniff(head, name):
-            return container
+    name = src.basename
+    for module in _BY_FIRST_BYTE[
+        head[0]
+    ]:  # sniffing order, skipping handlers that cannot claim this first byte
+        for container in _BY_MODULE.get(module) or _containers_of(module):
+            if container.sniff(head, name):
+                return container
     known = ", ".join(sorted({c.name for c in all_containers()}))
-    raise UnsupportedFormatError(f"unrecognised file format (hegui reads: {known})", path=src.path)
+    raise UnsupportedFormatError(f"unrecognised file format (hegui reads: {known})", path=src.name)
 
 
 def read_file(path: str | os.PathLike[str]) -> ScanResult:
     """Detect the format and read every label, opening the file once (under a shared lock: a hegui in-place
     write of the file finishes first, so a read never sees a half-written label)."""
-    with open_source(Path(path), shared_lock=True) as src:
+    with open_source(path, shared_lock=True) as src:
         return detect_source(src).read_source(src)

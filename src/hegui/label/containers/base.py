@@ -21,11 +21,11 @@ import stat
 import struct
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, BinaryIO, ClassVar
 
 from hegui.atomic import CommitBatch, atomic_output
@@ -83,6 +83,61 @@ class Found:
         }
 
 
+class _Deferred:
+    """A :attr:`Found.raw` computed when first asked for: ``make(*args)`` (see :func:`found_with_raw_from`)."""
+
+    __slots__ = ("args", "make")
+
+    def __init__(self, make: Callable[..., str], args: tuple[Any, ...]) -> None:
+        self.make = make
+        self.args = args
+
+
+class _RawField:
+    """The ``raw`` field of :class:`Found`: a string, or a :class:`_Deferred` made into one on first access (a
+    YAML mapping label's text is only needed when shown, and dumping it costs more than the rest of a read).
+    Equality, hashing, ``repr``, ``dataclasses.replace`` / ``asdict``, copies and pickles all see the string."""
+
+    def __get__(self, obj: Found | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__["_raw"]
+        if type(value) is _Deferred:
+            value = obj.__dict__["_raw"] = value.make(*value.args)
+        return value
+
+    def __set__(self, obj: Found, value: str | _Deferred) -> None:
+        obj.__dict__["_raw"] = value
+
+
+setattr(Found, "raw", _RawField())  # noqa: B010 (after @dataclass, which saw a plain annotated field)
+
+
+def _found_getstate(self: Found) -> dict[str, Any]:
+    state = dict(self.__dict__)
+    state["_raw"] = self.raw
+    return state
+
+
+setattr(Found, "__getstate__", _found_getstate)  # noqa: B010
+
+
+def found_with_raw_from(
+    container: str,
+    location: str,
+    form: str,
+    make_raw: Callable[..., str],
+    raw_args: tuple[Any, ...],
+    record: Record | None,
+    findings: tuple[Finding, ...],
+    offset: int | None,
+) -> Found:
+    """A :class:`Found` whose ``raw`` is ``make_raw(*raw_args)``, computed when first read."""
+    found = Found(container, location, form, "", record, findings, offset)
+    object.__setattr__(found, "raw", _Deferred(make_raw, raw_args))
+    return found
+
+
 # Inside a write: readers look at every byte a label may hide in, never a shortcut that could miss one (PNG reads
 # skip the IDAT run outside writes; see hegui.label.containers.png). A write decides what to replace from its read.
 _complete_reads: ContextVar[bool] = ContextVar("complete_reads", default=False)
@@ -104,8 +159,15 @@ def complete_reads() -> Iterator[None]:
         _complete_reads.reset(token)
 
 
-# While a file is read, how many labels its scan has found so far (see MAX_LABELS); None outside a read.
-_labels_seen: ContextVar[list[int] | None] = ContextVar("labels_seen", default=None)
+# While a file is read: how many labels its scan has found so far (see MAX_LABELS), and the last value parsed with
+# what it parsed to (a format that mirrors the label, such as PDF's Info /AIGC and XMP, parses the text once);
+# None outside a read.
+_labels_seen: ContextVar[list[Any] | None] = ContextVar("labels_seen", default=None)
+
+
+def _reading() -> list[Any]:
+    """A fresh per-read state for _labels_seen: [labels found, last value, its ParsedValue]."""
+    return [0, None, None]
 
 
 def found_from_value(
@@ -120,16 +182,28 @@ def found_from_value(
         seen[0] += 1
         if seen[0] > MAX_LABELS:
             return Found(container, location, "beyond-cap", "", None, offset=offset)
-    parsed: ParsedValue = parse_value(raw)
-    return Found(
-        container=container,
-        location=location,
-        form=form if form is not None and parsed.record is not None else parsed.form,
-        raw=raw,
-        record=parsed.record,
-        findings=parsed.findings,
-        offset=offset,
-    )
+        if seen[1] == raw:  # the same text as the last value: the same (immutable) parse
+            parsed: ParsedValue = seen[2]
+        else:
+            parsed = seen[2] = parse_value(raw)
+            seen[1] = raw
+    else:
+        parsed = parse_value(raw)
+    record = parsed.record
+    found: Found = _new(Found)  # Found(...) without the frozen dataclass's object.__setattr__ per field
+    state = found.__dict__
+    state["container"] = container
+    state["location"] = location
+    state["form"] = form if form is not None and record is not None else parsed.form
+    state["_raw"] = raw  # see _RawField
+    state["record"] = record
+    state["findings"] = parsed.findings
+    state["offset"] = offset
+    state["mirror"] = False
+    return found
+
+
+_new = object.__new__
 
 
 @dataclass
@@ -206,18 +280,73 @@ class WriteResult:
         }
 
 
-class Source:
-    """A seekable view of the input file with bounds-checked reads that name the offset on failure."""
+def path_text(path: str | os.PathLike[str]) -> str:
+    """``str(Path(path))``, without building the Path when the text is already in the form Path gives it (no
+    empty or ``.`` component, no trailing slash): reads name the file in results and errors as before."""
+    if isinstance(path, PurePath):
+        return str(path)
+    text = os.fspath(path)
+    if (
+        text
+        and text != "."
+        and "//" not in text
+        and "/./" not in text
+        and not text.startswith("./")
+        and not text.endswith(("/", "/."))
+    ):
+        return text
+    return str(Path(text))
 
-    def __init__(self, handle: BinaryIO, path: Path, size: int) -> None:
-        self.handle = handle
-        self.path = path
+
+class Source:
+    """A seekable view of the input file with bounds-checked reads that name the offset on failure.
+
+    ``handle`` is the open binary file; :func:`open_source` passes a file descriptor instead (``fd``), and the file
+    object is made only when something asks for :attr:`handle` (most reads need only ``os.pread``). ``path`` may
+    be a string: :attr:`path` makes the :class:`~pathlib.Path` on first use (:attr:`name` is its text).
+    """
+
+    def __init__(
+        self,
+        handle: BinaryIO | None,
+        path: str | os.PathLike[str],
+        size: int,
+        *,
+        fd: int = -1,
+        name: str | None = None,
+    ) -> None:
+        self._handle = handle
+        self.fd = handle.fileno() if handle is not None else fd
+        self._path = path if isinstance(path, Path) else None
+        #: the file's name as ``str(self.path)`` gives it (``name``: already computed by the caller)
+        self.name = path_text(path) if name is None else name
         self.size = size
         #: per-read scratch space, so a handler can parse its structure once per file (scan + file_findings)
         self.memo: dict[str, Any] = {}
         self._window_start = 0
         self._window = b""
         self._view: mmap.mmap | None = None
+
+    @property
+    def handle(self) -> BinaryIO:
+        """The open file (seek / read / fileno); made on first use when the source was opened by descriptor."""
+        if self._handle is None:
+            self._handle = open(self.fd, "rb", buffering=0, closefd=False)  # noqa: SIM115 (closed with the source)
+        return self._handle
+
+    @property
+    def path(self) -> Path:
+        if self._path is None:
+            self._path = Path(self.name)
+        return self._path
+
+    @property
+    def basename(self) -> str:
+        """``self.path.name``, from the text (which is in Path's normal form) without making the Path."""
+        if self._path is not None:
+            return self._path.name
+        base = self.name.rpartition("/")[2]
+        return "" if base == "." else base
 
     def view(self) -> mmap.mmap | bytes:
         """The whole file as a read-only buffer (memory-mapped, so nothing is copied), for walking long chains of
@@ -226,7 +355,7 @@ class Source:
         if self._view is None:
             if self.size == 0:
                 return b""
-            self._view = mmap.mmap(self.handle.fileno(), 0, access=mmap.ACCESS_READ)
+            self._view = mmap.mmap(self.fd, 0, access=mmap.ACCESS_READ)
         return self._view
 
     def close(self) -> None:
@@ -250,7 +379,7 @@ class Source:
         if skip >= 0 and skip + length <= len(self._window):
             return self._window[skip : skip + length]
         if length <= READ_AHEAD:
-            window = os.pread(self.handle.fileno(), min(READ_AHEAD, self.size - offset), offset)
+            window = os.pread(self.fd, min(READ_AHEAD, self.size - offset), offset)
             if len(window) < length:
                 raise InputError(f"short read of {what}", path=self.path, offset=offset)
             self._window_start, self._window = offset, window
@@ -362,13 +491,13 @@ class Container(ABC):
 
     # ---- shared behaviour ----------------------------------------------------------------------------------
     def read(self, path: str | os.PathLike[str]) -> ScanResult:
-        with open_source(Path(path), shared_lock=True) as src:
+        with open_source(path, shared_lock=True) as src:
             return self.read_source(src)
 
     def read_source(self, src: Source) -> ScanResult:
         """:meth:`read` on an already opened file (detection and reading then share one open). Never changes the
         file: an undo journal left by an interrupted in-place write is reported, not applied."""
-        token = _labels_seen.set([0])
+        token = _labels_seen.set(_reading())
         try:
             labels = self.scan(src)
         except _PARSER_FAILURES as exc:
@@ -394,9 +523,9 @@ class Container(ABC):
                     "a file keeps one label",
                 )
             )
-        if has_journal(src.path):
+        if _journal_beside(src.name):
             findings.append(journal_finding(src.path))
-        return ScanResult(str(src.path), self.name, labels, findings)
+        return ScanResult(src.name, self.name, labels, findings)
 
     def write(
         self,
@@ -474,9 +603,8 @@ class Container(ABC):
                 target, mode_from=source_path, batch=batch, follow_symlinks=output is None
             ) as pending,
         ):
-            token = _labels_seen.set(
-                [0]
-            )  # renderers need where old labels are, not their values beyond the cap
+            # renderers need where old labels are, not their values beyond the cap
+            token = _labels_seen.set(_reading())
             try:
                 warnings.extend(self.render(src, pending.file, record))
             except _PARSER_FAILURES as exc:
@@ -617,6 +745,21 @@ def _recover_locked(path: Path) -> Recovery | None:
         return journal.recover(path, handle)
 
 
+if os.access in os.supports_follow_symlinks:
+
+    def _journal_beside(name: str) -> bool:
+        """:func:`hegui.label.journal.has_journal` for every read: ``faccessat`` answers without raising (and
+        building) an exception when there is no journal, the common case; like ``lexists``, a dangling link
+        counts."""
+        cut = name.rfind("/") + 1  # journal._journal_name for a name in Path's normal form, without os.path
+        return os.access(f"{name[:cut]}.{name[cut:]}.hegui-journal", os.F_OK, follow_symlinks=False)
+
+else:  # pragma: no cover (platforms without faccessat)
+
+    def _journal_beside(name: str) -> bool:
+        return has_journal(Path(name))
+
+
 def _with_journal(exc: InputError, path: Path) -> InputError:
     """A read error of a file beside an undo journal says so (the file may be torn by an interrupted write)."""
     if not has_journal(path):
@@ -664,51 +807,66 @@ def _file_kind(mode: int) -> str:
 
 class open_source:
     """Context manager: open ``path`` for reading as a :class:`Source`; errors name the file. ``shared_lock``
-    waits for a hegui in-place write of the file to finish (a shared ``flock``; readers never block each other)."""
+    waits for a hegui in-place write of the file to finish (a shared ``flock``; readers never block each other).
 
-    def __init__(self, path: Path, *, shared_lock: bool = False) -> None:
+    A read costs a handful of system calls: open, a shared lock taken without waiting when no writer holds the
+    file, one ``fstat`` (a FIFO, socket, device or folder is refused before anything is read from it), clearing
+    ``O_NONBLOCK``, and the close. The file object is made only if a reader asks for it (see :class:`Source`)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, shared_lock: bool = False) -> None:
         self.path = path
         self.shared_lock = shared_lock
-        self.handle: BinaryIO | None = None
         self.source: Source | None = None
 
     def __enter__(self) -> Source:
+        name = path_text(self.path)
         try:
             # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below). Unbuffered:
             # Source does its own read-ahead (one system call per window, no second copy).
-            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(self.path, _OPEN_FLAGS)
         except IsADirectoryError as exc:
-            raise InputError("is a directory, not a file", path=self.path) from exc
+            raise InputError("is a directory, not a file", path=name) from exc
         except OSError as exc:
-            raise InputError(f"cannot open: {exc.strerror or exc}", path=self.path) from exc
+            raise InputError(f"cannot open: {exc.strerror or exc}", path=name) from exc
         try:
+            locked = False
+            if self.shared_lock:
+                try:  # no hegui writer holds the file (the common case): locked at once, one fstat suffices
+                    fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                    locked = True
+                except BlockingIOError:
+                    pass
             info = os.fstat(fd)
-            if stat.S_ISDIR(info.st_mode):
-                raise InputError("is a directory, not a file", path=self.path)
             if not stat.S_ISREG(info.st_mode):
+                if stat.S_ISDIR(info.st_mode):
+                    raise InputError("is a directory, not a file", path=name)
                 raise NotRegularFileError(
                     f"{_file_kind(info.st_mode)}, not a regular file; hegui reads regular files only",
-                    path=self.path,
+                    path=name,
                 )
             os.set_blocking(fd, True)
-            self.handle = open(fd, "rb", buffering=0)
-            if self.shared_lock:  # wait for a hegui in-place write; the size may have changed meanwhile
-                fcntl.flock(fd, fcntl.LOCK_SH)
+            if self.shared_lock and not locked:
+                fcntl.flock(
+                    fd, fcntl.LOCK_SH
+                )  # wait for a hegui in-place write; the size may change meanwhile
                 info = os.fstat(fd)
         except BaseException:
-            if self.handle is not None:
-                self.handle.close()
-            else:
-                os.close(fd)
+            os.close(fd)
             raise
-        self.source = Source(self.handle, self.path, info.st_size)
+        self.source = Source(None, self.path, info.st_size, fd=fd, name=name)
         return self.source
 
     def __exit__(self, *exc: object) -> None:
-        if self.source is not None:
-            self.source.close()
-        if self.handle is not None:
-            self.handle.close()
+        source = self.source
+        if source is not None:
+            self.source = None
+            source.close()
+            if source._handle is not None:
+                source._handle.close()  # closefd=False: the descriptor is closed just below
+            os.close(source.fd)
+
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 
 def one_label_findings(labels: list[Found]) -> list[Finding]:

@@ -17,7 +17,7 @@ from html.parser import HTMLParser
 from typing import BinaryIO
 
 from hegui.label import spec
-from hegui.label.containers.base import Container, Found, Source, found_from_value
+from hegui.label.containers.base import READ_AHEAD, Container, Found, Source, found_from_value
 from hegui.label.record import Finding, Record
 
 MAX_FILE = 64 * 1024 * 1024
@@ -124,6 +124,105 @@ def _spans(finder: _MetaFinder, text: str) -> list[tuple[int, int, str]]:
     return spans
 
 
+# ---- the fast path: a head made only of simple markup -----------------------------------------------------------
+#
+# Most heads (and every head hegui writes) are a few plain tokens: text without markup, start and end tags with
+# ASCII names and attributes whose values hold no "<" or ">", simple comments, a doctype. For such a head the tokens
+# html.parser reports are fixed by the bytes: every "<" starts a token, every token ends at the first ">" after it,
+# and the first "<body" is where the body starts, at a clean tokenizer state. _SIMPLE_HEAD accepts exactly such a
+# head (one regular-expression match, possessive so it never backtracks across tokens); the AIGC meta elements are
+# then read from it directly. A head with anything else (a "<" or "&" in text, an unusual tag or attribute form,
+# script or style content holding "<", a CDATA section, a long or self-closed raw-text element, no "<body" in the
+# first window) goes through html.parser as before. Elements whose content any html.parser version treats as raw
+# text (script, style, and the RCDATA / raw-text elements of newer versions) are accepted only with content free of
+# "<", which every version reads as plain text up to the end tag. tests/label/test_fast_paths.py holds the two
+# paths to the same answers.
+_WS = rb"[ \t\n\r\f]"
+_ATTR_NAME = rb"[a-zA-Z_:][-a-zA-Z0-9_:.]*"
+_ATTR_VALUE = rb"""(?:"[^"<>]*+"|'[^'<>]*+'|[-a-zA-Z0-9_.:]++(?=[ \t\n\r\f>]))"""
+_ATTRS = rb"(?:" + _WS + rb"++" + _ATTR_NAME + rb"(?:=" + _ATTR_VALUE + rb")?)*+" + _WS + rb"*+"
+_RAW_TEXT = (
+    b"script",
+    b"style",
+    b"title",
+    b"textarea",
+    b"xmp",
+    b"iframe",
+    b"noembed",
+    b"noframes",
+    b"noscript",
+)
+_START_TAG = (
+    rb"<(?!(?:" + b"|".join(_RAW_TEXT) + rb"|plaintext)(?![a-z0-9]))[a-z][a-z0-9]*+" + _ATTRS + rb"/?>"
+)
+# A raw-text element whole, its content free of "<" (one alternative per name: possessive repeats and groups clash).
+_RAW_TEXT_ELEMENTS = b"".join(
+    rb"|<" + name + _ATTRS + rb">[^<]*+</" + name + _WS + rb"*+>" for name in _RAW_TEXT
+)
+_END_TAG = rb"</[a-z][a-z0-9]*+" + _WS + rb"*+>"
+_SIMPLE_HEAD = re.compile(
+    rb"(?i)(?:"
+    rb"[^<&]++"  # text
+    rb"|(?=<[a-z])(?:"
+    + _START_TAG
+    + _RAW_TEXT_ELEMENTS
+    + rb")"  # tags by their second byte: one branch tried
+    rb"|(?=</)" + _END_TAG + rb"|(?=<!)(?:<!--(?:[^-<>!]|-(?!-))*+-->"  # comment
+    rb"|<!doctype[^<>]*+>)"
+    rb"|<\?[^<>]*+>"  # processing instruction (<?xml ...?>)
+    rb")*+"
+)
+_META_START = re.compile(rb"(?i)<meta(?=[ \t\n\r\f/>])")
+# One attribute of a start tag _SIMPLE_HEAD has accepted (so its quoted values hold no "<" or ">"): the quoted
+# forms are matched with single-character negated classes, which the regular-expression engine scans many times
+# faster than _ATTR_VALUE's three-character ones, to the same end.
+_ATTR = re.compile(
+    _WS + rb"++(" + _ATTR_NAME + rb""")(?:=("[^"]*+"|'[^']*+'|[-a-zA-Z0-9_.:]++(?=[ \t\n\r\f>])))?"""
+)
+
+
+def _unescape_value(value: str) -> str:
+    """``html.unescape`` (what html.parser applies to attribute values); a value whose only references are
+    ``&quot;`` (the JSON hegui writes) is unescaped by one replace."""
+    if "&" not in value:
+        return value
+    replaced = value.replace("&quot;", '"')
+    return replaced if "&" not in replaced else html.unescape(value)
+
+
+def _simple_head(window: bytes) -> list[tuple[int, int, str]] | None:
+    """The byte spans and contents of the AIGC meta elements of a simple head (see above), in order; None when
+    the head is not simple (html.parser then reads it)."""
+    body = _BODY_OPEN.search(window)
+    if body is None:
+        return None
+    cut = body.start()
+    if _SIMPLE_HEAD.fullmatch(window, 0, cut) is None:
+        return None
+    hits: list[tuple[int, int, str]] = []
+    for tag in _META_START.finditer(window, 0, cut):
+        pos = tag.end()
+        end = window.index(b">", pos) + 1  # no attribute value of a simple head holds a ">"
+        attributes = window[pos:end]
+        if b"&" not in attributes and b"aigc" not in attributes.lower():
+            continue  # its name cannot read "AIGC" (no reference could spell it either)
+        values: dict[str, str] = {}
+        while (attr := _ATTR.match(window, pos, cut)) is not None:
+            pos = attr.end()
+            name, raw = attr.group(1, 2)
+            value = ""
+            if raw:
+                value = raw.decode("latin-1")
+                if value[0] in "\"'":
+                    value = value[1:-1]
+                if value:
+                    value = _unescape_value(value)
+            values[name.decode("ascii").lower()] = value
+        if values.get("name", "").strip().lower() == spec.FIELD_NAME.lower():
+            hits.append((tag.start(), end, values.get("content", "")))
+    return hits
+
+
 def _find_in_head(src: Source) -> list[tuple[int, int, str]]:
     """The AIGC meta elements before the ``<body>`` start tag: reading time does not depend on the page's size.
 
@@ -135,9 +234,19 @@ def _find_in_head(src: Source) -> list[tuple[int, int, str]]:
     """
     if src.size > MAX_FILE:
         src.read_all(limit=MAX_FILE)  # raises the same limit error as before
-    window = src.read_at(0, min(src.size, HEAD_WINDOW), what="HTML head")
-    if window.startswith((b"\xff\xfe", b"\xfe\xff")):
+    # The first READ_AHEAD bytes were read by detection: a head that ends within them costs no further read (the
+    # first "<body" in them is the first in any longer window).
+    head = src.read_at(0, min(src.size, READ_AHEAD), what="HTML head")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise src.error("UTF-16 HTML is not supported; convert it to UTF-8")
+    simple = _simple_head(head)
+    if simple is not None:
+        return simple
+    window = src.read_at(0, min(src.size, HEAD_WINDOW), what="HTML head") if src.size > len(head) else head
+    if len(window) > len(head):
+        simple = _simple_head(window)
+        if simple is not None:
+            return simple
     data = window
     finder = _MetaFinder()
     fed = 0

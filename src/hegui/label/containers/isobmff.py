@@ -106,7 +106,7 @@ def top_level(src: Source) -> list[Header]:
     cached = src.memo.get("isobmff.top")
     if cached is not None:
         return list(cached)
-    fd = src.handle.fileno()
+    fd = src.fd
 
     def pread(offset: int, length: int) -> bytes:  # no read-ahead buffer: a header costs one 16-byte read
         data = os.pread(fd, length, offset)
@@ -831,7 +831,7 @@ def _clone(src: Source, dst: BinaryIO) -> bool:
     """Make ``dst`` a reflink clone of the source (shared blocks, constant time) where the file system can."""
     try:
         dst.flush()
-        fcntl.ioctl(dst.fileno(), FICLONE, src.handle.fileno())
+        fcntl.ioctl(dst.fileno(), FICLONE, src.fd)
     except (OSError, AttributeError, ValueError):
         return False
     return True
@@ -848,9 +848,7 @@ def _copy_range(src: Source, dst: BinaryIO, offset: int, length: int) -> None:
     done = 0
     try:
         while done < length:
-            n = os.copy_file_range(
-                src.handle.fileno(), dst.fileno(), length - done, offset + done, out_pos + done
-            )
+            n = os.copy_file_range(src.fd, dst.fileno(), length - done, offset + done, out_pos + done)
             if n == 0:
                 break
             done += n

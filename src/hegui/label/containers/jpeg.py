@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from hegui.errors import LimitExceededError, UnsupportedFormatError
 from hegui.label import xmp
@@ -66,8 +66,7 @@ WINDOW = 64 * 1024
 HEAD = 96  # payload bytes read to tell segments apart (ICC and MPF payloads are never read whole)
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):  # immutable; one per marker segment of every read, so a tuple, not a dataclass
     marker: int
     offset: int  # of the 0xFF
     length: int  # the length field (counts itself); 0 for standalone markers
@@ -89,9 +88,11 @@ class Window(Source):
     """The file seen through a 64 KiB read-ahead block: one system call serves many small header reads."""
 
     def __init__(self, src: Source) -> None:
-        super().__init__(src.handle, src.path, src.size)
+        super().__init__(src._handle, src._path or src.name, src.size, fd=src.fd, name=src.name)
         self._start = 0
         self._block = b""
+        if src._window_start == 0 and len(src._window) == min(WINDOW, src.size):
+            self._block = src._window  # detection's read-ahead already holds the whole block: no second read
 
     def read_at(self, offset: int, length: int, *, what: str = "data") -> bytes:
         skip = offset - self._start
@@ -114,8 +115,14 @@ def iter_segments(src: Source) -> tuple[list[Segment], int]:
     segments: list[Segment] = []
     pos = 2
     fill = 0
+    read_at = src.read_at
+    size = src.size
+    block = src._block if isinstance(src, Window) and src._start == 0 else b""  # the file's first bytes
     while True:
-        head = src.read_at(pos, 4 if pos + 4 <= src.size else 2, what="marker")
+        if pos + 4 <= len(block):
+            head = block[pos : pos + 4]  # what read_at returns, without the call
+        else:
+            head = read_at(pos, 4 if pos + 4 <= size else 2, what="marker")
         if head[0] != 0xFF:
             raise src.error(f"expected a JPEG marker, found byte 0x{head[0]:02X}", pos)
         marker = head[1]
@@ -139,16 +146,16 @@ def iter_segments(src: Source) -> tuple[list[Segment], int]:
             raise src.error(f"unexpected marker 0xFF{marker:02X} in the JPEG header", pos)
         if len(head) < 4:
             raise src.error(f"truncated JPEG: segment 0xFF{marker:02X} has no length", pos)
-        (length,) = struct.unpack(">H", head[2:4])
+        length = head[2] << 8 | head[3]
         if length < 2:
             raise src.error(f"segment 0xFF{marker:02X} declares length {length}", pos)
-        segment = Segment(marker, pos, length)
-        if segment.end > src.size:
+        end = pos + 2 + length  # Segment.end
+        if end > size:
             raise src.error(
                 f"truncated JPEG: segment 0xFF{marker:02X} of {length} bytes runs past the end", pos
             )
-        segments.append(segment)
-        pos = segment.end
+        segments.append(Segment(marker, pos, length))
+        pos = end
 
 
 def payload(src: Source, seg: Segment) -> bytes:
@@ -229,7 +236,7 @@ class JpegContainer(Container):
                 packet = payload(src, seg)[len(XMP_ID) :]
                 if not packet.strip(b"\x00 \t\r\n"):
                     continue  # an empty XMP segment holds nothing; a new packet goes in its own segment
-                hits = xmp_hits(packet, self.name, "APP1 XMP TC260:AIGC", src.path, seg.offset)
+                hits = xmp_hits(packet, self.name, "APP1 XMP TC260:AIGC", src.name, seg.offset)
                 if state.xmp_seg is None:
                     state.xmp_seg, state.packet, state.xmp_labels = seg, packet, hits
                 elif hits:
@@ -240,7 +247,7 @@ class JpegContainer(Container):
                     )
             elif seg.marker == APP1 and head.startswith(EXIF_ID) and state.exif_seg is None:
                 base = seg.payload_offset + 6
-                tiff = Tiff(BytesView(payload(src, seg)[6:], src.path, base), src.path, base=base)
+                tiff = Tiff(BytesView(payload(src, seg)[6:], src.name, base), src.name, base=base)
                 state.exif_seg, state.exif = seg, tiff
                 state.comment = find_user_comment(tiff, tiff.read_ifd(tiff.first_ifd), self.name)
             elif seg.marker == APP1 and head.startswith(XMP_EXT_ID):

@@ -10,18 +10,21 @@ YAML once, with libyaml when PyYAML has it.
 
 from __future__ import annotations
 
+import datetime
 import re
-from typing import Any, BinaryIO
-
-import yaml
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from hegui.label import spec
-from hegui.label.containers.base import Container, Found, Source, found_from_value
+from hegui.label.containers.base import Container, Found, Source, found_from_value, found_with_raw_from
 from hegui.label.record import RECORD_KEYS, Finding, Record, record_from_mapping
+
+if TYPE_CHECKING:
+    import yaml
 
 MAX_FILE = 64 * 1024 * 1024  # Markdown files are parsed whole; larger ones are refused
 MAX_FRONT_MATTER = 1024 * 1024
 BOM = "\ufeff"
+LINES_FIRST = 8192  # characters split into lines first when looking for the end of the front matter
 _AIGC_LINE = re.compile(r"^AIGC\s*:")
 
 
@@ -39,18 +42,31 @@ class FrontMatter:
         self.end = self.start  # offset of the closing --- line
         if not (body.startswith("---\n") or body.startswith("---\r\n")):
             return
-        lines = body.splitlines(keepends=True)
-        offset = len(self.bom) + len(lines[0])
-        self.start = offset
-        for index, line in enumerate(lines[1:], start=1):
-            if line.rstrip("\r\n") in ("---", "..."):
-                self.present = True
-                self.lines = lines[1:index]
-                self.end = offset
+        # The lines are split from a prefix of the text first (front matter is short; splitting a whole long
+        # file line by line would cost time in proportion to it). Every line of the prefix but its last is a whole
+        # line of the text (the last may be cut, even between the CR and LF of one line break), so a closing line
+        # found among them is the one the whole text has; else the whole text is split, as before.
+        cut = LINES_FIRST
+        while True:
+            whole = cut >= len(body)
+            lines = body.splitlines(keepends=True) if whole else body[:cut].splitlines(keepends=True)[:-1]
+            if not lines:  # the prefix does not hold the opening line whole
+                cut = len(body)
+                continue
+            offset = len(self.bom) + len(lines[0])
+            self.start = offset
+            for index, line in enumerate(lines[1:], start=1):
+                if line.rstrip("\r\n") in ("---", "..."):
+                    self.present = True
+                    self.lines = lines[1:index]
+                    self.end = offset
+                    return
+                offset += len(line)
+                if offset - self.start > MAX_FRONT_MATTER:
+                    return
+            if whole:
                 return
-            offset += len(line)
-            if offset - self.start > MAX_FRONT_MATTER:
-                return
+            cut = len(body)
 
     @property
     def yaml_text(self) -> str:
@@ -62,6 +78,8 @@ MAX_NODES = 100_000  # front matter expanded through its aliases ("billion laugh
 
 def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
     """Node count of the document with every alias expanded, computed in linear time over the shared graph."""
+    import yaml
+
     key = id(node)
     if key in memo:
         if memo[key] < 0:
@@ -77,16 +95,31 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
     return size
 
 
-# libyaml's parser when PyYAML was built with it (the same safe constructor and resolver, many times faster).
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+def _loader() -> type[yaml.SafeLoader]:
+    """libyaml's parser when PyYAML was built with it (the same safe constructor and resolver, many times faster).
+    PyYAML is imported on first use: front matter the fast path reads (see :func:`_simple_label`) needs none."""
+    import yaml
+
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return loader
+
+
+def _dumper() -> type[yaml.SafeDumper]:
+    import yaml
+
+    dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return dumper
+
+
 _PLAIN_ASCII = re.compile(r"[\x20-\x7e]*")
 
 
 def _load_yaml(text: str, src: Source) -> Any:
     """``yaml.safe_load`` after the alias-expansion guard, from one parse (the guard looks at the same nodes)."""
+    import yaml
+
     try:
-        loader = _LOADER(text)
+        loader = _loader()(text)
         try:
             node = loader.get_single_node()
             if node is None:
@@ -116,6 +149,8 @@ def dump_label(value: dict[Any, Any]) -> str:
     libyaml's emitter writes the same text as PyYAML's for Annex E keys with printable-ASCII string values (the
     tests check this) and is much faster; anything else goes through PyYAML's emitter.
     """
+    import yaml
+
     if all(
         type(k) is str and k in RECORD_KEYS and type(v) is str and _PLAIN_ASCII.fullmatch(v)
         for k, v in value.items()
@@ -130,7 +165,7 @@ def dump_label(value: dict[Any, Any]) -> str:
         node = yaml.MappingNode(
             _MAP_TAG, [(yaml.ScalarNode(_STR_TAG, spec.FIELD_NAME), inner)], flow_style=False
         )
-        text: str = yaml.serialize(node, Dumper=_DUMPER, allow_unicode=True)
+        text: str = yaml.serialize(node, Dumper=_dumper(), allow_unicode=True)
         return text
     return yaml.dump({spec.FIELD_NAME: value}, Dumper=yaml.SafeDumper, allow_unicode=True, sort_keys=False)
 
@@ -173,6 +208,112 @@ def _decode(src: Source) -> str:
         raise src.error(f"Markdown file is not UTF-8: {exc.reason}", exc.start) from exc
 
 
+# ---- the fast path: front matter made only of simple lines ------------------------------------------------------
+#
+# Most front matter (and every label hegui writes) is a few lines of a small YAML subset whose meaning is fixed by
+# the text: top-level ``key: value`` lines (a quoted or plain one-line scalar, a flow list of plain words, a number
+# or a date), comments, blank lines, and ``AIGC:`` followed by a block of ``Key: 'value'`` lines (single- or
+# double-quoted, no escapes) or ``AIGC: '<json>'``. For such text the mapping PyYAML would build is read from the
+# lines directly; anything else (other characters, tabs, anchors, tags, block scalars, multi-line values, other
+# nesting, a second AIGC key, an invalid date, more nodes than the alias guard allows) goes through PyYAML as
+# before, which also raises the same errors on text that does not parse. tests/label/test_fast_paths.py holds the
+# two paths to the same answers.
+_SIMPLE_TEXT = re.compile(
+    "[\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*"
+)  # printable for YAML, no tab, BOM or line break other than CR / LF (str.splitlines agrees on the lines)
+_OTHER = "\xa0-\ud7ff\ue000-\U0010ffff"  # characters that are letters to a plain scalar (not indicators)
+_TOP_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*?))? *")
+_NESTED_LINE = re.compile(r"( +)([A-Za-z][A-Za-z0-9]*): +('(?:[^'\n\r]|'')*'|\"[^\"\\\n\r]*\") *")
+_SKIP_LINE = re.compile(r" *(?:#.*)?")
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"[^\"\\]*\"")
+# A plain scalar that starts with a letter resolves to a string, a boolean or null, never to something that fails.
+_PLAIN = re.compile(f"[A-Za-z_{_OTHER}][^:#\\[\\]{{}}]*")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_WORD = f"[A-Za-z_{_OTHER}][-A-Za-z0-9_.{_OTHER}]*"
+_FLOW_LIST = re.compile(f"\\[ *(?:{_WORD}(?: *, *{_WORD})*)? *\\]")
+_NO_LABEL: tuple[str, Any] = ("none", None)
+
+
+def _unquote(text: str) -> str:
+    return text[1:-1].replace("''", "'") if text[0] == "'" else text[1:-1]
+
+
+def _simple_value(text: str) -> int | None:
+    """The number of YAML nodes a top-level value of another key makes, or None when it is not simple (or would
+    not load: an impossible date)."""
+    if _QUOTED.fullmatch(text) or _PLAIN.fullmatch(text) or _NUMBER.fullmatch(text):
+        return 1
+    date = _DATE.fullmatch(text)
+    if date is not None:
+        try:
+            datetime.date(int(date[1]), int(date[2]), int(date[3]))
+        except ValueError:
+            return None  # PyYAML raises on it: the full path reports it
+        return 1
+    if _FLOW_LIST.fullmatch(text):
+        return 1 + text.count(",") + (text[1:-1].strip() != "")
+    return None
+
+
+def _simple_label(lines: list[str]) -> tuple[str, Any] | None:
+    """What PyYAML makes of the front matter's AIGC key, for front matter in the simple form (see above):
+    ``("mapping", {key: str})``, ``("string", text)`` or ``("none", None)`` (no AIGC key, or no mapping at all);
+    None for any other front matter."""
+    if not _SIMPLE_TEXT.fullmatch("".join(lines)):
+        return None
+    label: tuple[str, Any] = _NO_LABEL
+    nodes = 0
+    block: dict[str, str] | None = None  # the AIGC mapping being read
+    indent = ""
+    for raw in lines:
+        line = raw.rstrip("\r\n")
+        if _SKIP_LINE.fullmatch(line):
+            continue
+        if line[0] == " ":
+            if block is None:
+                return None  # indentation outside the AIGC block (nesting, a continued scalar)
+            nested = _NESTED_LINE.fullmatch(line)
+            if nested is None or nested[2] not in RECORD_KEYS or (indent and nested[1] != indent):
+                return None
+            indent = nested[1]
+            block[nested[2]] = _unquote(nested[3])
+            nodes += 2
+            continue
+        if block is not None and not block:
+            return None  # "AIGC:" without an indented block after it: null, left to the full path
+        block = None
+        top = _TOP_LINE.fullmatch(line)
+        if top is None:
+            return None
+        key, value = top[1], top[2]
+        if key == spec.FIELD_NAME:
+            if label is not _NO_LABEL:
+                return None  # a second AIGC key: the full path applies YAML's rule
+            if value is None:
+                block, indent = {}, ""
+                label = ("mapping", block)
+                nodes += 2
+                continue
+            if not _QUOTED.fullmatch(value):
+                return None
+            label = ("string", _unquote(value))
+            nodes += 2
+            continue
+        if value is None:
+            nodes += 2
+            continue
+        size = _simple_value(value)
+        if size is None:
+            return None
+        nodes += 1 + size
+    if block is not None and not block:
+        return None
+    if nodes == 0 or nodes + 1 > MAX_NODES:
+        return _NO_LABEL if nodes == 0 else None
+    return label
+
+
 def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -208,15 +349,24 @@ class MarkdownContainer(Container):
         fm = _front_matter(src)
         if not fm.present:
             return []
-        data = _load_yaml(fm.yaml_text, src)
-        if not isinstance(data, dict) or spec.FIELD_NAME not in data:
-            return []
-        value = data[spec.FIELD_NAME]
+        simple = _simple_label(fm.lines)
+        if simple is not None:
+            kind, value = simple
+            if kind == "none":
+                return []
+        else:
+            data = _load_yaml(fm.yaml_text, src)
+            if not isinstance(data, dict) or spec.FIELD_NAME not in data:
+                return []
+            value = data[spec.FIELD_NAME]
         location = "YAML front matter AIGC"
         if isinstance(value, dict):
             parsed = record_from_mapping({str(k): v for k, v in value.items()}, form="yaml-mapping")
-            raw = dump_label(value)
-            return [Found(self.name, location, parsed.form, raw, parsed.record, parsed.findings, 0)]
+            return [
+                found_with_raw_from(
+                    self.name, location, parsed.form, dump_label, (value,), parsed.record, parsed.findings, 0
+                )
+            ]
         if isinstance(value, str):
             return [found_from_value(self.name, location, value, offset=0)]
         problem = Finding(

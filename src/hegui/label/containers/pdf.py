@@ -26,7 +26,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from hegui.errors import HeguiError, InputError, LimitExceededError
@@ -39,7 +39,6 @@ from hegui.label.containers.base import (
     c2pa_warning,
     found_from_value,
 )
-from hegui.label.containers.pdfxref import read_fast
 from hegui.label.journal import Region
 from hegui.label.record import Finding, Record
 
@@ -146,6 +145,20 @@ class _State:
     packet_broken: bool
 
 
+def _mirrored(found: Found) -> Found:
+    """``dataclasses.replace(found, mirror=True)``, without its introspection."""
+    return Found(
+        found.container,
+        found.location,
+        found.form,
+        found.raw,
+        found.record,
+        found.findings,
+        found.offset,
+        True,
+    )
+
+
 class PdfContainer(Container):
     name = "pdf"
     extensions = (".pdf",)
@@ -185,7 +198,7 @@ class PdfContainer(Container):
             for hit in hits:
                 found = found_from_value(self.name, "XMP TC260:AIGC", hit.value, form=hit.form)
                 if info_found is not None and found.record is not None and found.record == info_found.record:
-                    found = replace(found, mirror=True)
+                    found = _mirrored(found)
                 labels.append(found)
         return _State(labels, info_keys, packet, broken)
 
@@ -206,6 +219,8 @@ class PdfContainer(Container):
     def _read_fast(self, src: Source) -> tuple[list[Found], list[Finding]] | None:
         """The same answer as :meth:`_read_pikepdf` from a few small reads, for files with classic
         cross-reference tables (see :mod:`hegui.label.containers.pdfxref`); None for every other file."""
+        from hegui.label.containers.pdfxref import read_fast  # on first use: detection imports this module
+
         fast = read_fast(src)
         if fast is None:
             return None
@@ -227,7 +242,7 @@ class PdfContainer(Container):
             for hit in hits:
                 found = found_from_value(self.name, "XMP TC260:AIGC", hit.value, form=hit.form)
                 if info_found is not None and found.record is not None and found.record == info_found.record:
-                    found = replace(found, mirror=True)
+                    found = _mirrored(found)
                 labels.append(found)
         state = _State(labels, [], fast.packet, broken)
         return labels, self._findings(state, False)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from hegui.errors import InputError
 from hegui.label.containers.base import Source
@@ -50,6 +51,67 @@ _TOKEN = re.compile(
     rb"|(" + _R + rb"+)"  # 12 other: number, true, false, null
     rb")"
 )
+# A dictionary entry whose value is one simple token (a name, a plain literal string, a reference, a number or
+# keyword), as one match: exactly the two tokens _TOKEN would give one after the other. Only white space may come
+# before the key and between key and value (a comment there: _TOKEN reads the entry), the key is taken whole
+# ((?!R): no shorter key that would leave a regular character for the value), and the value alternatives are
+# _TOKEN's, in its order, each taken whole.
+_PAIR = re.compile(
+    _W + rb"*/(" + _R + rb"*)(?!" + _R + rb")" + _W + rb"*(?:"
+    rb"/(" + _R + rb"*)"  # 2 name
+    rb"|\(([^()\\\r]*)\)"  # 3 plain literal string
+    rb"|(\d{1,10})" + _W + rb"+(\d{1,10})" + _W + rb"+R(?!" + _R + rb")"  # 4, 5 reference
+    rb"|(" + _R + rb"+)"  # 6 other: number, true, false, null
+    rb")"
+)
+# A flat dictionary: entries whose values are simple tokens or arrays of simple tokens and hex strings, white space
+# only between them (no comments, no nested dictionaries). The trailer, Catalog, Info and metadata stream
+# dictionaries a label read needs are such dictionaries; one match checks the whole dictionary and _FLAT_ENTRY /
+# _FLAT_ITEM take it apart, giving exactly what the token loop gives (every run of regular characters is taken
+# whole, as _TOKEN takes it; references before numbers, as in _TOKEN). Anything else goes through the token loop.
+_RUN = _R + rb"*+"  # possessive: a name or word is never cut short
+_SIMPLE = (
+    rb"(?:/" + _RUN + rb"|\([^()\\\r]*+\)"
+    rb"|\d{1,10}" + _W + rb"+\d{1,10}" + _W + rb"+R(?!" + _R + rb")|" + _R + rb"++)"
+)
+_ITEM = rb"(?:<[0-9A-Fa-f \t\r\n\x0c\x00]*+>|" + _SIMPLE + rb")"
+_FLAT_DICT = re.compile(
+    _W
+    + rb"*+<<(?:"
+    + _W
+    + rb"*+/"
+    + _RUN
+    + _W
+    + rb"*+(?:"
+    + _SIMPLE
+    + rb"|\[(?:"
+    + _W
+    + rb"*+"
+    + _ITEM
+    + rb")*+"
+    + _W
+    + rb"*+\]))*+"
+    + _W
+    + rb"*+>>"
+)
+_FLAT_ENTRY = re.compile(
+    _W + rb"*/(" + _R + rb"*)(?!" + _R + rb")" + _W + rb"*(?:"
+    rb"/(" + _R + rb"*)(?!" + _R + rb")"  # 2 name
+    rb"|\(([^()\\\r]*)\)"  # 3 plain literal string
+    rb"|(\d{1,10})" + _W + rb"+(\d{1,10})" + _W + rb"+R(?!" + _R + rb")"  # 4, 5 reference
+    rb"|(" + _R + rb"+)(?!" + _R + rb")"  # 6 other
+    rb"|\[((?:" + _W + rb"*" + _ITEM + rb")*)" + _W + rb"*\]"  # 7 array
+    rb")"
+)
+_FLAT_ITEM = re.compile(
+    _W + rb"*(?:"
+    rb"<([0-9A-Fa-f \t\r\n\x0c\x00]*)>"  # 1 hex string
+    rb"|/(" + _R + rb"*)(?!" + _R + rb")"  # 2 name
+    rb"|\(([^()\\\r]*)\)"  # 3 plain literal string
+    rb"|(\d{1,10})" + _W + rb"+(\d{1,10})" + _W + rb"+R(?!" + _R + rb")"  # 4, 5 reference
+    rb"|(" + _R + rb"+)(?!" + _R + rb")"  # 6 other
+    rb")"
+)
 _OBJ = re.compile(rb"(?:" + _W + rb"+|%[^\r\n]*)*(\d+)" + _W + rb"+(\d+)" + _W + rb"+obj(?!" + _R + rb")")
 _ENTRIES = re.compile(rb"(?:\d{10} \d{5} [nf][ \r\n]{2})*")
 MAX_DEPTH = 32
@@ -59,19 +121,17 @@ class Unsupported(Exception):
     """Not the simple layout: let pikepdf read the file."""
 
 
-@dataclass(frozen=True)
-class Ref:
+# Parsed objects are small immutable tuples (made per token: a frozen dataclass costs several times more).
+class Ref(NamedTuple):
     number: int
     generation: int
 
 
-@dataclass(frozen=True)
-class Name:
+class Name(NamedTuple):
     name: str  # without the slash, #xx escapes decoded
 
 
-@dataclass(frozen=True)
-class PdfString:
+class PdfString(NamedTuple):
     data: bytes
 
     def text(self) -> str:
@@ -83,6 +143,74 @@ class PdfString:
         if not self.data.isascii():
             raise Unsupported("PDFDocEncoding beyond ASCII")
         return self.data.decode("ascii")
+
+
+def _unescape_name(raw: bytes) -> bytes:
+    """A name's ``#xx`` escapes decoded."""
+    return re.sub(rb"#([0-9A-Fa-f]{2})", lambda h: bytes([int(h.group(1), 16)]), raw)
+
+
+def _word(word: bytes) -> object:
+    """A number, ``true``, ``false`` or ``null``."""
+    if word == b"true" or word == b"false":
+        return word == b"true"
+    if word == b"null":
+        return None
+    if _INT.fullmatch(word):
+        return int(word)
+    if _REAL.fullmatch(word):
+        return float(word) if b"." in word else int(word)
+    raise Unsupported(f"unexpected token {word[:20]!r}")
+
+
+def _hex_string(digits: bytes) -> PdfString:
+    digits = digits.translate(None, _WS)
+    if len(digits) % 2:
+        digits += b"0"
+    return PdfString(bytes.fromhex(digits.decode("ascii")))
+
+
+def _simple_value(m: re.Match[bytes]) -> object:
+    """The value of a _FLAT_ENTRY or _FLAT_ITEM match (groups 2-6), as the token loop makes it."""
+    kind = m.lastindex
+    if kind == 2:
+        name = m.group(2)
+        return Name((_unescape_name(name) if b"#" in name else name).decode("latin-1"))
+    if kind == 3:
+        return PdfString(m.group(3))
+    if kind == 5:
+        return Ref(int(m.group(4)), int(m.group(5)))
+    return _word(m.group(6))
+
+
+def _flat_dictionary(data: bytes, start: int, end: int) -> dict[str, object]:
+    """The entries between ``start`` and ``end`` (inside the << >> of a dictionary _FLAT_DICT matched)."""
+    result: dict[str, object] = {}
+    pos = start
+    for m in _FLAT_ENTRY.finditer(data, start, end):
+        if m.start() != pos:
+            raise Unsupported("flat dictionary entries do not follow one another")  # cannot happen
+        pos = m.end()
+        key = m.group(1)
+        if b"#" in key:
+            key = _unescape_name(key)
+        if m.lastindex == 7:
+            items: list[object] = []
+            at = m.start(7)
+            for item in _FLAT_ITEM.finditer(data, at, m.end(7)):
+                if item.start() != at:
+                    raise Unsupported("array items do not follow one another")  # cannot happen
+                at = item.end()
+                items.append(_hex_string(item.group(1)) if item.lastindex == 1 else _simple_value(item))
+            if at != m.end(7):
+                raise Unsupported("array items do not reach the end")  # cannot happen
+            value: object = items
+        else:
+            value = _simple_value(m)
+        result[key.decode("latin-1")] = value
+    if data[pos:end].strip(_WS):
+        raise Unsupported("flat dictionary entries do not reach the end")  # cannot happen
+    return result
 
 
 class Parser:
@@ -108,35 +236,67 @@ class Parser:
 
     def value(self) -> object:
         """The next object: a dict (names without the slash as keys), list, Name, PdfString, Ref, int, float,
-        bool or None; the position moves past it. One regular-expression match per token, no recursion."""
+        bool or None; the position moves past it. One regular-expression match per token, no recursion (a flat
+        dictionary: one match for the whole, one per entry)."""
         data = self.data
         pos = self.pos
+        flat = _FLAT_DICT.match(data, pos)
+        if flat is not None:
+            result = _flat_dictionary(data, data.index(b"<<", pos) + 2, flat.end() - 2)
+            self.pos = flat.end()
+            return result
         match = _TOKEN.match
+        pair = _PAIR.match
         stack: list[dict[str, object] | list[object]] = []
         keys: list[str | None] = []  # per open dictionary: the key waiting for its value
+        v: object
         while True:
+            if stack and keys[-1] is None and type(stack[-1]) is dict:
+                pm = pair(data, pos)  # a key and a simple value at once
+                if pm is not None:
+                    pos = pm.end()
+                    key = pm.group(1)
+                    if b"#" in key:
+                        key = _unescape_name(key)
+                    kind = pm.lastindex
+                    if kind == 2:
+                        value = pm.group(2)
+                        v = Name((_unescape_name(value) if b"#" in value else value).decode("latin-1"))
+                    elif kind == 3:
+                        v = PdfString(pm.group(3))
+                    elif kind == 5:
+                        v = Ref(int(pm.group(4)), int(pm.group(5)))
+                    else:
+                        v = _word(pm.group(6))
+                    stack[-1][key.decode("latin-1")] = v
+                    continue
             m = match(data, pos)
             if m is None:
                 raise Unsupported("end of buffer or unexpected byte")
             pos = m.end()
             kind = m.lastindex
-            v: object
-            if kind == 1 or kind == 3:
+            if kind == 5:
+                raw = m.group(5)
+                if b"#" in raw:
+                    raw = _unescape_name(raw)
+                text = raw.decode("latin-1")
+                if stack and keys[-1] is None and type(stack[-1]) is dict:
+                    keys[-1] = text  # a dictionary key: its text, no Name object
+                    continue
+                v = Name(text)
+            elif kind == 9:
+                v = Ref(int(m.group(10)), int(m.group(11)))
+            elif kind == 1 or kind == 3:
                 if len(stack) >= MAX_DEPTH:
                     raise Unsupported("nesting too deep")
                 stack.append({} if kind == 1 else [])
                 keys.append(None)
                 continue
-            if kind == 2 or kind == 4:
-                if not stack or isinstance(stack[-1], dict) != (kind == 2) or keys[-1] is not None:
+            elif kind == 2 or kind == 4:
+                if not stack or (type(stack[-1]) is dict) != (kind == 2) or keys[-1] is not None:
                     raise Unsupported("unbalanced dictionary or array")
                 v = stack.pop()
                 keys.pop()
-            elif kind == 5:
-                raw = m.group(5)
-                if b"#" in raw:
-                    raw = re.sub(rb"#([0-9A-Fa-f]{2})", lambda h: bytes([int(h.group(1), 16)]), raw)
-                v = Name(raw.decode("latin-1"))
             elif kind == 6:
                 v = PdfString(m.group(6))
             elif kind == 7:
@@ -144,39 +304,21 @@ class Parser:
                 v = PdfString(self._literal())
                 pos = self.pos
             elif kind == 8:
-                digits = m.group(8).translate(None, _WS)
-                if len(digits) % 2:
-                    digits += b"0"
-                v = PdfString(bytes.fromhex(digits.decode("ascii")))
-            elif kind == 9:
-                v = Ref(int(m.group(10)), int(m.group(11)))
+                v = _hex_string(m.group(8))
             else:
-                word = m.group(12)
-                if word == b"true" or word == b"false":
-                    v = word == b"true"
-                elif word == b"null":
-                    v = None
-                elif _INT.fullmatch(word):
-                    v = int(word)
-                elif _REAL.fullmatch(word):
-                    v = float(word) if b"." in word else int(word)
-                else:
-                    raise Unsupported(f"unexpected token {word[:20]!r}")
+                v = _word(m.group(12))
             if not stack:
                 self.pos = pos
                 return v
             top = stack[-1]
-            if isinstance(top, dict):
+            if type(top) is dict:
                 key = keys[-1]
                 if key is None:
-                    if not isinstance(v, Name):
-                        raise Unsupported("dictionary key is not a name")
-                    keys[-1] = v.name
-                else:
-                    top[key] = v
-                    keys[-1] = None
+                    raise Unsupported("dictionary key is not a name")  # names in key position are taken above
+                top[key] = v
+                keys[-1] = None
             else:
-                top.append(v)
+                top.append(v)  # type: ignore[union-attr]  # a list
 
     def _literal(self) -> bytes:
         data = self.data

@@ -79,7 +79,7 @@ def _walk_chunks(src: Source, check_crc_of: tuple[bytes, ...], complete: bool) -
     offset = 8
     # In a large file the headers sit far apart (IDAT chunks of 8-64 KiB and more): each is read alone, 8 bytes
     # with one pread, rather than through a read-ahead window that the next header would never use.
-    fd = src.handle.fileno() if src.size > BIG_FILE else -1
+    fd = src.fd if src.size > BIG_FILE else -1
     unpack_header = _HEADER.unpack
     while True:
         if offset + 12 > src.size:
@@ -155,7 +155,7 @@ def _tail_chunks(src: Source, first: int, first_length: int) -> list[Chunk] | No
         data = src.read_at(base, span, what="file tail")
     else:
         base = size - window
-        data = os.pread(src.handle.fileno(), window, base)
+        data = os.pread(src.fd, window, base)
         if len(data) != window:
             return None
     if not data.endswith(IEND_CHUNK):

@@ -16,13 +16,16 @@ from __future__ import annotations
 import codecs
 import mmap
 import re
-from typing import BinaryIO
-
-from lxml import etree
+from typing import TYPE_CHECKING, BinaryIO
 
 from hegui.label import xmp
 from hegui.label.containers.base import Container, Found, Source, found_from_value
 from hegui.label.record import Finding, Record
+
+# lxml is imported where a document is parsed or built: detection, which tries this handler on every text file
+# before Markdown and HTML, needs none.
+if TYPE_CHECKING:
+    from lxml import etree
 
 MAX_FILE = 64 * 1024 * 1024
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -34,10 +37,14 @@ _COMMENTS = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
 def _parser() -> etree.XMLParser:
+    from lxml import etree
+
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def _load(src: Source) -> tuple[str, etree._Element]:
+    from lxml import etree
+
     data = src.read_all(limit=MAX_FILE)
     try:
         text = data.decode("utf-8")
@@ -68,7 +75,9 @@ def _stream_hits(src: Source) -> list[xmp.XmpHit]:
     the file is not parsed. The same checks as for a whole file apply to the part parsed: UTF-8, no entity
     declarations (a DTD can only come before the root element), well-formed XML, an ``<svg>`` root.
     """
-    with mmap.mmap(src.handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+    from lxml import etree
+
+    with mmap.mmap(src.fd, 0, access=mmap.ACCESS_READ) as view:
         last = view.rfind(b"AIGC")
         target_line: int | None = None
         parser = etree.XMLPullParser(
@@ -184,6 +193,8 @@ class SvgContainer(Container):
 
 
 def _new_rdf(value: str) -> str:
+    from lxml import etree
+
     rdf = etree.Element(f"{{{xmp.RDF_NS}}}RDF", nsmap={"rdf": xmp.RDF_NS})
     xmp.merge_into(rdf, value)
     return str(etree.tostring(rdf, encoding="unicode"))
@@ -192,6 +203,8 @@ def _new_rdf(value: str) -> str:
 def _merge_fragment(src: Source, fragment: str, root: etree._Element, value: str, offset: int) -> str:
     """Merge the label into an x:xmpmeta or rdf:RDF fragment of the SVG text; namespaces the fragment inherits
     from the document (Inkscape declares ``xmlns:rdf`` on the root) are supplied by a wrapper element."""
+    from lxml import etree
+
     declarations = "".join(
         f' xmlns:{prefix}="{uri}"' if prefix else f' xmlns="{uri}"' for prefix, uri in root.nsmap.items()
     )

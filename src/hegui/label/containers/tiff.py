@@ -18,11 +18,11 @@ or 7; ``exiftool -validate`` prefers BYTE, the XMP spec allows both).
 from __future__ import annotations
 
 import itertools
+import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, NamedTuple, Protocol
 
 from hegui.errors import InputError, LimitExceededError
 from hegui.label import xmp
@@ -90,7 +90,7 @@ class ByteSource(Protocol):
 class BytesView:
     """A buffer with the bounds-checked ``read_at`` of :class:`Source`; errors give file offsets (``base`` added)."""
 
-    def __init__(self, data: bytes, path: Path, base: int = 0) -> None:
+    def __init__(self, data: bytes, path: str | os.PathLike[str], base: int = 0) -> None:
         self.data = data
         self.size = len(data)
         self.path = path
@@ -107,13 +107,13 @@ class BytesView:
         return self.data[offset : offset + length]
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One IFD entry. ``value_offset`` is where the value bytes are (inline or not); None for unknown types."""
+class Entry(NamedTuple):
+    """One IFD entry. ``value_offset`` is where the value bytes are (inline or not); None for unknown types.
+    Immutable; one is made per entry of every IFD read, so a tuple rather than a (slower to make) dataclass."""
 
     tag: int
     type: int
-    count: int
+    count: int  # type: ignore[assignment]  # shadows tuple.count, as the field of an IFD entry is named
     offset: int  # of the entry itself
     value_offset: int | None
     inline: bool
@@ -123,8 +123,7 @@ class Entry:
         return self.count * TYPE_SIZES.get(self.type, 0)
 
 
-@dataclass(frozen=True)
-class Ifd:
+class Ifd(NamedTuple):
     offset: int
     entries: tuple[Entry, ...]
     next_offset: int
@@ -139,7 +138,7 @@ class Ifd:
 class Tiff:
     """A TIFF structure (file or EXIF block): header facts and IFD reading with limits and loop detection."""
 
-    def __init__(self, view: ByteSource, path: Path, *, base: int = 0) -> None:
+    def __init__(self, view: ByteSource, path: str | os.PathLike[str], *, base: int = 0) -> None:
         self.view = view
         self.path = path
         self.base = base  # file offset of the TIFF header, for messages
@@ -429,7 +428,9 @@ def find_user_comment(tiff: Tiff, ifd0: Ifd, container: str) -> UserComment | No
     return UserComment(entry, text, found)
 
 
-def xmp_hits(packet: bytes, container: str, location: str, path: Path, offset: int) -> list[Found]:
+def xmp_hits(
+    packet: bytes, container: str, location: str, path: str | os.PathLike[str], offset: int
+) -> list[Found]:
     """Labels in an XMP packet; a malformed packet is an :class:`InputError` naming the file and offset."""
     try:
         hits = xmp.find_aigc(packet)
@@ -471,7 +472,7 @@ class TiffContainer(Container):
         return cached
 
     def _read_state(self, src: Source) -> _State:
-        tiff = Tiff(src, src.path)
+        tiff = Tiff(src, src.name)
         ifd0 = tiff.read_ifd(tiff.first_ifd)
         packet: bytes | None = None
         labels: list[Found] = []
@@ -482,7 +483,7 @@ class TiffContainer(Container):
                 packet = None  # an empty XMLPacket: the new packet replaces it
             else:
                 labels = xmp_hits(
-                    packet, self.name, "IFD0 XMLPacket TC260:AIGC", src.path, entry.value_offset or 0
+                    packet, self.name, "IFD0 XMLPacket TC260:AIGC", src.name, entry.value_offset or 0
                 )
         comment = find_user_comment(tiff, ifd0, self.name)
         return _State(tiff, ifd0, packet, labels, comment)

@@ -14,8 +14,7 @@ seeking, so read time does not grow with the image.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from hegui.errors import InputError
 from hegui.label import xmp
@@ -42,12 +41,12 @@ FLAG_ANIMATION = 0x02
 
 IMAGE_CHUNKS = (b"VP8 ", b"VP8L", b"ALPH", b"ANMF", b"ANIM")
 MAX_METADATA = xmp.MAX_PACKET_BYTES  # an XMP / EXIF / AIGC chunk larger than this is refused
-MAX_CHUNKS = 1_000_000
-EXIF_LOCATION = "EXIF chunk UserComment"  # guard against a file of millions of empty chunks
+MAX_CHUNKS = 1_000_000  # guard against a file of millions of empty chunks
+EXIF_LOCATION = "EXIF chunk UserComment"
+_CHUNK_HEADER = struct.Struct("<4sI")
 
 
-@dataclass(frozen=True)
-class Chunk:
+class Chunk(NamedTuple):  # immutable; a tuple costs a fraction of a frozen dataclass to make (one per chunk)
     offset: int  # of the FourCC
     fourcc: bytes
     size: int  # payload size, without the padding byte
@@ -80,8 +79,10 @@ def _walk_chunks(src: Source) -> list[Chunk]:
     end = min(8 + riff_size, src.size)  # trailing bytes after the RIFF form are not WebP's
     chunks: list[Chunk] = []
     pos = 12
+    read_at = src.read_at
+    unpack = _CHUNK_HEADER.unpack
     while pos + 8 <= end:
-        fourcc, size = struct.unpack("<4sI", src.read_at(pos, 8, what="chunk header"))
+        fourcc, size = unpack(read_at(pos, 8, what="chunk header"))
         if pos + 8 + size > end:
             raise src.error(
                 f"truncated WebP: chunk {fourcc!r} of {size} bytes runs past the end of the RIFF form ({end} bytes)",
