@@ -228,16 +228,26 @@ def _run_add(
             on_result=on_result,
         )
     summary = _summary(outcomes)
-    exit_code = _exit_code(o.exit_code for o in outcomes)
+    _finish("label add", rows, summary, ("labeled", "skipped", "refused", "failed"), as_json, as_jsonl)
+    return _exit_code(o.exit_code for o in outcomes)
+
+
+def _finish(
+    command: str,
+    rows: list[dict[str, Any]],
+    summary: dict[str, int],
+    keys: tuple[str, ...],
+    as_json: bool,
+    as_jsonl: bool,
+) -> None:
+    """The closing output of ``label add`` and ``label show``: the JSON envelope with every file, the JSONL
+    summary object, or the one-line summary."""
     if as_json:
-        _write_line(
-            json.dumps(_envelope("label add", {"files": rows, "summary": summary}), ensure_ascii=False)
-        )
+        _write_line(json.dumps(_envelope(command, {"files": rows, "summary": summary}), ensure_ascii=False))
     elif as_jsonl:
-        _write_line(json.dumps(_envelope("label add", {"summary": summary}), ensure_ascii=False))
+        _write_line(json.dumps(_envelope(command, {"summary": summary}), ensure_ascii=False))
     else:
-        _write_line(_summary_line(summary, ("labeled", "skipped", "refused", "failed")))
-    return exit_code
+        _write_line(_summary_line(summary, keys))
 
 
 def _exit_code(codes: Iterable[int]) -> int:
@@ -322,14 +332,9 @@ def _run_show(
                     _write_line(line)
             _advance(progress)
     summary: dict[str, int] = {**counts, "total": len(items)}
-    if as_json:
-        _write_line(
-            json.dumps(_envelope("label show", {"files": rows, "summary": summary}), ensure_ascii=False)
-        )
-    elif as_jsonl:
-        _write_line(json.dumps(_envelope("label show", {"summary": summary}), ensure_ascii=False))
-    else:
-        _write_line(_summary_line(summary, ("valid", "invalid", "unlabeled", "skipped", "failed")))
+    _finish(
+        "label show", rows, summary, ("valid", "invalid", "unlabeled", "skipped", "failed"), as_json, as_jsonl
+    )
     return _exit_code(codes)
 
 
