@@ -871,17 +871,25 @@ def train_accurate(data: Path, cache: Path | None, out: Path, *, loso: bool = Tr
     report["cascade"].update(_test_scores(exs, split, p_casc, casc))
     acc.save(out / "risk_head.npz")
     if loso:
+        heads: dict[bytes, EmbeddingRiskModel] = {}
+
+        def fold_head(tr: NDArray[np.bool_], dv: NDArray[np.bool_]) -> EmbeddingRiskModel:
+            """One accurate head per fold, shared by the accurate and the cascade evaluation."""
+            key = hashlib.sha1(tr.tobytes() + dv.tobytes()).digest()
+            if key not in heads:
+                heads[key] = fit_embedding(exs, emb, tr, dv)
+            return heads[key]
 
         def fit_predict(
             tr: NDArray[np.bool_], dv: NDArray[np.bool_], held: NDArray[np.bool_]
         ) -> tuple[NDArray[np.float64], Thresholds, list[str]]:
-            a = fit_embedding(exs, emb, tr, dv)
+            a = fold_head(tr, dv)
             return a.proba_from_embeddings(emb[held]), a.thresholds, a.risk_labels
 
         def fit_predict_cascade(
             tr: NDArray[np.bool_], dv: NDArray[np.bool_], held: NDArray[np.bool_]
         ) -> tuple[NDArray[np.float64], Thresholds, list[str]]:
-            f, a = fit(exs, feats, tr, dv), fit_embedding(exs, emb, tr, dv)
+            f, a = fit(exs, feats, tr, dv), fold_head(tr, dv)
             return blended(held, f, a)[0], cascade_thresholds(f, a, dv), f.risk_labels
 
         report["cross_source"] = cross_source(exs, fit_predict)
