@@ -576,3 +576,34 @@ def test_pdf_fast_path_reads_long_objects_and_large_tables(tmp_path: Path) -> No
     }
     with pytest.raises(pdfxref.Unsupported):  # a comment inside a reference: rare; pikepdf reads such files
         pdfxref.Parser(b"[2 %c\n 0 R]").value()
+
+
+def test_pdf_fast_path_parses_older_sections_only_when_needed(tmp_path: Path) -> None:
+    """A file labelled in place by an incremental update lists the catalog, Info and metadata in its newest
+    cross-reference section: the read parses that one table. Objects listed only in an older section still
+    resolve (the chain is walked on demand), and the answer agrees with pikepdf's either way."""
+    import pikepdf
+
+    from hegui.label.containers import pdfxref
+    from hegui.label.samples import pdf as pdf_samples
+
+    path = pdf_samples.make(tmp_path)[0]
+    write(path, Record.new(PRODUCER, produce_id="lazy"), in_place=True)
+    with open_source(path) as src:
+        doc = pdfxref.Document(src)
+        assert len(doc.sections) == 1 and "Prev" in doc.trailer
+        assert doc.where(1) is not None and len(doc.sections) == 1  # the catalog: newest section
+        with pikepdf.open(path) as pdf:
+            pages = pdf.Root.Pages.objgen[0]
+        assert doc.where(pages) is not None and len(doc.sections) == 2  # the page tree: older section
+    fast, slow = _pdf_paths_agree(path)
+    assert fast is not None and fast == slow
+    # the older table damaged: the newest revision still answers, as pikepdf (which repairs the file) does
+    data = bytearray(path.read_bytes())
+    prev = int(re.findall(rb"/Prev (\d+)", bytes(data))[-1])
+    assert data[prev : prev + 4] == b"xref"
+    data[prev : prev + 4] = b"xxxx"
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(bytes(data))
+    fast, slow = _pdf_paths_agree(broken)
+    assert fast is not None and fast == slow and fast[0][0].record.ProduceID == "lazy"

@@ -373,21 +373,27 @@ class Document:
             raise Unsupported("no startxref at the very end")
         # Per section, newest first: its subsections as (first number, count, table bytes, where the entries start).
         # Entries are looked up when an object is asked for (a few per read), not decoded all at once.
+        # Older sections are parsed only when an object is not listed in the newer ones: a file labelled in place
+        # by an incremental update lists the catalog, Info and metadata in its newest section, so a read parses
+        # one table, not the whole chain. The newest listing wins either way, as in qpdf.
         self.sections: list[list[tuple[int, int, bytes, int]]] = []
-        self.trailer: dict[str, object] = {}
-        offset: int | None = int(match.group(1))
-        seen: set[int] = set()
-        while offset is not None:
-            if offset in seen or len(seen) >= MAX_SECTIONS or offset >= src.size:
-                raise Unsupported("xref chain loops or points outside the file")
-            seen.add(offset)
-            trailer = self._section(offset)
-            if not self.trailer:
-                self.trailer = trailer
-            if "XRefStm" in trailer or "Encrypt" in trailer:
-                raise Unsupported("hybrid or encrypted file")
-            prev = trailer.get("Prev")
-            offset = prev if isinstance(prev, int) else None
+        self._seen: set[int] = set()
+        self._next: int | None = int(match.group(1))
+        self.trailer = self._next_section()
+
+    def _next_section(self) -> dict[str, object]:
+        """Parse the next older section of the chain (checked as each one is reached) and return its trailer."""
+        offset = self._next
+        assert offset is not None
+        if offset in self._seen or len(self._seen) >= MAX_SECTIONS or offset >= self.src.size:
+            raise Unsupported("xref chain loops or points outside the file")
+        self._seen.add(offset)
+        trailer = self._section(offset)
+        if "XRefStm" in trailer or "Encrypt" in trailer:
+            raise Unsupported("hybrid or encrypted file")
+        prev = trailer.get("Prev")
+        self._next = prev if isinstance(prev, int) else None
+        return trailer
 
     def _section(self, offset: int) -> dict[str, object]:
         available = min(MAX_TABLE, self.src.size - offset)
@@ -434,14 +440,19 @@ class Document:
     def where(self, number: int) -> tuple[int, int] | None:
         """(offset, generation) of object ``number`` in the newest section that lists it; None when it is free or
         listed nowhere."""
-        for subsections in self.sections:
-            for first, count, data, start in subsections:
-                if first <= number < first + count:
-                    at = start + 20 * (number - first)
-                    if data[at + 17] == 0x6E:  # n
-                        return int(data[at : at + 10]), int(data[at + 11 : at + 16])
-                    return None  # f: freed in this revision
-        return None
+        index = 0
+        while True:
+            while index < len(self.sections):
+                for first, count, data, start in self.sections[index]:
+                    if first <= number < first + count:
+                        at = start + 20 * (number - first)
+                        if data[at + 17] == 0x6E:  # n
+                            return int(data[at : at + 10]), int(data[at + 11 : at + 16])
+                        return None  # f: freed in this revision
+                index += 1
+            if self._next is None:
+                return None
+            self._next_section()
 
     def get(self, ref: object, *, after: int = 0) -> tuple[object, Parser]:
         """The object ``ref`` points at (a value, or a dictionary), and the parser positioned after it, with at
