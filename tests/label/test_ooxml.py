@@ -411,3 +411,23 @@ def test_fuzz_writer_labels_or_raises_input_errors(tmp_path: Path, seed: bytes, 
         return
     assert path.read_bytes() == damaged
     assert [f.record for f in read(out / path.name, container="ooxml").labels if not f.mirror] == [record]
+
+
+@pytest.mark.parametrize("comment_len", [0, 100, 5000, 65535])
+def test_archive_comments_of_any_length_are_read_through(
+    tmp_path: Path, record: Record, comment_len: int
+) -> None:
+    """The end record is looked for in the last 4 KiB first and in the 64 KiB a comment can take after that: a
+    comment of any length (even one holding what looks like an end record, which fools Python's zipfile) reads
+    and writes the same, and the comment is kept."""
+    path = package(tmp_path / "a.docx", docx_parts(), custom=custom_xml((2, "AIGC", record.to_json())))
+    fake = b"PK\x05\x06" + b"\x00" * 18  # an end-record signature inside the comment, pointing nowhere
+    comment = (fake + b"c" * comment_len)[:comment_len]
+    data = bytearray(path.read_bytes())
+    assert data[-2:] == b"\x00\x00"  # the comment length field of the end record, no comment yet
+    data[-2:] = struct.pack("<H", len(comment))
+    path.write_bytes(bytes(data) + comment)
+    assert [found.record for found in read(path).labels] == [record]
+    write(path, Record.new(PRODUCER, produce_id="again"))
+    assert path.read_bytes().endswith(struct.pack("<H", len(comment)) + comment)
+    assert [found.record.ProduceID for found in read(path).labels if found.record] == ["again"]
