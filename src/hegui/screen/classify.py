@@ -417,13 +417,16 @@ class EmbeddingRiskModel(TwoHeadModel):
 
     def proba_from_embeddings(self, embeddings: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
         """Probabilities from precomputed embeddings (training and evaluation use these)."""
-        if embeddings.shape[1:] != (self.w.shape[0],):
-            raise InputError(f"embeddings of shape {embeddings.shape} for a head of width {self.w.shape[0]}")
-        return two_head_proba(embeddings.astype(np.float64) @ self.w + self.b)
+        return two_head_proba(self._head_logits(embeddings))
 
     def logits(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """Column 0: the unsafe logit; then one logit per risk label."""
-        return np.asarray(encoder()(list(texts)), dtype=np.float64) @ self.w + self.b
+        return self._head_logits(encoder()(list(texts)))
+
+    def _head_logits(self, embeddings: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
+        if embeddings.shape[1:] != (self.w.shape[0],):
+            raise InputError(f"embeddings of shape {embeddings.shape} for a head of width {self.w.shape[0]}")
+        return embeddings.astype(np.float64) @ self.w + self.b
 
 
 LinearHeadModel = EmbeddingRiskModel
@@ -460,19 +463,35 @@ class CascadeRiskModel:
 
     def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
         p = self.fast.predict_proba(texts)
-        safe_col = self.labels.index(taxonomy.SAFE)
-        near = np.abs(p[:, safe_col] - self.threshold) <= self.band
+        near = escalated(p[:, self.labels.index(taxonomy.SAFE)], self.threshold, self.band)
         self.last_escalated = near
         if near.any():
             q = self.accurate.predict_proba([t for t, m in zip(texts, near, strict=True) if m])
-            acc_labels = list(self.accurate.labels)
-            aligned = np.zeros((q.shape[0], len(self.labels)))
-            for j, lab in enumerate(self.labels):
-                if lab in acc_labels:
-                    aligned[:, j] = q[:, acc_labels.index(lab)]
-            aligned /= np.maximum(aligned.sum(axis=1, keepdims=True), 1e-12)
-            p[near] = (p[near] + aligned) / 2.0
+            p[near] = blend(p[near], align_proba(q, self.accurate.labels, self.labels))
         return p
+
+
+def escalated(p_safe: NDArray[np.float64], centre: float, band: float) -> NDArray[np.bool_]:
+    """The cascade's escalation rule: texts whose fast ``P(safe)`` lies within ``band`` of ``centre``."""
+    return np.abs(p_safe - centre) <= band
+
+
+def blend(p_fast: NDArray[np.float64], p_accurate: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The cascade's arithmetic on escalated texts: the average of the two distributions."""
+    return (p_fast + p_accurate) / 2.0
+
+
+def align_proba(q: NDArray[np.float64], labels: Sequence[str], target: Sequence[str]) -> NDArray[np.float64]:
+    """``q`` (columns ``labels``) re-ordered to the columns ``target`` by name; a label the model lacks gets 0 and
+    the rows are renormalised."""
+    labels = list(labels)
+    if labels == list(target):
+        return q
+    out = np.zeros((q.shape[0], len(target)))
+    for j, lab in enumerate(target):
+        if lab in labels:
+            out[:, j] = q[:, labels.index(lab)]
+    return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
 
 
 class OnnxRiskModel:

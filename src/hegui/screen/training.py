@@ -41,6 +41,9 @@ from hegui.screen.classify import (
     EmbeddingRiskModel,
     NgramRiskModel,
     Thresholds,
+    align_proba,
+    blend,
+    escalated,
     feature_value,
     ngram_keys,
     two_head_proba,
@@ -217,6 +220,8 @@ DISTIL_LABEL_WEIGHT = 0.5
 is the label and the rest the embedding teacher's out-of-fold P(unsafe); a text without one (SafetyBench,
 Flames, CHBias, XSafety's topic-only categories) learns the teacher's alone. Cross-source, the distilled head flags
 about 1.7x as many should-refuse prompts at 3 % of everyday prompts flagged (docs/screen.md)."""
+EMBEDDING_C_UNSAFE = 1.0
+"""Regularisation of the accurate stage's unsafe head (and of the distillation teacher, the same head)."""
 DISTIL_CHUNKS = 5
 """Out-of-fold teacher: the texts are cut into this many chunks by group; each chunk's P(unsafe) comes from an
 embedding head trained on the others, so the teacher never grades a text it was fitted on."""
@@ -630,7 +635,7 @@ def fit_embedding(
     train: NDArray[np.bool_],
     dev: NDArray[np.bool_],
     *,
-    c_unsafe: float = 1.0,
+    c_unsafe: float = EMBEDDING_C_UNSAFE,
     c_risk: float = 8.0,
     info: dict[str, Any] | None = None,
 ) -> EmbeddingRiskModel:
@@ -640,8 +645,7 @@ def fit_embedding(
 
     t = Targets.of(exs, train)
     x = emb.astype(np.float64)
-    binary = LogisticRegression(C=c_unsafe, max_iter=2000, class_weight="balanced")
-    binary.fit(x[t.bin_rows], t.y_bin[t.bin_rows])
+    binary = _embedding_unsafe_head(x[t.bin_rows], t.y_bin[t.bin_rows], c_unsafe)
     multi = LogisticRegression(C=c_risk, max_iter=2000, class_weight="balanced")
     multi.fit(x[t.risk_rows], t.y_risk[t.risk_rows])
     model = EmbeddingRiskModel(
@@ -658,14 +662,20 @@ def fit_embedding(
     return model
 
 
+def _embedding_unsafe_head(x: NDArray[np.float64], y: NDArray[np.bool_], c: float) -> Any:
+    """The accurate stage's binary head on embeddings: what :func:`fit_embedding` ships and what
+    :func:`teacher_targets` grades with."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, max_iter=2000, class_weight="balanced").fit(x, y)
+
+
 def teacher_targets(
     exs: Sequence[Example], emb: NDArray[np.float32], rows: NDArray[np.bool_]
 ) -> NDArray[np.float64]:
     """Soft binary targets for ``rows`` (0 where not in ``rows``): the embedding teacher's out-of-fold P(unsafe)
     (:data:`DISTIL_CHUNKS` chunks by group hash, each graded by a binary head fitted on the other chunks' labelled
     texts), mixed with the text's own label by :data:`DISTIL_LABEL_WEIGHT` where it has one."""
-    from sklearn.linear_model import LogisticRegression
-
     labelled = np.array([e.unsafe is not None for e in exs])
     y = np.array([bool(e.unsafe) for e in exs], dtype=np.float64)
     chunk = np.array(
@@ -678,8 +688,7 @@ def teacher_targets(
         grade = rows & (chunk == c)
         if not grade.any():
             continue
-        head = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced")
-        head.fit(x[fit_rows], y[fit_rows].astype(bool))
+        head = _embedding_unsafe_head(x[fit_rows], y[fit_rows].astype(bool), EMBEDDING_C_UNSAFE)
         teacher[grade] = head.predict_proba(x[grade])[:, 1]
     target = np.where(labelled, DISTIL_LABEL_WEIGHT * y + (1 - DISTIL_LABEL_WEIGHT) * teacher, teacher)
     return np.where(rows, target, 0.0)
@@ -886,26 +895,16 @@ def _test_scores(
     }
 
 
-def _aligned(p: NDArray[np.float64], labels: Sequence[str], target: Sequence[str]) -> NDArray[np.float64]:
-    """``p`` over ``[safe, *labels]`` re-ordered to ``[safe, *target]`` (a risk one model never saw: 0)."""
-    if list(labels) == list(target):
-        return p
-    out = np.zeros((p.shape[0], 1 + len(target)))
-    out[:, 0] = p[:, 0]
-    for j, rid in enumerate(target, start=1):
-        if rid in labels:
-            out[:, j] = p[:, 1 + list(labels).index(rid)]
-    return out
-
-
 def cascade_blend(
     p_fast: NDArray[np.float64], p_accurate: NDArray[np.float64], fast_safe: float, band: float
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """What :class:`~hegui.screen.classify.CascadeRiskModel` computes, on precomputed probabilities: the average
-    of both models where the fast ``P(safe)`` lies within ``band`` of ``fast_safe``, the fast model elsewhere."""
-    near = np.abs(p_fast[:, 0] - fast_safe) <= band
+    """What :class:`~hegui.screen.classify.CascadeRiskModel` computes (its own :func:`~hegui.screen.classify.
+    escalated` and :func:`~hegui.screen.classify.blend`), on precomputed probabilities of both models over the
+    same columns: the average where the fast ``P(safe)`` lies within ``band`` of ``fast_safe``, the fast model
+    elsewhere."""
+    near = escalated(p_fast[:, 0], fast_safe, band)
     out = p_fast.copy()
-    out[near] = (p_fast[near] + p_accurate[near]) / 2.0
+    out[near] = blend(p_fast[near], p_accurate[near])
     return out, near
 
 
@@ -926,7 +925,7 @@ def train_accurate(data: Path, cache: Path | None, out: Path, *, loso: bool = Tr
     fast = NgramRiskModel.load(out / "risk_ngram.npz")
 
     def blended(rows: NDArray[np.bool_], f: NgramRiskModel, a: EmbeddingRiskModel) -> Any:
-        p_acc = _aligned(a.proba_from_embeddings(emb[rows]), a.risk_labels, f.risk_labels)
+        p_acc = align_proba(a.proba_from_embeddings(emb[rows]), a.labels, f.labels)
         return cascade_blend(predict(f, feats, rows), p_acc, f.thresholds.safe, band)
 
     def cascade_thresholds(
