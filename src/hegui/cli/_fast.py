@@ -26,7 +26,19 @@ from typing import IO, Any
 # option -> (parameter, value): None when the option takes a value, else the flag's value.
 Options = dict[str, tuple[str, bool | None]]
 
+# What both commands take: recursion and the output forms.
+_COMMON_OPTIONS: Options = {
+    "--recursive": ("recursive", True),
+    "-r": ("recursive", True),
+    "--json": ("as_json", True),
+    "--jsonl": ("as_jsonl", True),
+    "--quiet": ("quiet", True),
+    "-q": ("quiet", True),
+}
+_COMMON_DEFAULTS: dict[str, Any] = {"recursive": False, "as_json": False, "as_jsonl": False, "quiet": False}
+
 ADD_OPTIONS: Options = {
+    **_COMMON_OPTIONS,
     "--producer": ("producer", None),
     "--produce-id": ("produce_id", None),
     "--label": ("label", None),
@@ -36,8 +48,6 @@ ADD_OPTIONS: Options = {
     "--reserved2": ("reserved2", None),
     "--output": ("output", None),
     "-o": ("output", None),
-    "--recursive": ("recursive", True),
-    "-r": ("recursive", True),
     "--skip-labeled": ("skip_labeled", True),
     "--no-skip-labeled": ("skip_labeled", False),
     "--replace-foreign": ("replace_foreign", True),
@@ -45,12 +55,9 @@ ADD_OPTIONS: Options = {
     "--copy": ("in_place", False),
     "--fsync": ("fsync", True),
     "--no-fsync": ("fsync", False),
-    "--json": ("as_json", True),
-    "--jsonl": ("as_jsonl", True),
-    "--quiet": ("quiet", True),
-    "-q": ("quiet", True),
 }
 ADD_DEFAULTS: dict[str, Any] = {
+    **_COMMON_DEFAULTS,
     "producer": None,
     "produce_id": "auto",
     "label": "1",
@@ -59,32 +66,13 @@ ADD_DEFAULTS: dict[str, Any] = {
     "reserved1": "",
     "reserved2": "",
     "output": None,
-    "recursive": False,
     "skip_labeled": None,
     "replace_foreign": False,
     "in_place": True,
     "fsync": True,
-    "as_json": False,
-    "as_jsonl": False,
-    "quiet": False,
 }
-SHOW_OPTIONS: Options = {
-    "--recursive": ("recursive", True),
-    "-r": ("recursive", True),
-    "--jobs": ("jobs", None),
-    "-j": ("jobs", None),
-    "--json": ("as_json", True),
-    "--jsonl": ("as_jsonl", True),
-    "--quiet": ("quiet", True),
-    "-q": ("quiet", True),
-}
-SHOW_DEFAULTS: dict[str, Any] = {
-    "recursive": False,
-    "jobs": 1,
-    "as_json": False,
-    "as_jsonl": False,
-    "quiet": False,
-}
+SHOW_OPTIONS: Options = {**_COMMON_OPTIONS, "--jobs": ("jobs", None), "-j": ("jobs", None)}
+SHOW_DEFAULTS: dict[str, Any] = {**_COMMON_DEFAULTS, "jobs": 1}
 JOBS_RANGE = (1, 64)
 EXIT_INTERRUPTED = 130  # what typer exits with on Ctrl-C
 
