@@ -58,8 +58,8 @@ _TOKEN = re.compile(
 # _TOKEN's, in its order, each taken whole.
 _PAIR = re.compile(
     _W + rb"*/(" + _R + rb"*)(?!" + _R + rb")" + _W + rb"*(?:"
-    rb"/(" + _R + rb"*)"  # 2 name
-    rb"|\(([^()\\\r]*)\)"  # 3 plain literal string
+    rb"(/" + _R + rb"*)"  # 2 name (with its slash, as in _FLAT_ENTRY: decoded by _flat_value)
+    rb"|(\([^()\\\r]*\))"  # 3 plain literal string (with its parentheses)
     rb"|(\d{1,10})" + _W + rb"+(\d{1,10})" + _W + rb"+R(?!" + _R + rb")"  # 4, 5 reference
     rb"|(" + _R + rb"+)"  # 6 other: number, true, false, null
     rb")"
@@ -174,7 +174,8 @@ def _hex_string(digits: bytes) -> PdfString:
 
 
 def _flat_value(name: bytes, literal: bytes, number: bytes, generation: bytes, other: bytes) -> object:
-    """The value of a _FLAT_ENTRY or _FLAT_ITEM tuple (groups 2-6), as the token loop makes it."""
+    """The value of a _FLAT_ENTRY or _FLAT_ITEM tuple or a _PAIR match (groups 2-6; empty or None where a group
+    did not match), as the token loop makes it."""
     if name:
         name = name[1:]
         return Name((_unescape_name(name) if b"#" in name else name).decode("latin-1"))
@@ -248,17 +249,7 @@ class Parser:
                     key = pm.group(1)
                     if b"#" in key:
                         key = _unescape_name(key)
-                    kind = pm.lastindex
-                    if kind == 2:
-                        value = pm.group(2)
-                        v = Name((_unescape_name(value) if b"#" in value else value).decode("latin-1"))
-                    elif kind == 3:
-                        v = PdfString(pm.group(3))
-                    elif kind == 5:
-                        v = Ref(int(pm.group(4)), int(pm.group(5)))
-                    else:
-                        v = _word(pm.group(6))
-                    stack[-1][key.decode("latin-1")] = v
+                    stack[-1][key.decode("latin-1")] = _flat_value(*pm.group(2, 3, 4, 5, 6))
                     continue
             m = match(data, pos)
             if m is None:
