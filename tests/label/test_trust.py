@@ -47,7 +47,7 @@ def test_in_place_is_used_where_the_container_has_room(
     samples: dict[str, list[Path]], tmp_path: Path
 ) -> None:
     modes = {}
-    for name in ("jpeg", "png", "tiff", "webp", "pdf"):
+    for name in ("jpeg", "png", "tiff", "webp", "pdf", "gif", "heif"):
         path = tmp_path / samples[name][0].name
         shutil.copyfile(samples[name][0], path)
         inode = path.stat().st_ino
@@ -57,7 +57,7 @@ def test_in_place_is_used_where_the_container_has_room(
     assert set(modes.values()) == {"in-place"}, modes
 
 
-@pytest.mark.parametrize("name", ["jpeg", "png", "tiff", "webp", "pdf"])
+@pytest.mark.parametrize("name", ["jpeg", "png", "tiff", "webp", "pdf", "gif", "heif"])
 def test_exiftool_reads_what_an_in_place_write_left(
     samples: dict[str, list[Path]], tmp_path: Path, name: str
 ) -> None:

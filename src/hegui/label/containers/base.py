@@ -684,8 +684,14 @@ class Container(ABC):
                 return None, recovery
 
             def verify() -> None:
-                with complete_reads(), open_source(path) as fresh:
-                    _verify(self.read_source(fresh), record, path, self.name)
+                # Read back through the descriptor the write used (the same file, under the lock it holds):
+                # a second open costs as much as the rest of the read on a small file.
+                fresh = Source(None, path, os.fstat(handle.fileno()).st_size, fd=handle.fileno())
+                try:
+                    with complete_reads():
+                        _verify(self.read_source(fresh), record, path, self.name)
+                finally:
+                    fresh.close()
 
             if batch is not None:
                 batch.add(path, handle, plan.regions, plan.size_after, verify)

@@ -20,7 +20,15 @@ from typing import BinaryIO
 
 from hegui.errors import InputError
 from hegui.label import xmp
-from hegui.label.containers.base import Container, Found, Source, c2pa_warning, found_from_value
+from hegui.label.containers.base import (
+    Container,
+    Found,
+    InPlacePlan,
+    Source,
+    c2pa_warning,
+    found_from_value,
+)
+from hegui.label.journal import Region
 from hegui.label.record import Finding, Record
 
 SIGNATURES = (b"GIF87a", b"GIF89a")
@@ -193,7 +201,14 @@ class GifContainer(Container):
         return head[:6] in SIGNATURES
 
     def _labels(self, src: Source) -> tuple[list[Found], list[Block], bytes | None, list[Block]]:
-        """Labels, the blocks that hold them, the first XMP packet and every block."""
+        """Labels, the blocks that hold them, the first XMP packet and every block; found once per open file (a
+        write's policy check and its plan share them)."""
+        cached: tuple[list[Found], list[Block], bytes | None, list[Block]] | None = src.memo.get("gif-labels")
+        if cached is None:
+            cached = src.memo["gif-labels"] = self._find_labels(src)
+        return cached
+
+    def _find_labels(self, src: Source) -> tuple[list[Found], list[Block], bytes | None, list[Block]]:
         labels: list[Found] = []
         holders: list[Block] = []
         packet: bytes | None = None
@@ -234,7 +249,8 @@ class GifContainer(Container):
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
         _, holders, packet, blocks = self._labels(src)
         first = iter_blocks(src)[1]
-        new_packet = xmp.set_aigc(packet, record.to_json())
+        # Padded, so that the next label (a platform's propagation fields, a rerun) fits where this one lies.
+        new_packet = xmp.set_aigc(packet, record.to_json(), padding=xmp.PADDING)
         if (
             b"\x00" in new_packet
         ):  # the raw-bytes embedding cannot carry NUL (it would end the sub-block walk)
@@ -262,6 +278,28 @@ class GifContainer(Container):
             dst.write(new_block)
             dst.write(b"\x3b")
         return warnings
+
+    supports_in_place = True
+
+    def plan_in_place(self, src: Source, record: Record) -> InPlacePlan | None:
+        """The new packet over the old one, padded to its size, when the file's only XMP extension has room (the
+        padding hegui leaves), holds the packet raw before the magic trailer, and no comment holds a label (that
+        one the copy drops). A GIF87a header would have to change to GIF89a: the copy does that."""
+        _, holders, packet, blocks = self._labels(src)
+        xmp_blocks = [b for b in blocks if _is_xmp(b)]
+        if packet is None or len(xmp_blocks) != 1 or any(not _is_xmp(b) for b in holders):
+            return None
+        if src.read_at(0, 6, what="GIF signature") != b"GIF89a":
+            return None
+        block = xmp_blocks[0]
+        start = block.offset + 14
+        if src.read_at(start + len(packet), len(MAGIC_TRAILER), what="XMP magic trailer") != MAGIC_TRAILER:
+            return None  # a packet split into ordinary sub-blocks: no room to overwrite
+        fitted = xmp.fit(xmp.set_aigc(packet, record.to_json()), len(packet))
+        if fitted is None or b"\x00" in fitted:
+            return None
+        warnings = [c2pa_warning()] if any(_is_c2pa(b) for b in blocks) else []
+        return InPlacePlan([Region(start, packet, fitted)], src.size, warnings)
 
 
 CONTAINERS: tuple[Container, ...] = (GifContainer(),)

@@ -23,7 +23,15 @@ from typing import BinaryIO
 
 from hegui.errors import InputError, UnsupportedFormatError
 from hegui.label import spec, xmp
-from hegui.label.containers.base import Container, Found, Source, c2pa_warning, found_from_value
+from hegui.label.containers.base import (
+    Container,
+    Found,
+    InPlacePlan,
+    Source,
+    c2pa_warning,
+    found_from_value,
+)
+from hegui.label.journal import Region
 from hegui.label.record import Finding, Record
 
 # Major / compatible brands of HEIF image files (ISO/IEC 23008-12 Annex B, AV1 Image File Format §7).
@@ -402,6 +410,21 @@ def _iloc_box(meta: Meta, items: list[Item], sizes: tuple[int, int, int, int, in
     return _box(b"iloc", bytes(out))
 
 
+def _xmp_target(meta: Meta) -> Item | None:
+    """The XMP item a label is written to: the first located one."""
+    return next((i for i in meta.items.values() if _is_xmp_item(i) and i.located), None)
+
+
+def _patcher(meta: Meta, patches: list[tuple[int, bytes]]) -> Callable[[Item, int, bytes], None]:
+    """A function recording a patch of an item's bytes at ``at`` (item-relative for idat items) as a file offset."""
+
+    def patch(item: Item, at: int, data: bytes) -> None:
+        origin = meta.idat[0] if item.construction_method == 1 and meta.idat is not None else 0
+        patches.append((origin + at, data))
+
+    return patch
+
+
 def _copy_patched(src: Source, dst: BinaryIO, start: int, end: int, patches: list[tuple[int, bytes]]) -> None:
     """Copy ``[start, end)`` of the source, replacing the patched ranges (metadata bytes only)."""
     pos = start
@@ -475,31 +498,59 @@ class HeifContainer(Container):
         meta = parse_meta(src)
         self._check_writable(src, meta)
         warnings = [c2pa_warning()] if any(u == C2PA_UUID for u, _, _ in meta.uuids) else []
+        fitting = self._fitting_patches(src, meta, record)
+        if fitting is not None:  # fits in place: no box moves, no offset changes
+            _copy_patched(src, dst, 0, src.size, fitting)
+            return warnings
         patches: list[tuple[int, bytes]] = []  # (file offset, bytes) of metadata bytes to overwrite
-
-        def patch(item: Item, at: int, data: bytes) -> None:
-            origin = meta.idat[0] if item.construction_method == 1 and meta.idat is not None else 0
-            patches.append((origin + at, data))
-
+        patch = _patcher(meta, patches)
         self._blank_exif_labels(src, meta, patch)
-        xmp_items = [i for i in meta.items.values() if _is_xmp_item(i) and i.located]
-        target = xmp_items[0] if xmp_items else None
+        target = _xmp_target(meta)
         old_packet = item_data(src, meta, target)[0] if target is not None else None
         packet = xmp.set_aigc(old_packet, record.to_json())
-        # In place only for file-offset items: ExifTool (12.57) does not extract XMP stored in idat, so an idat
-        # item is moved into the new mdat for interoperability.
-        in_file = target is not None and target.construction_method == 0 and target.data_reference == 0
-        if target is not None and in_file and len(target.extents) == 1 and target.extents[0][1] > 0:
-            offset, length = target.extents[0]
-            if len(packet) <= length:  # fits in place: no box moves, no offset changes
-                patch(target, target.base_offset + offset, _fit(packet, length))
-                _copy_patched(src, dst, 0, src.size, patches)
-                return warnings
         data = _fit(packet, len(packet) + XMP_PADDING)  # room for the next label to fit in place
         if target is not None:  # relocated: blank the old bytes unless another item shares them
             self._blank_item(src, meta, target, patch)
         self._relocate(src, dst, meta, patches, target, data)
         return warnings
+
+    def _fitting_patches(self, src: Source, meta: Meta, record: Record) -> list[tuple[int, bytes]] | None:
+        """The metadata bytes that label the file without moving any other byte (the new packet over the XMP
+        item's extent, padded to its size; an Exif UserComment label blanked), or None when the item has no room.
+        Only for file-offset items: ExifTool (12.57) does not extract XMP stored in idat, so an idat item is moved
+        into a new mdat for interoperability."""
+        target = _xmp_target(meta)
+        if target is None or target.construction_method != 0 or target.data_reference != 0:
+            return None
+        if len(target.extents) != 1 or target.extents[0][1] <= 0:
+            return None
+        offset, length = target.extents[0]
+        packet = xmp.set_aigc(item_data(src, meta, target)[0], record.to_json())
+        if len(packet) > length:
+            return None
+        patches: list[tuple[int, bytes]] = []
+        patch = _patcher(meta, patches)
+        self._blank_exif_labels(src, meta, patch)
+        patch(target, target.base_offset + offset, _fit(packet, length))
+        return patches
+
+    supports_in_place = True
+
+    def plan_in_place(self, src: Source, record: Record) -> InPlacePlan | None:
+        """The same bytes as the copy's fitting case, written where they lie under the undo journal."""
+        meta = self._meta(src)
+        try:
+            self._check_writable(src, meta)
+        except UnsupportedFormatError:
+            return None  # the copy path raises it with its full message
+        patches = self._fitting_patches(src, meta, record)
+        if patches is None:
+            return None
+        regions = [
+            Region(at, src.read_at(at, len(data), what="HEIF metadata"), data) for at, data in sorted(patches)
+        ]
+        warnings = [c2pa_warning()] if any(u == C2PA_UUID for u, _, _ in meta.uuids) else []
+        return InPlacePlan(regions, src.size, warnings)
 
     def _check_writable(self, src: Source, meta: Meta) -> None:
         if meta.box == (0, 0, 0):

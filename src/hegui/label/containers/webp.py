@@ -144,6 +144,10 @@ def vp8x_chunk(flags: int, width: int, height: int) -> bytes:
     return make_chunk(b"VP8X", payload)
 
 
+_Labels = tuple[list[Found], list[Chunk], bytes | None, list[Chunk]]
+"""Labels, the chunks that hold them, the first XMP packet, and every chunk."""
+
+
 class WebpContainer(Container):
     name = "webp"
     extensions = (".webp",)
@@ -157,8 +161,15 @@ class WebpContainer(Container):
             raise src.error(f"{chunk.fourcc!r} chunk of {chunk.size} bytes is over the limit", chunk.offset)
         return src.read_at(chunk.data_offset, chunk.size, what=f"{chunk.fourcc!r} chunk")
 
-    def _labels(self, src: Source) -> tuple[list[Found], list[Chunk], bytes | None, list[Chunk]]:
-        """Labels, the chunks that hold them, the first XMP packet, and every chunk."""
+    def _labels(self, src: Source) -> _Labels:
+        """Labels, the chunks that hold them, the first XMP packet, and every chunk; found once per open file (a
+        write's policy check and its plan share them)."""
+        cached: _Labels | None = src.memo.get("webp-labels")
+        if cached is None:
+            cached = src.memo["webp-labels"] = self._find_labels(src)
+        return cached
+
+    def _find_labels(self, src: Source) -> _Labels:
         labels: list[Found] = []
         holders: list[Chunk] = []
         packet: bytes | None = None
