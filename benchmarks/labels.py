@@ -8,10 +8,11 @@ For each format and size it generates a sample (hegui.label.samples), labels it,
   in 5 alternating rounds, each tool's fastest round counted;
 * writes, each tool on its own fresh copies of the labeled file (a relabel: what a platform adding its propagation
   fields, or a rerun, does), flushed to disk before the clock starts, in WRITE_ROUNDS rounds (the fastest counts):
-  ExifTool writing XMP-TC260:AIGC (-overwrite_original; it never fsyncs), and hegui "add" as ``hegui label add`` writes (label_many: in place where the container has room, under an undo journal,
-  else the copy; group commit; fsync), "one by one" (write(in_place=True) per file, fsync), "no fsync" (the same
-  without any flush, as ExifTool writes), "fsync ms" (per file: one by one minus no fsync, what durability costs),
-  and "copy" (label_many with in_place=False: temporary file and rename, group commit, fsync).
+  ExifTool writing XMP-TC260:AIGC (-overwrite_original; it never fsyncs), and hegui "add" as ``hegui label add``
+  writes (label_many: in place where the container has room, under an undo journal, else the copy; group commit;
+  fsync), "one by one" (write(in_place=True) per file, fsync), "no fsync" (the same without any flush, as ExifTool
+  writes), "fsync ms" (per file: one by one minus no fsync, what durability costs), and "copy" (label_many with
+  in_place=False: temporary file and rename, group commit, fsync).
 ExifTool runs as one persistent process (-stay_open), so its Perl start-up is not counted against it. Prints files
 per second and the ratios hegui / ExifTool. Goals: reads >= 20x on every row and flat in size; writes (in place,
 durable) >= 5x median and >= 2x on every row.
