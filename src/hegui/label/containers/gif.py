@@ -192,6 +192,10 @@ def _is_c2pa(block: Block) -> bool:
     return block.kind == EXTENSION and block.label == APPLICATION and block.app_id.startswith(C2PA_APP_PREFIX)
 
 
+_Labels = tuple[list[Found], list[Block], bytes | None, list[Block]]
+"""Labels, the blocks that hold them, the first XMP packet and every block."""
+
+
 class GifContainer(Container):
     name = "gif"
     extensions = (".gif",)
@@ -200,15 +204,15 @@ class GifContainer(Container):
     def sniff(self, head: bytes, name: str) -> bool:
         return head[:6] in SIGNATURES
 
-    def _labels(self, src: Source) -> tuple[list[Found], list[Block], bytes | None, list[Block]]:
+    def _labels(self, src: Source) -> _Labels:
         """Labels, the blocks that hold them, the first XMP packet and every block; found once per open file (a
         write's policy check and its plan share them)."""
-        cached: tuple[list[Found], list[Block], bytes | None, list[Block]] | None = src.memo.get("gif-labels")
+        cached: _Labels | None = src.memo.get("gif-labels")
         if cached is None:
             cached = src.memo["gif-labels"] = self._find_labels(src)
         return cached
 
-    def _find_labels(self, src: Source) -> tuple[list[Found], list[Block], bytes | None, list[Block]]:
+    def _find_labels(self, src: Source) -> _Labels:
         labels: list[Found] = []
         holders: list[Block] = []
         packet: bytes | None = None

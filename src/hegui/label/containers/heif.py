@@ -410,6 +410,11 @@ def _iloc_box(meta: Meta, items: list[Item], sizes: tuple[int, int, int, int, in
     return _box(b"iloc", bytes(out))
 
 
+def _c2pa_warnings(meta: Meta) -> list[Finding]:
+    """The C2PA warning when the file carries a manifest (a label change breaks its hash binding)."""
+    return [c2pa_warning()] if any(u == C2PA_UUID for u, _, _ in meta.uuids) else []
+
+
 def _xmp_target(meta: Meta) -> Item | None:
     """The XMP item a label is written to: the first located one."""
     return next((i for i in meta.items.values() if _is_xmp_item(i) and i.located), None)
@@ -492,12 +497,12 @@ class HeifContainer(Container):
         return labels
 
     def file_findings(self, src: Source, labels: list[Found]) -> list[Finding]:
-        return [c2pa_warning()] if any(u == C2PA_UUID for u, _, _ in self._meta(src).uuids) else []
+        return _c2pa_warnings(self._meta(src))
 
     def render(self, src: Source, dst: BinaryIO, record: Record) -> list[Finding]:
         meta = parse_meta(src)
         self._check_writable(src, meta)
-        warnings = [c2pa_warning()] if any(u == C2PA_UUID for u, _, _ in meta.uuids) else []
+        warnings = _c2pa_warnings(meta)
         fitting = self._fitting_patches(src, meta, record)
         if fitting is not None:  # fits in place: no box moves, no offset changes
             _copy_patched(src, dst, 0, src.size, fitting)
@@ -549,8 +554,7 @@ class HeifContainer(Container):
         regions = [
             Region(at, src.read_at(at, len(data), what="HEIF metadata"), data) for at, data in sorted(patches)
         ]
-        warnings = [c2pa_warning()] if any(u == C2PA_UUID for u, _, _ in meta.uuids) else []
-        return InPlacePlan(regions, src.size, warnings)
+        return InPlacePlan(regions, src.size, _c2pa_warnings(meta))
 
     def _check_writable(self, src: Source, meta: Meta) -> None:
         if meta.box == (0, 0, 0):
