@@ -95,6 +95,10 @@ def text(
     raise exit_for(result.found)
 
 
+def _excerpt(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _print_results(result: service.ScreenResult, *, masked: bool) -> None:
     lex = result.lexicon
     table = Table(
@@ -121,8 +125,18 @@ def _print_results(result: service.ScreenResult, *, masked: bool) -> None:
             elif f.source == "pii":
                 table.add_row(str(i), f"PII {d['kind']}", span, escape(d["text"]), f"score {d['score']}")
             elif f.source == "classifier":
+                window = d.get("window")
                 table.add_row(
-                    str(i), "classifier", "", escape(str(d["name"])), f"{d['label']} p={d['probability']}"
+                    str(i),
+                    "classifier",
+                    f"{window['start']}-{window['end']}" if window else "",
+                    escape(str(d["name"])),
+                    f"{d['label']} p={d['probability']}"
+                    + (
+                        f"\nmost unsafe window: {escape(_excerpt(r.text[window['start'] : window['end']]))}"
+                        if window
+                        else ""
+                    ),
                 )
             elif f.source == "refusal":
                 table.add_row(

@@ -137,6 +137,9 @@ class RiskScore:
     safe_threshold: float = DEFAULT_SAFE_THRESHOLD
     stage: str = "fast"
     """Which model decided: ``fast`` (n-gram), ``accurate`` (cascade's embedding stage) or a plug-in's name."""
+    window: Window | None = None
+    """The sentence window of a long text that set ``P(safe)`` (more unsafe than the text read whole), else None:
+    where in the text to look."""
 
     @property
     def p_safe(self) -> float:
@@ -165,21 +168,39 @@ class RiskScore:
             "flagged": list(self.flagged),
             "top": [{"label": k, "probability": round(v, 4)} for k, v in top],
             "stage": self.stage,
+            "window": self.window.to_json() if self.window else None,
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A sentence window of a scored text: ``[start, end)`` character offsets into the text as given, and the
+    window's own ``P(safe)`` from the fast model."""
+
+    start: int
+    end: int
+    p_safe: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "p_safe": round(self.p_safe, 4)}
+
+
 def decide(
-    labels: Sequence[str], row: NDArray[np.float64], thresholds: Thresholds, stage: str = "fast"
+    labels: Sequence[str],
+    row: NDArray[np.float64],
+    thresholds: Thresholds,
+    stage: str = "fast",
+    window: Window | None = None,
 ) -> RiskScore:
     """Apply the decision rule to one probability row over ``labels``."""
     probs = {lab: float(p) for lab, p in zip(labels, row, strict=True)}
-    score = RiskScore(taxonomy.SAFE, 0.0, probs, (), thresholds.safe, stage)
+    score = RiskScore(taxonomy.SAFE, 0.0, probs, (), thresholds.safe, stage, window)
     if score.safe:
-        return RiskScore(taxonomy.SAFE, score.p_safe, probs, (), thresholds.safe, stage)
+        return RiskScore(taxonomy.SAFE, score.p_safe, probs, (), thresholds.safe, stage, window)
     risks = sorted((k for k in probs if k != taxonomy.SAFE), key=lambda k: -probs[k])
     flagged = tuple(k for k in risks if probs[k] >= thresholds.for_risk(k)) or tuple(risks[:1])
     top = risks[0] if risks else taxonomy.SAFE
-    return RiskScore(top, probs.get(top, 0.0), probs, flagged, thresholds.safe, stage)
+    return RiskScore(top, probs.get(top, 0.0), probs, flagged, thresholds.safe, stage, window)
 
 
 # --------------------------------------------------------------------------------------------------- models
@@ -222,6 +243,38 @@ def ngram_keys(text: str) -> NDArray[np.uint32]:
     return np.unique((allh >> np.uint64(32)).astype(np.uint32))
 
 
+def _window_pieces(text: str, size: int) -> list[list[tuple[int, int]]]:
+    """Each sentence window of ``text`` as the ``[start, end)`` offsets of its pieces (whole sentences, or the
+    overlapping pieces of a long one); whitespace-only pieces between sentences are left out of the window's
+    text, as they always were."""
+    text = text[:MAX_CHARS]
+    if size <= 0 or len(text) <= size:
+        return []
+    out: list[list[tuple[int, int]]] = []
+    current: list[tuple[int, int]] = []
+    length = 0  # characters in ``current``
+    pos = 0
+    for part in _SENTENCE_END.split(text):
+        start, end = pos, pos + len(part)
+        pos = end
+        if not part.strip():
+            continue
+        while end - start > size:
+            if current:
+                out.append(current)
+                current, length = [], 0
+            out.append([(start, start + size)])
+            start += size // 2
+        if current and length + (end - start) > size:
+            out.append(current)
+            current, length = [], 0
+        current.append((start, end))
+        length += end - start
+    if current:
+        out.append(current)
+    return out if len(out) > 1 else []
+
+
 def windows(text: str, size: int) -> list[str]:
     """The sentence windows of a text longer than ``size`` characters (of its first :data:`MAX_CHARS`): runs of
     whole sentences up to ``size`` characters, a longer sentence cut into pieces that overlap by half; ``[]`` for a
@@ -229,28 +282,14 @@ def windows(text: str, size: int) -> list[str]:
 
     Why: n-gram features are averaged over the text, so a harmful request inside a long benign frame (a jailbreak's
     role-play, a pasted document) is diluted by the frame. The fast model scores every window too and takes the
-    lowest ``P(safe)`` (:func:`lowest_safe`)."""
-    text = text[:MAX_CHARS]
-    if size <= 0 or len(text) <= size:
-        return []
-    out: list[str] = []
-    current = ""
-    for part in _SENTENCE_END.split(text):
-        if not part.strip():
-            continue
-        while len(part) > size:
-            if current:
-                out.append(current)
-                current = ""
-            out.append(part[:size])
-            part = part[size // 2 :]
-        if current and len(current) + len(part) > size:
-            out.append(current)
-            current = ""
-        current += part
-    if current:
-        out.append(current)
-    return out if len(out) > 1 else []
+    lowest ``P(safe)`` (:func:`lowest_safe`), and its verdict names the window that set it (:class:`Window`)."""
+    return ["".join(text[s:e] for s, e in w) for w in _window_pieces(text, size)]
+
+
+def window_spans(text: str, size: int) -> list[tuple[int, int]]:
+    """Where each of :func:`windows` lies in ``text``: ``[start, end)`` from its first sentence to its last (the
+    span may hold blank lines that the window's text leaves out)."""
+    return [(w[0][0], w[-1][1]) for w in _window_pieces(text, size)]
 
 
 def lowest_safe(
@@ -409,17 +448,30 @@ class NgramRiskModel(TwoHeadModel):
 
     def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """``[P(safe), P(risk)…]`` per text; a long text's ``P(safe)`` is the lowest over it and its windows."""
+        return self.predict_detail(texts)[0]
+
+    def predict_detail(self, texts: Sequence[str]) -> tuple[NDArray[np.float64], list[Window | None]]:
+        """:meth:`predict_proba` and, per text, the sentence window that set its ``P(safe)`` (None where the
+        whole text was the most unsafe reading or the text has no windows)."""
         p = super().predict_proba(texts)
+        found: list[Window | None] = [None] * len(texts)
         if self.window_chars and len(p):
+            spans: list[tuple[int, int]] = []
             parts: list[str] = []
             owner: list[int] = []
             for i, text in enumerate(texts):
-                for part in windows(text, self.window_chars):
-                    parts.append(part)
+                for pieces in _window_pieces(text, self.window_chars):
+                    spans.append((pieces[0][0], pieces[-1][1]))
+                    parts.append("".join(text[s:e] for s, e in pieces))
                     owner.append(i)
             if parts:
-                p = lowest_safe(p, two_head_proba(self.logits(parts)), np.array(owner, dtype=np.int64))
-        return p
+                q = two_head_proba(self.logits(parts))
+                for j, i in enumerate(owner):
+                    best = found[i]
+                    if q[j, 0] < p[i, 0] and (best is None or q[j, 0] < best.p_safe):
+                        found[i] = Window(spans[j][0], spans[j][1], float(q[j, 0]))
+                p = lowest_safe(p, q, np.array(owner, dtype=np.int64))
+        return p, found
 
     def logits(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """Column 0: the unsafe logit; then one logit per risk label (of each whole text, no windows)."""
@@ -534,13 +586,26 @@ class CascadeRiskModel:
         """Which texts of the last call went to the accurate stage."""
 
     def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        p = self.fast.predict_proba(texts)
-        near = escalated(p[:, self.labels.index(taxonomy.SAFE)], self.threshold, self.band)
+        p, _, near = self.predict_detail(texts)
         self.last_escalated = near
+        return p
+
+    def predict_detail(
+        self, texts: Sequence[str]
+    ) -> tuple[NDArray[np.float64], list[Window | None], NDArray[np.bool_]]:
+        """Probabilities, the fast model's deciding windows (:meth:`NgramRiskModel.predict_detail`) and which
+        texts went to the accurate stage; nothing is kept on the model, so threads can share it."""
+        detail = getattr(self.fast, "predict_detail", None)
+        found: list[Window | None]
+        if detail is not None:
+            p, found = detail(texts)
+        else:
+            p, found = self.fast.predict_proba(texts), [None] * len(texts)
+        near = escalated(p[:, self.labels.index(taxonomy.SAFE)], self.threshold, self.band)
         if near.any():
             q = self.accurate.predict_proba([t for t, m in zip(texts, near, strict=True) if m])
             p[near] = blend(p[near], align_proba(q, self.accurate.labels, self.labels))
-        return p
+        return p, found, near
 
 
 def escalated(p_safe: NDArray[np.float64], centre: float, band: float) -> NDArray[np.bool_]:
@@ -655,13 +720,17 @@ class RiskClassifier:
         labels = list(self.model.labels)
         for i in range(0, len(texts), batch):
             chunk = texts[i : i + batch]
-            probs = self.model.predict_proba(chunk)
-            escalated = getattr(self.model, "last_escalated", None)
-            for j, row in enumerate(probs):
-                stage = self.stage
-                if isinstance(self.model, CascadeRiskModel):
-                    stage = "accurate" if escalated is not None and escalated[j] else "fast"
-                out.append(decide(labels, row, self.thresholds, stage))
+            stages = [self.stage] * len(chunk)
+            found: list[Window | None] = [None] * len(chunk)
+            if isinstance(self.model, CascadeRiskModel):
+                probs, found, near = self.model.predict_detail(chunk)
+                stages = ["accurate" if m else "fast" for m in near]
+            elif isinstance(self.model, NgramRiskModel):
+                probs, found = self.model.predict_detail(chunk)
+            else:
+                probs = self.model.predict_proba(chunk)
+            for row, stage, window in zip(probs, stages, found, strict=True):
+                out.append(decide(labels, row, self.thresholds, stage, window))
         return out
 
     def classify_one(self, text: str) -> RiskScore:

@@ -125,13 +125,24 @@ class ClassifierScreener:
             message = (
                 f"classifier flags {', '.join(flagged)}" if flagged else f"classifier: {data.get('label')}"
             ) + f" (p={data.get('probability')})"
+            # The span is the sentence window that set the verdict, where one did (a harmful request inside a
+            # long benign frame), else the whole text.
+            window = data.get("window")
+            span = Span(window["start"], window["end"]) if window else Span(0, len(text))
+            if window:
+                message += f"; most unsafe at characters {window['start']}-{window['end']}"
             out.append(
                 [
                     Finding(
-                        code="risk", severity=severity, message=message, source=self.name, span=Span(0, len(text)), data=data
+                        code="risk",
+                        severity=severity,
+                        message=message,
+                        source=self.name,
+                        span=span,
+                        data=data,
                     )
                 ]
-            )  # fmt: skip
+            )
         return out
 
 
