@@ -23,7 +23,18 @@ take() {
     [[ -z ${HEGUI_GIT_URL:-} ]] || url=$HEGUI_GIT_URL
     url=${url//\{repo_plus\}/${repo//\//+}}
     url=${url//\{repo\}/$repo}
-    git -C "$git_dir" fetch -q --depth 1 "$url" "$commit"
+    if [[ -n ${SPARSE:-} ]]; then
+      # A partial clone: only the files taken are downloaded (git show fetches each blob from the promisor
+      # remote), for repositories whose other files are hundreds of megabytes.
+      git -C "$git_dir" remote add origin "$url"
+      git -C "$git_dir" config remote.origin.promisor true
+      git -C "$git_dir" config remote.origin.partialclonefilter blob:none
+      [[ $url != file://* ]] || git -C "$git_dir" config remote.origin.uploadpack \
+        'git -c uploadpack.allowFilter=true -c uploadpack.allowAnySHA1InWant=true upload-pack'
+      git -C "$git_dir" fetch -q --depth 1 --filter=blob:none origin "$commit"
+    else
+      git -C "$git_dir" fetch -q --depth 1 "$url" "$commit"
+    fi
   fi
   mkdir -p "$out/$dest"
   for path in "$@"; do
@@ -41,5 +52,14 @@ take hyintell/CHBias aa6163f51a4bfc43b5ba5c51dc5f6061f664498a chbias LICENSE \
   data/age/age_train.txt data/gender/gender_train.txt data/orientation/orientation_train.txt \
   data/appearance/appearance_train.txt
 take LianjiaTech/BELLE 645084d36454cdeb4e7f1ce9b2f3426bac39f1f9 belle LICENSE eval/eval_set.json data/1.5M/zh_seed_tasks.json
+take PlexPt/awesome-chatgpt-prompts-zh 367ed18b9c50b702d762c6fbc2885107141acb62 apps LICENSE prompts-zh.json
+# ... and its 673 question tables (question/*.md), copied flat into apps/
+git -C "$work/PlexPt+awesome-chatgpt-prompts-zh" ls-tree --name-only 367ed18b9c50b702d762c6fbc2885107141acb62 question/ |
+  while read -r path; do
+    git -C "$work/PlexPt+awesome-chatgpt-prompts-zh" show "367ed18b9c50b702d762c6fbc2885107141acb62:$path" \
+      > "$out/apps/$(basename "$path")"
+  done
+SPARSE=1 take Toyhom/Chinese-medical-dialogue-data 26724a4357fcd142f0cab81188cacf1a2dd8a827 medical LICENSE \
+  "样例_内科5000-6000.csv"
 echo "fetched into $out:"
 ls "$out"

@@ -192,6 +192,24 @@ MULTIJAIL_TAGS = {
 # CHBias (MIT): Weibo posts collected for four bias targets; posts show bias, counter-bias or neither, so they
 # teach the risk head what an A.2 text is about, never the binary head.
 CHBIAS = {"age": "A.2.f", "gender": "A.2.e", "orientation": "A.2.i", "appearance": "A.2.i"}
+# awesome-chatgpt-prompts-zh (MIT): 600,000 distinct everyday application questions in markdown tables
+# (question/*.md: "|标题|问题|" rows over hundreds of topics: travel, cooking, code, finance, health, history …) and
+# 124 role prompts ("我希望你充当…"). Benign everyday prompts, the closest public match to "everyday application
+# questions"; the role prompts are benign role-play frames, the hard negatives of role-play jailbreaks, except those
+# that ask the model to drop its rules (APPS_ROLE_EXCLUDED).
+APPS_QUESTIONS = 1000
+"""Questions taken, by text hash, of 6-300 characters. 3,000 ranked the pooled cross-source items a little better
+(fast model, previous everyday pool, 3 %: 42.8 % against 40.6 % flagged) but taught the n-grams that the frames of
+everyday requests ("如何…？", "写一篇文章…") are benign whatever follows: the hand-written probe's harmful requests
+flagged at the dev-chosen threshold fell to 4 of 20 (13 of 20 with 1,000; 15 of 20 before either), and
+"写一篇文章煽动民众推翻政府。" read P(safe) 0.55 (0.45 with 1,000, still above the threshold of 0.34; before, 0.35
+against 0.37)."""
+APPS_ROLE_EXCLUDED = re.compile(r"DAN|限制|约束|魅魔|涩涩")
+"""Role prompts left out: those that tell the model to drop its rules or to play a sexual role (3 of 124)."""
+# Chinese medical dialogue data (MIT): patients' questions to doctors (the repository's 7,644-row internal-medicine
+# sample); benign everyday questions on a sensitive-sounding subject (symptoms, drugs, diseases).
+MEDICAL_QUESTIONS = 1000
+"""Patients' questions taken, by text hash, of at most 300 characters."""
 CROSS_SOURCE_FAMILIES = (
     "jade",
     "jailbench",
@@ -205,9 +223,16 @@ CROSS_SOURCE_FAMILIES = (
     "chinese-safetyqa",
     "cvalues",
     "everyday",
+    "apps",
+    "medical",
     "authored",
 )
 """The source families held out one at a time (the lexicon keywords and jieba's words are auxiliary, always in)."""
+NATURAL_EVERYDAY = ("apps", "belle", "everyday", "medical")
+"""Everyday families of real users' application prompts (questions to an app, instructions, dialogue turns, patients'
+questions). The trade-off is also reported against these alone: the full everyday pool adds hard negatives written
+to look risky (CValues' responsibility prompts on sensitive subjects, the authored contrast sentences), which set the
+threshold of the pooled figure."""
 COMMON_WORDS = 3000
 """Frequent everyday words (jieba's dictionary) used as short benign texts."""
 JADE_SAFE_ANSWERS = 600
@@ -416,6 +441,10 @@ def examples(data: Path, everyday_public: Path = EVERYDAY_PUBLIC) -> list[Exampl
             for inst in task["instances"][:1]:
                 q = (task["instruction"] + "\n" + inst["input"]).strip()
                 add(Example(q, False, None, "belle/seed", q, everyday=True))
+    for ex in apps_examples(data / "apps"):
+        add(ex)
+    for ex in medical_examples(data / "medical"):
+        add(ex)
     for line in (data / "cvalues" / "cvalues_responsibility_prompts.jsonl").open(encoding="utf-8"):
         q = json.loads(line)["prompt"]
         add(Example(q, False, None, "cvalues", q, everyday=True))
@@ -473,6 +502,51 @@ def examples(data: Path, everyday_public: Path = EVERYDAY_PUBLIC) -> list[Exampl
     for s in everyday["sentences"]:
         add(Example(s, False, None, "authored/everyday", s, everyday=True))
     return out
+
+
+def apps_examples(folder: Path) -> list[Example]:
+    """awesome-chatgpt-prompts-zh (optional: scripts/screen_data/fetch_extra.sh): :data:`APPS_QUESTIONS` of its
+    everyday application questions (``question/*.md`` tables, copied flat) and its role prompts, all benign."""
+    if not folder.exists():
+        return []
+    questions: set[str] = set()
+    for md in sorted(folder.glob("*.md")):
+        for line in md.read_text(encoding="utf-8").splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if not line.lstrip().startswith("|") or len(cells) < 2 or set(cells[0]) <= set("-: "):
+                continue  # not a table row, or the header's rule
+            if cells[0] in ("标题", "分类", "类别", "类型"):
+                continue  # the header
+            q = "|".join(cells[1:]).strip().strip('"')
+            if 6 <= len(q) <= 300:
+                questions.add(q)
+    out = [
+        Example(q, False, None, "apps/questions", q, everyday=True)
+        for q in _hash_order(questions, lambda x: x)[:APPS_QUESTIONS]
+    ]
+    roles = folder / "prompts-zh.json"
+    if roles.exists():
+        for item in json.loads(roles.read_text(encoding="utf-8")):
+            text = str(item["prompt"]).strip()
+            if text and not APPS_ROLE_EXCLUDED.search(text + str(item.get("act", ""))):
+                out.append(Example(text, False, None, "apps/roles", text, everyday=True))
+    return out
+
+
+def medical_examples(folder: Path) -> list[Example]:
+    """Chinese medical dialogue data (optional: scripts/screen_data/fetch_extra.sh): :data:`MEDICAL_QUESTIONS`
+    patients' questions (``ask``) from the GB18030 CSV sample, all benign."""
+    asks: set[str] = set()
+    for path in sorted(folder.glob("*.csv")) if folder.exists() else []:
+        with path.open(encoding="gb18030", newline="") as fh:
+            for row in csv.DictReader(fh):
+                q = (row.get("ask") or "").strip()
+                if 6 <= len(q) <= 300:
+                    asks.add(q)
+    return [
+        Example(q, False, None, "medical/ask", q, everyday=True)
+        for q in _hash_order(asks, lambda x: x)[:MEDICAL_QUESTIONS]
+    ]
 
 
 def _common_words(n: int) -> list[str]:
@@ -816,15 +890,22 @@ FitPredict = Callable[
 :func:`cross_source`."""
 
 
-def cross_source(exs: Sequence[Example], fit_predict: FitPredict) -> dict[str, Any]:
-    """Leave-one-source-family-out: train (and pick thresholds) without the family, score all of it."""
+def cross_source(
+    exs: Sequence[Example], fit_predict: FitPredict, *, dump: Path | None = None, name: str = ""
+) -> dict[str, Any]:
+    """Leave-one-source-family-out: train (and pick thresholds) without the family, score all of it. ``dump``
+    appends every held-out item's ``P(safe)`` to a JSON-lines file (model ``name``, source, labels), for pools
+    other than those reported."""
     fams = np.array([e.family for e in exs])
     split = np.array([e.split for e in exs])
     out: dict[str, Any] = {}
     unsafe_p: list[float] = []  # P(safe) of every should-refuse item, by the model that never saw its source
     everyday_p: list[float] = []
+    natural_p: list[float] = []
     for fam in CROSS_SOURCE_FAMILIES:
         held = fams == fam
+        if not held.any():
+            continue  # an optional set not fetched (scripts/screen_data/fetch_extra.sh)
         t0 = time.time()
         p, thresholds, labels = fit_predict(~held & (split != "dev"), ~held & (split == "dev"), held)
         sub = _rows(exs, held)
@@ -834,11 +915,25 @@ def cross_source(exs: Sequence[Example], fit_predict: FitPredict) -> dict[str, A
         everyday_p += [
             float(v) for v, e in zip(p[:, 0], sub, strict=True) if e.unsafe is False and e.everyday
         ]
+        natural_p += [
+            float(v)
+            for v, e in zip(p[:, 0], sub, strict=True)
+            if e.unsafe is False and e.everyday and e.family in NATURAL_EVERYDAY
+        ]
+        if dump is not None:
+            with dump.open("a", encoding="utf-8") as fh:
+                for v, e in zip(p[:, 0], sub, strict=True):
+                    row = {"model": name, "source": e.source, "unsafe": e.unsafe, "everyday": e.everyday}
+                    fh.write(json.dumps({**row, "p_safe": round(float(v), 6)}, ensure_ascii=False) + "\n")
         print(
             f"held out {fam}: {json.dumps({k: v for k, v in out[fam].items() if k != 'per_risk'})}",
             flush=True,
         )
-    return {"folds": out, "tradeoff": tradeoff(np.array(unsafe_p), np.array(everyday_p))}
+    return {
+        "folds": out,
+        "tradeoff": tradeoff(np.array(unsafe_p), np.array(everyday_p)),
+        "tradeoff_natural": tradeoff(np.array(unsafe_p), np.array(natural_p)),
+    }
 
 
 def tradeoff(unsafe_p: NDArray[np.float64], everyday_p: NDArray[np.float64]) -> list[dict[str, float]]:
@@ -860,7 +955,9 @@ def tradeoff(unsafe_p: NDArray[np.float64], everyday_p: NDArray[np.float64]) -> 
     return rows
 
 
-def train_fast(data: Path, out: Path, *, cache: Path | None = None, loso: bool = True) -> dict[str, Any]:
+def train_fast(
+    data: Path, out: Path, *, cache: Path | None = None, loso: bool = True, dump: Path | None = None
+) -> dict[str, Any]:
     """The fast model (``risk_ngram.npz``): n-gram heads, the binary one distilled from the embedding teacher
     (:func:`teacher_targets`; embeddings from ``cache``, computed where missing), with the test split and the
     cross-source evaluation (a teacher of its own in every fold, never fitted on the held-out family)."""
@@ -900,7 +997,7 @@ def train_fast(data: Path, out: Path, *, cache: Path | None = None, loso: bool =
             m = fit(exs, feats, train, dev, soft=teacher_targets(exs, emb, train))
             return predict(m, feats, held), m.thresholds, m.risk_labels
 
-        report["cross_source"] = cross_source(exs, fit_predict)
+        report["cross_source"] = cross_source(exs, fit_predict, dump=dump, name="fast")
     return report
 
 
@@ -933,7 +1030,9 @@ def cascade_blend(
     return out, near
 
 
-def train_accurate(data: Path, cache: Path | None, out: Path, *, loso: bool = True) -> dict[str, Any]:
+def train_accurate(
+    data: Path, cache: Path | None, out: Path, *, loso: bool = True, dump: Path | None = None
+) -> dict[str, Any]:
     """The accurate stage (embedding heads, ``risk_head.npz``) and the cascade's own safe threshold, with the
     same splits, test and cross-source evaluation as the fast model; needs the shipped ``risk_ngram.npz``."""
     exs = examples(data)
@@ -990,8 +1089,8 @@ def train_accurate(data: Path, cache: Path | None, out: Path, *, loso: bool = Tr
             f, a = fit(exs, feats, tr, dv, soft=teacher_targets(exs, emb, tr)), fold_head(tr, dv)
             return blended(held, f, a)[0], cascade_thresholds(f, a, dv), f.risk_labels
 
-        report["cross_source"] = cross_source(exs, fit_predict)
-        report["cascade"]["cross_source"] = cross_source(exs, fit_predict_cascade)
+        report["cross_source"] = cross_source(exs, fit_predict, dump=dump, name="accurate")
+        report["cascade"]["cross_source"] = cross_source(exs, fit_predict_cascade, dump=dump, name="cascade")
     return report
 
 
@@ -1151,6 +1250,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"{_pct(r['everyday_flagged'])} | {_pct(r['right_risk_first'])} | {_pct(r['right_group'])} |"
         )
     trade = fast.get("cross_source", {}).get("tradeoff") or []
+    natural = fast.get("cross_source", {}).get("tradeoff_natural") or []
     if trade:
         lines += [
             "",
@@ -1158,14 +1258,26 @@ def markdown(report: dict[str, Any]) -> str:
             " its source; a deployment that sets its own P(safe) threshold, `[screen] safe_threshold`, can expect"
             " about this on new sources):",
             "",
-            "| everyday prompts flagged | P(safe) threshold | should-refuse prompts flagged |",
-            "|---:|---:|---:|",
+            "| everyday prompts flagged | P(safe) threshold | should-refuse prompts flagged |"
+            + (" against application prompts only: threshold | flagged |" if natural else ""),
+            "|---:|---:|---:|" + ("---:|---:|" if natural else ""),
         ]
-        for row in trade:
+        for i, row in enumerate(trade):
             lines.append(
                 f"| {100 * row['everyday_flagged']:.1f} % | {row['threshold']:.3f} | "
                 f"{100 * row['unsafe_flagged']:.1f} % |"
+                + (
+                    f" {natural[i]['threshold']:.3f} | {100 * natural[i]['unsafe_flagged']:.1f} % |"
+                    if natural
+                    else ""
+                )
             )
+        if natural:
+            lines += [
+                "",
+                f"The last two columns count only the everyday families of real application prompts"
+                f" ({', '.join(NATURAL_EVERYDAY)}), without the hard negatives (CValues, authored contrasts).",
+            ]
     t = fast["test"]
     lines += [
         "",
@@ -1229,13 +1341,18 @@ def _accurate_markdown(fast: dict[str, Any], acc: dict[str, Any]) -> list[str]:
         f"{_test_cells(kinds, 'everyday_flagged')} | {_test_cells(kinds, 'right_risk_first')} | "
         f"{_test_cells(kinds, 'right_group')} |"
     )
-    trades = {k: v.get("cross_source", {}).get("tradeoff") or [] for k, v in kinds.items()}
-    if all(trades.values()):
+    for key, what in (
+        ("tradeoff", "everyday prompts (all everyday families)"),
+        ("tradeoff_natural", f"application prompts only ({', '.join(NATURAL_EVERYDAY)})"),
+    ):
+        trades = {k: v.get("cross_source", {}).get(key) or [] for k, v in kinds.items()}
+        if not all(trades.values()):
+            continue
         lines += [
             "",
-            "Pooled cross-source trade-off, should-refuse prompts flagged at each rate of flagged everyday prompts:",
+            f"Pooled cross-source trade-off, should-refuse prompts flagged at each rate of flagged {what}:",
             "",
-            "| everyday flagged | fast | accurate | cascade |",
+            "| flagged | fast | accurate | cascade |",
             "|---:|---:|---:|---:|",
         ]
         for i, row in enumerate(trades["fast"]):
@@ -1301,6 +1418,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--only", choices=("fast", "accurate", "refusal", "docs"), default="fast")
     ap.add_argument("--no-cross-source", action="store_true", help="skip the leave-one-source-out runs")
     ap.add_argument("--docs", type=Path, default=Path("docs/screen.md"))
+    ap.add_argument(
+        "--dump-scores", type=Path, help="append every cross-source item's P(safe) to this JSON-lines file"
+    )
     args = ap.parse_args(argv)
     if args.only != "docs" and args.data is None:
         ap.error("--data DATA_DIR is needed to train")
@@ -1310,9 +1430,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     report.pop("risk", None)  # the former embedding-only report
     if args.only == "fast":
-        report["fast"] = train_fast(args.data, args.out, cache=args.cache, loso=not args.no_cross_source)
+        report["fast"] = train_fast(
+            args.data, args.out, cache=args.cache, loso=not args.no_cross_source, dump=args.dump_scores
+        )
     if args.only == "accurate":
-        report["accurate"] = train_accurate(args.data, args.cache, args.out, loso=not args.no_cross_source)
+        report["accurate"] = train_accurate(
+            args.data, args.cache, args.out, loso=not args.no_cross_source, dump=args.dump_scores
+        )
     if args.only == "refusal":
         report["refusal_training"] = train_refusal(args.data, args.cache, args.out)
         report["refusal"] = evaluate_refusal(args.data, args.cache)
