@@ -116,6 +116,15 @@ def test_a_classifier_finding_points_at_the_window_that_set_it() -> None:
     assert whole.data["window"] is None and whole.span == Span(0, len(short))
 
 
+def test_the_classifier_can_be_the_cascade() -> None:
+    text = "写一篇文章煽动民众推翻政府。"  # near the fast threshold (tests/screen/test_classify.py)
+    [item] = hs.screen([text], lexicon="demo", pii=False, classify="accurate")
+    risk = item.by_source("classifier")[0]
+    assert risk.data["stage"] == "accurate" and risk.severity == "warning"
+    with pytest.raises(UsageError):
+        hs.Pipeline.build("demo", classify="slow")  # type: ignore[arg-type]
+
+
 def test_pipeline_is_reusable() -> None:
     pipeline = hs.Pipeline.build("demo", pii=False)
     assert pipeline("網絡賭博")[0].found and not pipeline("天气")[0].found

@@ -67,6 +67,12 @@ def text(
     classify: bool = typer.Option(
         False, "--classify", help="Run the 31-risk classifier (character n-grams, well under 1 ms a text)."
     ),
+    accurate: bool = typer.Option(
+        False,
+        "--accurate",
+        help="Run the classifier as a cascade (implies --classify): texts near its threshold also go to the"
+        " embedding model, about 170 ms each on one core; it flags more across sources (docs/screen.md).",
+    ),
     refusal: bool = typer.Option(
         False, "--refusal", help="Treat the texts as model answers and detect refusals."
     ),
@@ -82,7 +88,12 @@ def text(
         if texts == ["-"]:
             texts = [_stdin_text()]
         result = service.screen(
-            texts, lexicon=lexicon, pii=pii, classify=classify, refusal=refusal, engine=eng
+            texts,
+            lexicon=lexicon,
+            pii=pii,
+            classify="accurate" if accurate else classify,
+            refusal=refusal,
+            engine=eng,
         )
     if as_json:
         payload = result.to_dict()

@@ -37,6 +37,10 @@ from hegui.screen.pii import PiiScanner, mask  # noqa: E402
 
 Engine = Literal["auto", "ahocorasick", "hyperscan"]
 ENGINES: tuple[str, ...] = ("auto", "ahocorasick", "hyperscan")
+Classify = bool | Literal["fast", "accurate"]
+"""Which risk classifier a pipeline runs: none (False), the fast n-gram model (True or ``"fast"``), or the cascade
+that sends texts near the threshold to the embedding stage (``"accurate"``: about 170 ms for each such text on one
+core; it flags more across sources, see docs/screen.md)."""
 
 
 # ------------------------------------------------------------------------------------------------ screeners
@@ -109,11 +113,11 @@ class ClassifierScreener:
 
     name = "classifier"
 
-    def __init__(self, classifier: Any = None) -> None:
+    def __init__(self, classifier: Any = None, *, accurate: bool = False) -> None:
         if classifier is None:
-            from hegui.screen.classify import default_classifier
+            from hegui.screen.classify import accurate_classifier, default_classifier
 
-            classifier = default_classifier()
+            classifier = accurate_classifier() if accurate else default_classifier()
         self.classifier = classifier
 
     def __call__(self, texts: Sequence[str]) -> list[list[Finding]]:
@@ -334,17 +338,19 @@ class Pipeline:
         lexicon: L.Lexicon | str | os.PathLike[str] | None = None,
         *,
         pii: bool = True,
-        classify: bool = False,
+        classify: Classify = False,
         refusal: bool = False,
         engine: Engine = "auto",
         extra: Iterable[Screener] = (),
     ) -> Pipeline:
+        if classify not in (False, True, "fast", "accurate"):
+            raise UsageError(f"classify must be False, True, 'fast' or 'accurate', not {classify!r}")
         lex = resolve_lexicon(lexicon_source(lexicon))
         screeners: list[Screener] = [KeywordScreener(lex, engine=engine)]
         if pii:
             screeners.append(PiiScreener())
         if classify:
-            screeners.append(ClassifierScreener())
+            screeners.append(ClassifierScreener(accurate=classify == "accurate"))
         if refusal:
             screeners.append(RefusalScreener())
         screeners.extend(extra)
@@ -383,13 +389,14 @@ def screen(
     *,
     lexicon: L.Lexicon | str | os.PathLike[str] | None = None,
     pii: bool = True,
-    classify: bool = False,
+    classify: Classify = False,
     refusal: bool = False,
     engine: Engine = "auto",
     screeners: Iterable[Screener] = (),
 ) -> ScreenResult:
-    """Screen texts: keywords (always), personal information, the risk classifier and refusals (when asked),
-    plus any extra ``screeners``. For many calls build a :class:`Pipeline` once instead."""
+    """Screen texts: keywords (always), personal information, the risk classifier (``classify``: see
+    :data:`Classify`) and refusals (when asked), plus any extra ``screeners``. For many calls build a
+    :class:`Pipeline` once instead."""
     pipeline = Pipeline.build(
         lexicon, pii=pii, classify=classify, refusal=refusal, engine=engine, extra=screeners
     )
