@@ -92,6 +92,17 @@ def test_verify_stamp_returns_file(client: TestClient, tmp_path: Path, spool: Pa
     assert list(spool.iterdir()) == []
 
 
+def test_verify_return_file_of_an_unstampable_upload_is_an_error(client: TestClient, tmp_path: Path) -> None:
+    # A file with no label and no declaration gets verdict "none", which is never stamped (Art. 6): there is no
+    # file to return, and the 422 body is an error with the result beside it (found by the schema fuzzer).
+    path = forms.png_plain(tmp_path / "plain.png")
+    response = post(client, path, f"?stamp=true&platform_code={PLATFORM}&return_file=true")
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    data = response.json()  # type: ignore[attr-defined]
+    assert data["kind"] == "NotStamped" and "verdict 'none'" in data["error"]
+    assert data["verdict"] == "none" and data["stamp"]["stamped"] is False
+
+
 def test_verify_keep(client: TestClient, tmp_path: Path) -> None:
     response = post(client, forms.png_plain(tmp_path / "k.png"), "?keep=true")
     kept = tmp_path / "kept" / response.json()["kept"]  # type: ignore[attr-defined]

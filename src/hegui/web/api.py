@@ -255,7 +255,13 @@ async def verify(
             result["kept"] = _keep(settings.keep_dir, upload.path, stamped if stamped.exists() else None)
         if return_file:
             if not stamped.exists():
-                return JSONResponse(result, status_code=422)
+                # Nothing to return (a "none" verdict is never stamped, Art. 6): an error body, as the schema
+                # says every 422 is, with the verification result beside it.
+                reason = (result.get("stamp") or {}).get("reason") or result.get("error") or "not stamped"
+                return JSONResponse(
+                    {"error": f"no stamped file to return: {reason}", "kind": "NotStamped", **result},
+                    status_code=422,
+                )
             summary = {k: v for k, v in result.items() if k != "evidence"}
             encoded = base64.urlsafe_b64encode(json.dumps(summary, ensure_ascii=False).encode()).decode()
             response = FileResponse(
