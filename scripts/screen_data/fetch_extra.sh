@@ -52,13 +52,13 @@ take hyintell/CHBias aa6163f51a4bfc43b5ba5c51dc5f6061f664498a chbias LICENSE \
   data/age/age_train.txt data/gender/gender_train.txt data/orientation/orientation_train.txt \
   data/appearance/appearance_train.txt
 take LianjiaTech/BELLE 645084d36454cdeb4e7f1ce9b2f3426bac39f1f9 belle LICENSE eval/eval_set.json data/1.5M/zh_seed_tasks.json
-take PlexPt/awesome-chatgpt-prompts-zh 367ed18b9c50b702d762c6fbc2885107141acb62 apps LICENSE prompts-zh.json
+apps_commit=367ed18b9c50b702d762c6fbc2885107141acb62
+take PlexPt/awesome-chatgpt-prompts-zh $apps_commit apps LICENSE prompts-zh.json
 # ... and its 673 question tables (question/*.md), copied flat into apps/
-git -C "$work/PlexPt+awesome-chatgpt-prompts-zh" ls-tree --name-only 367ed18b9c50b702d762c6fbc2885107141acb62 question/ |
-  while read -r path; do
-    git -C "$work/PlexPt+awesome-chatgpt-prompts-zh" show "367ed18b9c50b702d762c6fbc2885107141acb62:$path" \
-      > "$out/apps/$(basename "$path")"
-  done
+apps_git="$work/PlexPt+awesome-chatgpt-prompts-zh"
+git -C "$apps_git" ls-tree --name-only $apps_commit question/ | while read -r path; do
+  git -C "$apps_git" show "$apps_commit:$path" > "$out/apps/$(basename "$path")"
+done
 SPARSE=1 take Toyhom/Chinese-medical-dialogue-data 26724a4357fcd142f0cab81188cacf1a2dd8a827 medical LICENSE \
   "样例_内科5000-6000.csv"
 echo "fetched into $out:"

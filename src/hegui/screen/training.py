@@ -512,9 +512,11 @@ def apps_examples(folder: Path) -> list[Example]:
     questions: set[str] = set()
     for md in sorted(folder.glob("*.md")):
         for line in md.read_text(encoding="utf-8").splitlines():
+            if not line.lstrip().startswith("|"):
+                continue  # not a table row
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if not line.lstrip().startswith("|") or len(cells) < 2 or set(cells[0]) <= set("-: "):
-                continue  # not a table row, or the header's rule
+            if len(cells) < 2 or set(cells[0]) <= set("-: "):
+                continue  # not a question row, or the header's rule
             if cells[0] in ("标题", "分类", "类别", "类型"):
                 continue  # the header
             q = "|".join(cells[1:]).strip().strip('"')

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any, BinaryIO, ClassVar
+from typing import Any, BinaryIO, ClassVar, TypeVar
 
 from hegui.atomic import CommitBatch, atomic_output
 from hegui.errors import HeguiError, InputError, LimitExceededError, UnsupportedFormatError, WriteVerifyError
@@ -41,6 +41,7 @@ from hegui.label.record import (
     parse_value,
 )
 
+_T = TypeVar("_T")
 RULE_JOURNAL = "in-place-journal"  # an interrupted in-place write left its undo journal
 COPY_CHUNK = 1024 * 1024
 # Labels parsed and reported per file. A file has one label (GB 45438 §6.1 c); hostile files carry tens of
@@ -326,6 +327,14 @@ class Source:
         self._window_start = 0
         self._window = b""
         self._view: mmap.mmap | None = None
+
+    def once(self, key: str, compute: Callable[[], _T]) -> _T:
+        """``compute()``, run once per open file and kept in :attr:`memo` under ``key``: a handler parses its
+        structure once, and a read's scan and file findings (or a write's policy check and plan) share it."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        value: _T = self.memo[key]
+        return value
 
     @property
     def handle(self) -> BinaryIO:

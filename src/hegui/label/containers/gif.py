@@ -207,10 +207,7 @@ class GifContainer(Container):
     def _labels(self, src: Source) -> _Labels:
         """Labels, the blocks that hold them, the first XMP packet and every block; found once per open file (a
         write's policy check and its plan share them)."""
-        cached: _Labels | None = src.memo.get("gif-labels")
-        if cached is None:
-            cached = src.memo["gif-labels"] = self._find_labels(src)
-        return cached
+        return src.once("gif-labels", lambda: self._find_labels(src))
 
     def _find_labels(self, src: Source) -> _Labels:
         labels: list[Found] = []

@@ -219,10 +219,7 @@ class JpegContainer(Container):
 
     def _state(self, src: Source) -> _State:
         """The segments and what they hold, parsed once per open file (scan and file_findings share it)."""
-        cached: _State | None = src.memo.get("jpeg")
-        if cached is None:
-            cached = src.memo["jpeg"] = self._parse_state(src)
-        return cached
+        return src.once("jpeg", lambda: self._parse_state(src))
 
     def _parse_state(self, src: Source) -> _State:
         src = Window(src)

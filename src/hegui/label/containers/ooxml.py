@@ -107,10 +107,7 @@ def _check_name(name: str, src: Source, offset: int) -> None:
 
 def archive_of(src: Source) -> Archive:
     """:func:`parse_archive`, once per open file (scan and file findings share it)."""
-    cached: Archive | None = src.memo.get("zip")
-    if cached is None:
-        cached = src.memo["zip"] = parse_archive(src)
-    return cached
+    return src.once("zip", lambda: parse_archive(src))
 
 
 def parse_archive(src: Source) -> Archive:

@@ -164,10 +164,7 @@ class WebpContainer(Container):
     def _labels(self, src: Source) -> _Labels:
         """Labels, the chunks that hold them, the first XMP packet, and every chunk; found once per open file (a
         write's policy check and its plan share them)."""
-        cached: _Labels | None = src.memo.get("webp-labels")
-        if cached is None:
-            cached = src.memo["webp-labels"] = self._find_labels(src)
-        return cached
+        return src.once("webp-labels", lambda: self._find_labels(src))
 
     def _find_labels(self, src: Source) -> _Labels:
         labels: list[Found] = []
