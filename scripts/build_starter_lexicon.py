@@ -10,7 +10,8 @@ Sources (each entry's ``notes`` names its source list):
   (or are plain names of officials and everyday words) and are left out.
 * hegui's demo lexicon (authored by the project, Apache-2.0), marked ``authored``.
 
-Cleaning: entries are stripped, single characters and short Latin fragments dropped, deduplicated after
+Cleaning: entries are stripped, single characters and short Latin fragments dropped, Latin-script keywords
+(English words, pinyin) set to match whole words only (:func:`_mode`), deduplicated after
 normalisation (the lexicon's own rule), and every keyword that occurs in the project's benign texts
 (everyday prompts, CValues, ChineseSafetyQA, CrossWOZ / KdConv sample, JADE's safe answers) is dropped, because
 a keyword that fires on ordinary requests makes the keyword path useless. The counts are printed and recorded
@@ -38,6 +39,7 @@ FILES: dict[str, tuple[str, ...]] = {
     "反动词库": ("A.1.a",),
     "贪腐词库": ("A.1.a",),
 }
+LATIN = re.compile(r"[A-Za-z0-9 .\-]+")
 SOURCE = "konsheng/Sensitive-lexicon@5a8da94 (MIT)"
 
 
@@ -45,6 +47,13 @@ def _keep(word: str) -> bool:
     if len(word) < 2 or len(word) > L.MAX_KEYWORD_LENGTH:
         return False
     return not (re.fullmatch(r"[A-Za-z0-9 .]{1,3}", word) or re.fullmatch(r"[\d\W_]+", word))
+
+
+def _mode(word: str) -> str:
+    """Latin-script keywords (English words, pinyin) match whole words only: inside a longer word they are
+    another word ("anal" in "analysis", "titor" in "competitor", "adult" in "adults"). Chinese has no word
+    boundaries, so everything else matches anywhere in the normalised text."""
+    return "word" if LATIN.fullmatch(word) else "normalized"
 
 
 def main() -> None:
@@ -62,7 +71,7 @@ def main() -> None:
             word = line.strip()
             raw += 1
             if _keep(word):
-                entries.append(L.make_entry(word, risks, notes=f"{SOURCE} {name}"))
+                entries.append(L.make_entry(word, risks, mode=_mode(word), notes=f"{SOURCE} {name}"))
     demo = L.load_demo()
     for e in demo:
         entries.append(

@@ -54,6 +54,24 @@ def test_starter_is_quiet_on_everyday_text() -> None:
     assert {h.keyword for h in m.find("他在网上卖冰毒和自制炸药")}  # and it does fire on what it should
 
 
+def test_starter_latin_keywords_match_whole_words_only() -> None:
+    """English words and pinyin in the public lists are other words inside longer ones: "anal" in "analysis",
+    "titor" in "competitor". They match as whole words; Chinese keywords match anywhere."""
+    starter = L.load("starter")
+    # The demo's own English entries keep their modes ("porn" and "bomb-making" are safe as prefixes).
+    prefix_safe = {e.keyword for e in L.load("demo") if e.keyword.isascii() and e.mode == "normalized"}
+    assert prefix_safe == {"porn", "bomb-making"}
+    latin = [e for e in starter if e.keyword.isascii() and e.keyword not in prefix_safe]
+    assert len(latin) > 60 and all(e.mode == "word" for e in latin)
+    assert all(e.mode != "word" for e in starter if not e.keyword.isascii())
+    text = "Please write an analysis of our competitor's method for young adults, or something."
+    for lexicon in (starter, L.load("demo")):
+        assert Matcher(lexicon).find(text) == []
+    m = Matcher(starter)
+    assert {h.keyword for h in m.find("no anal, no adult sites")} == {"anal", "adult"}
+    assert {h.keyword for h in m.find("他说 f.u.c.k 了")} == {"fuck"}  # evasion folding still applies
+
+
 def test_starter_coverage_is_reported_honestly() -> None:
     cov = L.coverage(L.load("starter"))
     assert not cov.ok  # far below 10,000 keywords and most of the 17 floors: the report must say so
