@@ -24,6 +24,7 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
@@ -56,6 +57,37 @@ def _mode(word: str) -> str:
     return "word" if LATIN.fullmatch(word) else "normalized"
 
 
+def source_entries(source: Path) -> tuple[list[L.Entry], int]:
+    """The kept entries of the public lists (:data:`FILES`) plus the demo's, before the benign filter; and the
+    number of source lines read."""
+    entries: list[L.Entry] = []
+    raw = 0
+    for name, risks in FILES.items():
+        for line in (source / "Vocabulary" / f"{name}.txt").read_text(encoding="utf-8").splitlines():
+            word = line.strip()
+            raw += 1
+            if _keep(word):
+                entries.append(L.make_entry(word, risks, mode=_mode(word), notes=f"{SOURCE} {name}"))
+    for e in L.load_demo():
+        entries.append(
+            L.Entry(e.keyword, e.risks, e.mode, e.allow, "authored (hegui demo lexicon, Apache-2.0)")
+        )
+    return entries, raw
+
+
+def fired(matcher: Matcher, texts: Iterable[str]) -> set[str]:
+    """The keywords that fire on any of ``texts``."""
+    out: set[str] = set()
+    for t in texts:
+        out |= {h.keyword for h in matcher.find(t)}
+    return out
+
+
+def quiet(lex: L.Lexicon, noisy: set[str]) -> list[L.Entry]:
+    """The entries of ``lex`` without the ``noisy`` keywords; the project's own (authored) entries always stay."""
+    return [e for e in lex if e.keyword not in noisy or e.notes.startswith("authored")]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("source", type=Path, help="checkout of konsheng/Sensitive-lexicon")
@@ -64,28 +96,12 @@ def main() -> None:
     )
     ap.add_argument("--out", type=Path, default=Path("src/hegui/screen/data/starter_lexicon.json"))
     args = ap.parse_args()
-    entries: list[L.Entry] = []
-    raw = 0
-    for name, risks in FILES.items():
-        for line in (args.source / "Vocabulary" / f"{name}.txt").read_text(encoding="utf-8").splitlines():
-            word = line.strip()
-            raw += 1
-            if _keep(word):
-                entries.append(L.make_entry(word, risks, mode=_mode(word), notes=f"{SOURCE} {name}"))
-    demo = L.load_demo()
-    for e in demo:
-        entries.append(
-            L.Entry(e.keyword, e.risks, e.mode, e.allow, "authored (hegui demo lexicon, Apache-2.0)")
-        )
+    entries, raw = source_entries(args.source)
     lex = L.Lexicon(entries, name="starter", version="1")
     from hegui.screen.training import examples
 
     benign = [e.text for e in examples(args.data) if e.unsafe is False]
-    matcher = Matcher(lex)
-    fired: set[str] = set()
-    for t in benign:
-        fired |= {h.keyword for h in matcher.find(t)}
-    kept = [e for e in lex if e.keyword not in fired or e.notes.startswith("authored")]
+    kept = quiet(lex, fired(Matcher(lex), benign))
     description = (
         "Starter keyword library, NOT filing grade: assembled from openly licensed public lists (see each entry's "
         f"notes and data/DATA_SOURCES.md) plus the project's demo entries. From {raw} source lines: "

@@ -23,6 +23,30 @@ def test_tradeoff_reads_the_pooled_scores() -> None:
     assert flagged == sorted(flagged)
 
 
+def test_tradeoff_with_keyword_flags_spends_the_everyday_budget_on_them() -> None:
+    from hegui.screen.training import tradeoff_with
+
+    everyday = np.linspace(0.0, 1.0, 101)[1:]
+    unsafe = np.array([0.005, 0.02, 0.04, 0.5, 0.9])
+    none_u, none_e = np.zeros(unsafe.size, dtype=bool), np.zeros(everyday.size, dtype=bool)
+    plain = tradeoff(unsafe, everyday)
+    same = tradeoff_with(unsafe, none_u, everyday, none_e)
+    assert [r["unsafe_flagged"] for r in same] == [r["unsafe_flagged"] for r in plain]
+    # a keyword fires on one everyday prompt (P(safe) 0.9) and on the unsafe prompt at 0.9
+    e_kw, u_kw = none_e.copy(), none_u.copy()
+    e_kw[89], u_kw[4] = True, True
+    rows = {round(r["everyday_flagged"], 2): r for r in tradeoff_with(unsafe, u_kw, everyday, e_kw)}
+    # at 1 %, the keyword's false alarm is the whole budget: the cut-off falls to the lowest everyday score (0.01,
+    # which flags nothing everyday); the unsafe prompt at 0.005 and the keyword's hit are flagged
+    assert rows[0.01]["threshold"] == pytest.approx(0.01) and rows[0.01]["unsafe_flagged"] == pytest.approx(
+        0.4
+    )
+    # at 5 %: four below the cut-off plus the keyword's; three unsafe below it plus the keyword's
+    assert rows[0.05]["threshold"] == pytest.approx(0.05) and rows[0.05]["unsafe_flagged"] == pytest.approx(
+        0.8
+    )
+
+
 def test_source_weights_balance_families() -> None:
     exs = [Example(str(i), True, None, "big", str(i)) for i in range(90)]
     exs += [Example(f"s{i}", False, None, "small", f"s{i}") for i in range(10)]
@@ -185,3 +209,20 @@ def test_cross_source_reports_application_prompts_apart_and_dumps_every_item(tmp
     rows = [json.loads(line) for line in dump.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == len(exs) and {r["model"] for r in rows} == {"toy"}
     assert {r["source"] for r in rows} == {"jade/x", "belle/eval", "cvalues"}
+
+
+def test_risks_labelled_by_one_source_family_are_named() -> None:
+    from hegui.screen.training import risk_families, single_source_risks
+
+    exs = [
+        Example("a", True, "A.3.a", "jailbench/seed", "a"),
+        Example("b", True, "A.3.a", "authored/risk", "b"),
+        Example("c", True, "A.1.h", "jade/x", "c"),
+        Example("d", True, "A.1.h", "cold/race", "d"),
+        Example("e", True, "A.1.a", "lexicon/starter", "e"),  # an auxiliary family is never held out
+        Example("f", False, None, "belle/eval", "f"),
+    ]
+    fams = risk_families(exs)
+    assert fams["A.3.a"] == {"jailbench": 1, "authored": 1} and fams["A.5.b"] == {}
+    single = single_source_risks(fams)
+    assert "A.3.a" in single and "A.1.a" in single and "A.5.b" in single and "A.1.h" not in single

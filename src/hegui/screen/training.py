@@ -925,7 +925,14 @@ def cross_source(
         if dump is not None:
             with dump.open("a", encoding="utf-8") as fh:
                 for v, e in zip(p[:, 0], sub, strict=True):
-                    row = {"model": name, "source": e.source, "unsafe": e.unsafe, "everyday": e.everyday}
+                    row = {
+                        "model": name,
+                        "family": fam,
+                        "source": e.source,
+                        "unsafe": e.unsafe,
+                        "everyday": e.everyday,
+                        "text": e.text,
+                    }
                     fh.write(json.dumps({**row, "p_safe": round(float(v), 6)}, ensure_ascii=False) + "\n")
         print(
             f"held out {fam}: {json.dumps({k: v for k, v in out[fam].items() if k != 'per_risk'})}",
@@ -957,6 +964,44 @@ def tradeoff(unsafe_p: NDArray[np.float64], everyday_p: NDArray[np.float64]) -> 
     return rows
 
 
+def risk_families(exs: Sequence[Example]) -> dict[str, dict[str, int]]:
+    """Per risk: how many items of each source family carry it as their label. A risk that only one family
+    labels (plus authored items) cannot be learnt in the fold that holds that family out: the cross-source
+    "right risk" of its items measures what the authored items and the other risks' data taught."""
+    out: dict[str, Counter[str]] = {rid: Counter() for rid in taxonomy.RISK_IDS}
+    for e in exs:
+        if e.risk in out:
+            out[e.risk][e.family] += 1
+    return {rid: dict(c.most_common()) for rid, c in out.items()}
+
+
+def tradeoff_with(
+    unsafe_p: NDArray[np.float64],
+    unsafe_flag: NDArray[np.bool_],
+    everyday_p: NDArray[np.float64],
+    everyday_flag: NDArray[np.bool_],
+) -> list[dict[str, float]]:
+    """:func:`tradeoff` for a path where another check (the keywords) also flags: a text is flagged when its flag is
+    set or ``P(safe)`` is below the cut-off. For each rate of flagged everyday prompts, the highest cut-off whose
+    everyday rate, flags included, stays within it (0 when the flags alone exceed it)."""
+    rows = []
+    cuts = np.unique(np.r_[0.0, everyday_p, 1.0])
+    # everyday prompts flagged at each cut-off: those the other check flags, plus the rest below the cut-off
+    rest = np.sort(everyday_p[~everyday_flag])
+    rates = (everyday_flag.sum() + np.searchsorted(rest, cuts, side="left")) / max(everyday_p.size, 1)
+    for target in TRADEOFF_EVERYDAY:
+        ok = np.flatnonzero(rates <= target + 1e-12)
+        cut = float(cuts[ok[-1]]) if ok.size else 0.0
+        rows.append(
+            {
+                "everyday_flagged": float(((everyday_p < cut) | everyday_flag).mean()),
+                "threshold": cut,
+                "unsafe_flagged": float(((unsafe_p < cut) | unsafe_flag).mean()),
+            }
+        )
+    return rows
+
+
 def train_fast(
     data: Path, out: Path, *, cache: Path | None = None, loso: bool = True, dump: Path | None = None
 ) -> dict[str, Any]:
@@ -974,6 +1019,7 @@ def train_fast(
         "sources": dict(Counter(e.source for e in exs)),
         "sizes": {s: int((split == s).sum()) for s in ("train", "dev", "test")},
         "authored_share": sum(e.family == "authored" for e in exs) / len(exs),
+        "risk_families": risk_families(exs),
     }
     info = {
         "trained": time.strftime("%Y-%m-%d"),
@@ -1293,8 +1339,9 @@ def markdown(report: dict[str, Any]) -> str:
         " right: pooled over the cross-source folds (every item scored by a model that never saw its source;"
         " precision there is approximate when a fold flagged a risk without a hit):",
         "",
-        "| risk | name | threshold | test support | precision | recall | cross-source support | precision | recall |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| risk | name | threshold | test support | precision | recall | cross-source support | precision | recall |"
+        + (" labelled by (families: items) |" if fast.get("risk_families") else ""),
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|" + ("---|" if fast.get("risk_families") else ""),
     ]
     pooled = _pooled_per_risk(_folds(fast))
     none = {"support": 0, "precision": float("nan"), "recall": float("nan")}
@@ -1305,11 +1352,37 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {rid} | {taxonomy.BY_ID[rid].zh} | {'' if thr is None else f'{thr:.2f}'} | {r['support']} | "
             f"{_num(r['precision'])} | {_num(r['recall'])} | {c['support']} | {_num(c['precision'])} | "
-            f"{_num(c['recall'])} |"
+            f"{_num(c['recall'])} |" + _labelled_by(fast, rid)
         )
+    single = single_source_risks(fast.get("risk_families") or {})
+    if single:
+        lines += [
+            "",
+            f"{len(single)} of {len(taxonomy.RISK_IDS)} risks are labelled by at most one held-out source family"
+            f" ({', '.join(single)}): in the fold that holds that family out, only authored items (and, for A.1.a,"
+            " the lexicon's keywords) teach the risk head what such a text looks like, so the cross-source recall"
+            " of these risks and the right-risk figures of that family are bounded by the data, not only by the"
+            " model.",
+        ]
     if "accurate" in report:
         lines += ["", *_accurate_markdown(fast, report["accurate"])]
     return "\n".join(lines)
+
+
+def single_source_risks(risk_families: dict[str, dict[str, int]]) -> list[str]:
+    """The risks that at most one held-out source family labels (authored items and auxiliary families aside)."""
+    return [
+        rid
+        for rid, fams in risk_families.items()
+        if len([f for f in fams if f in CROSS_SOURCE_FAMILIES and f != "authored"]) <= 1
+    ]
+
+
+def _labelled_by(fast: dict[str, Any], rid: str) -> str:
+    fams = (fast.get("risk_families") or {}).get(rid)
+    if fams is None:
+        return ""
+    return " " + (", ".join(f"{f} {n}" for f, n in fams.items()) or "none") + " |"
 
 
 def _accurate_markdown(fast: dict[str, Any], acc: dict[str, Any]) -> list[str]:
