@@ -29,9 +29,11 @@ def test_tradeoff_with_keyword_flags_spends_the_everyday_budget_on_them() -> Non
     everyday = np.linspace(0.0, 1.0, 101)[1:]
     unsafe = np.array([0.005, 0.02, 0.04, 0.5, 0.9])
     none_u, none_e = np.zeros(unsafe.size, dtype=bool), np.zeros(everyday.size, dtype=bool)
-    plain = tradeoff(unsafe, everyday)
-    same = tradeoff_with(unsafe, none_u, everyday, none_e)
-    assert [r["unsafe_flagged"] for r in same] == [r["unsafe_flagged"] for r in plain]
+    plain = {round(r["everyday_flagged"], 2): r for r in tradeoff_with(unsafe, none_u, everyday, none_e)}
+    # without flags: at 5 %, the cut-off is the sixth lowest everyday score; three unsafe prompts lie below it
+    assert plain[0.05]["threshold"] == pytest.approx(0.06) and plain[0.05]["unsafe_flagged"] == pytest.approx(
+        0.6
+    )
     # a keyword fires on one everyday prompt (P(safe) 0.9) and on the unsafe prompt at 0.9
     e_kw, u_kw = none_e.copy(), none_u.copy()
     e_kw[89], u_kw[4] = True, True

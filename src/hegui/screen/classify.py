@@ -275,6 +275,11 @@ def _window_pieces(text: str, size: int) -> list[list[tuple[int, int]]]:
     return out if len(out) > 1 else []
 
 
+def _located_windows(text: str, size: int) -> list[tuple[str, tuple[int, int]]]:
+    """Each window's text (:func:`windows`) with its span (:func:`window_spans`), from one split of the text."""
+    return [("".join(text[s:e] for s, e in w), (w[0][0], w[-1][1])) for w in _window_pieces(text, size)]
+
+
 def windows(text: str, size: int) -> list[str]:
     """The sentence windows of a text longer than ``size`` characters (of its first :data:`MAX_CHARS`): runs of
     whole sentences up to ``size`` characters, a longer sentence cut into pieces that overlap by half; ``[]`` for a
@@ -283,13 +288,13 @@ def windows(text: str, size: int) -> list[str]:
     Why: n-gram features are averaged over the text, so a harmful request inside a long benign frame (a jailbreak's
     role-play, a pasted document) is diluted by the frame. The fast model scores every window too and takes the
     lowest ``P(safe)`` (:func:`lowest_safe`), and its verdict names the window that set it (:class:`Window`)."""
-    return ["".join(text[s:e] for s, e in w) for w in _window_pieces(text, size)]
+    return [t for t, _ in _located_windows(text, size)]
 
 
 def window_spans(text: str, size: int) -> list[tuple[int, int]]:
     """Where each of :func:`windows` lies in ``text``: ``[start, end)`` from its first sentence to its last (the
     span may hold blank lines that the window's text leaves out)."""
-    return [(w[0][0], w[-1][1]) for w in _window_pieces(text, size)]
+    return [span for _, span in _located_windows(text, size)]
 
 
 def lowest_safe(
@@ -460,9 +465,9 @@ class NgramRiskModel(TwoHeadModel):
             parts: list[str] = []
             owner: list[int] = []
             for i, text in enumerate(texts):
-                for pieces in _window_pieces(text, self.window_chars):
-                    spans.append((pieces[0][0], pieces[-1][1]))
-                    parts.append("".join(text[s:e] for s, e in pieces))
+                for part, span in _located_windows(text, self.window_chars):
+                    spans.append(span)
+                    parts.append(part)
                     owner.append(i)
             if parts:
                 q = two_head_proba(self.logits(parts))

@@ -901,9 +901,9 @@ def cross_source(
     fams = np.array([e.family for e in exs])
     split = np.array([e.split for e in exs])
     out: dict[str, Any] = {}
-    unsafe_p: list[float] = []  # P(safe) of every should-refuse item, by the model that never saw its source
-    everyday_p: list[float] = []
-    natural_p: list[float] = []
+    pooled: list[
+        tuple[float, Example]
+    ] = []  # every held-out item's P(safe), by the model that never saw its source
     for fam in CROSS_SOURCE_FAMILIES:
         held = fams == fam
         if not held.any():
@@ -913,18 +913,11 @@ def cross_source(
         sub = _rows(exs, held)
         out[fam] = score(p, sub, thresholds, labels)
         out[fam]["seconds"] = round(time.time() - t0, 1)
-        unsafe_p += [float(v) for v, e in zip(p[:, 0], sub, strict=True) if e.unsafe is True]
-        everyday_p += [
-            float(v) for v, e in zip(p[:, 0], sub, strict=True) if e.unsafe is False and e.everyday
-        ]
-        natural_p += [
-            float(v)
-            for v, e in zip(p[:, 0], sub, strict=True)
-            if e.unsafe is False and e.everyday and e.family in NATURAL_EVERYDAY
-        ]
+        held_out = [(float(v), e) for v, e in zip(p[:, 0], sub, strict=True)]
+        pooled += held_out
         if dump is not None:
             with dump.open("a", encoding="utf-8") as fh:
-                for v, e in zip(p[:, 0], sub, strict=True):
+                for v, e in held_out:
                     row = {
                         "model": name,
                         "family": fam,
@@ -933,15 +926,18 @@ def cross_source(
                         "everyday": e.everyday,
                         "text": e.text,
                     }
-                    fh.write(json.dumps({**row, "p_safe": round(float(v), 6)}, ensure_ascii=False) + "\n")
+                    fh.write(json.dumps({**row, "p_safe": round(v, 6)}, ensure_ascii=False) + "\n")
         print(
             f"held out {fam}: {json.dumps({k: v for k, v in out[fam].items() if k != 'per_risk'})}",
             flush=True,
         )
+    unsafe_p = np.array([v for v, e in pooled if e.unsafe is True])
+    everyday = [(v, e) for v, e in pooled if e.unsafe is False and e.everyday]
+    natural_p = np.array([v for v, e in everyday if e.family in NATURAL_EVERYDAY])
     return {
         "folds": out,
-        "tradeoff": tradeoff(np.array(unsafe_p), np.array(everyday_p)),
-        "tradeoff_natural": tradeoff(np.array(unsafe_p), np.array(natural_p)),
+        "tradeoff": tradeoff(unsafe_p, np.array([v for v, _ in everyday])),
+        "tradeoff_natural": tradeoff(unsafe_p, natural_p),
     }
 
 
@@ -949,19 +945,9 @@ def tradeoff(unsafe_p: NDArray[np.float64], everyday_p: NDArray[np.float64]) -> 
     """Pooled cross-source trade-off: for each rate of flagged everyday prompts, the P(safe) cut-off that gives
     it and the share of should-refuse prompts flagged at that cut-off (what a deployment choosing its own
     threshold can expect on sources the model has never seen)."""
-    rows = []
-    s = np.sort(everyday_p)
-    for target in TRADEOFF_EVERYDAY:
-        k = int(np.floor(target * s.size))
-        cut = float(s[k]) if k < s.size else 1.0
-        rows.append(
-            {
-                "everyday_flagged": float((everyday_p < cut).mean()),
-                "threshold": cut,
-                "unsafe_flagged": float((unsafe_p < cut).mean()),
-            }
-        )
-    return rows
+    return tradeoff_with(
+        unsafe_p, np.zeros(unsafe_p.size, dtype=bool), everyday_p, np.zeros(everyday_p.size, dtype=bool)
+    )
 
 
 def risk_families(exs: Sequence[Example]) -> dict[str, dict[str, int]]:
